@@ -1,28 +1,90 @@
+// coupon-worker: drains topic coupon_create (consumer group group_1) into
+// MySQL. SIGTERM/SIGINT: finish the batch, commit, leave the group, exit 0.
+
 #include "coupon/cli.h"
+#include "coupon/consumer.h"
 #include "coupon/version.h"
 
+#include "signals.h"
+
 #include <QCoreApplication>
-#include <QTextStream>
+#include <QElapsedTimer>
+#include <QLoggingCategory>
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
+#include <cstdio>
 
 using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcWorker, "coupon.worker")
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-worker"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
+    qSetMessagePattern(u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
 
     coupon::CommonCommandLine cli(
-        u"Consumes topic coupon_create (consumer group group_1) into MySQL."_s);
+        u"Consumes topic coupon_create (consumer group group_1) into MySQL in batched transactions."_s);
+    QCommandLineOption statusEvery(u"status-interval"_s, u"Seconds between status lines (0: none)."_s,
+                                   u"seconds"_s, u"5"_s);
+    cli.parser().addOption(statusEvery);
     int exitCode = 0;
     const auto settings = cli.process(app, &exitCode);
     if (!settings)
         return exitCode;
 
-    // The consumer loop arrives with the issuing pipeline (issue #3); until
-    // then the worker validates its configuration and says so.
-    QTextStream(stderr) << "coupon-worker: configuration valid (topic " << settings->kafka.topic
-                        << ", group " << settings->worker.group
-                        << "); the consumer is not built yet\n";
+    auto consumer = coupon::CouponConsumer::create(*settings);
+    if (!consumer) {
+        std::fprintf(stderr, "coupon-worker: %s\n", qPrintable(consumer.error().message));
+        return coupon::ExitUsage;
+    }
+
+    std::atomic<bool> stop{false};
+    coupon::Status outcome = coupon::Ok{};
+    QThread *thread = QThread::create([&] { outcome = consumer.value()->run(stop); });
+    thread->setObjectName(u"consumer"_s);
+    QObject::connect(thread, &QThread::finished, &app, &QCoreApplication::quit);
+
+    coupon::installStopSignals(&app, [&] {
+        qCInfo(lcWorker, "stop requested: finishing the batch, committing, leaving the group");
+        stop.store(true);
+    });
+
+    const int interval = cli.parser().value(statusEvery).toInt();
+    QTimer status;
+    QElapsedTimer clock;
+    qint64 lastConsumed = 0, lastInserted = 0;
+    if (interval > 0) {
+        clock.start();
+        QObject::connect(&status, &QTimer::timeout, [&] {
+            const coupon::ConsumerStats &s = consumer.value()->stats();
+            const double seconds = std::max<qint64>(1, clock.restart()) / 1000.0;
+            const qint64 consumed = s.consumed.load(), inserted = s.inserted.load();
+            qCInfo(lcWorker, "status: %.0f consumed/s, %.0f inserted/s, lag %lld, %d partition(s)%s; "
+                             "total %lld consumed, %lld inserted, %lld duplicate, %lld poison, %lld MySQL error(s)",
+                   (consumed - lastConsumed) / seconds, (inserted - lastInserted) / seconds,
+                   static_cast<long long>(s.lag.load()), s.assigned.load(), s.paused.load() ? " PAUSED" : "",
+                   static_cast<long long>(consumed), static_cast<long long>(inserted),
+                   static_cast<long long>(s.duplicates.load()), static_cast<long long>(s.poison.load()),
+                   static_cast<long long>(s.mysqlErrors.load()));
+            lastConsumed = consumed;
+            lastInserted = inserted;
+        });
+        status.start(interval * 1000);
+    }
+
+    thread->start();
+    app.exec();
+    thread->wait();
+    delete thread;
+    if (!outcome) {
+        std::fprintf(stderr, "coupon-worker: %s\n", qPrintable(outcome.error().message));
+        return coupon::ExitCheckFailed;
+    }
+    qCInfo(lcWorker, "stopped");
     return coupon::ExitOk;
 }

@@ -1,0 +1,243 @@
+#include "coupon/apply.h"
+
+#include "coupon/errors.h"
+#include "coupon/scripts.h"
+#include "coupon/validation.h"
+
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+
+#include <future>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcApply, "coupon.apply")
+
+namespace coupon {
+
+QString toString(ApplyStatus status)
+{
+    switch (status) {
+    case ApplyStatus::Accepted: return u"accepted"_s;
+    case ApplyStatus::Duplicate: return u"duplicate"_s;
+    case ApplyStatus::SoldOut: return u"sold_out"_s;
+    case ApplyStatus::Closed: return u"closed"_s;
+    case ApplyStatus::NotLoaded: return u"not_loaded"_s;
+    case ApplyStatus::Invalid: return u"invalid"_s;
+    case ApplyStatus::Unavailable: return u"unavailable"_s;
+    case ApplyStatus::Uncertain: return u"uncertain"_s;
+    }
+    return u"unknown"_s;
+}
+
+ApplyService::ApplyService(const Settings &settings, Options options)
+    : m_settings(settings)
+    , m_pool(settings.redis, options.redisConnections)
+    , m_settleRedis(settings.redis)
+{
+    const quint64 random = QRandomGenerator::system()->generate64();
+    m_requestPrefix = QByteArray::number(random, 36) + '-';
+}
+
+Result<std::unique_ptr<ApplyService>> ApplyService::create(const Settings &settings, Options options)
+{
+    std::unique_ptr<ApplyService> service(new ApplyService(settings, options));
+    // Fail early with a clear message when Redis is not there at all; later
+    // outages are per-apply answers (Unavailable) and heal by reconnecting.
+    if (Status st = service->m_settleRedis.connect(); !st)
+        return st.error();
+    for (const LuaScript *script : {&scripts::apply(), &scripts::release()}) {
+        Result<RedisReplyHandle> loaded = service->m_settleRedis.command({"SCRIPT", "LOAD", script->source});
+        if (!loaded)
+            return loaded.error();
+    }
+    Result<std::unique_ptr<CouponProducer>> producer = CouponProducer::create(settings);
+    if (!producer)
+        return producer.error();
+    service->m_producer = std::move(producer).value();
+    service->m_settler = std::thread([s = service.get()] { s->settleLoop(); });
+    return service;
+}
+
+ApplyService::~ApplyService()
+{
+    // Every produced message gets its delivery report (and so its answer)
+    // before the settle thread stops.
+    m_producer.reset();
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_stopping = true;
+    }
+    m_queueCondition.notify_all();
+    if (m_settler.joinable())
+        m_settler.join();
+}
+
+void ApplyService::finish(ApplyResult result, const ApplyCallback &done)
+{
+    m_counts[size_t(result.status)].fetch_add(1, std::memory_order_relaxed);
+    done(result);
+}
+
+void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback done)
+{
+    ApplyResult result;
+    result.requestId = m_requestPrefix + QByteArray::number(m_requestCounter.fetch_add(1), 36);
+    if (!isValidCampaignId(campaign)) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
+        return finish(result, done);
+    }
+    if (userId <= 0) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"user id must be an integer in 1..9223372036854775807"_s;
+        return finish(result, done);
+    }
+
+    const CampaignKeys keys(campaign);
+    const QByteArray user = QByteArray::number(userId);
+    Result<RedisReplyHandle> reply = Error{};
+    {
+        RedisPool::Lease redis = m_pool.acquire();
+        reply = redis->eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {user});
+    }
+    if (!reply) {
+        result.status = ApplyStatus::Unavailable;
+        result.detail = reply.error().message;
+        return finish(result, done);
+    }
+    const redisReply *r = reply->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
+        result.status = ApplyStatus::Unavailable;
+        result.detail = u"unexpected reply from the apply script"_s;
+        return finish(result, done);
+    }
+    const QByteArray verdict = replyString(r->element[0]);
+    result.ticket = replyInteger(r->element[1]).value_or(0);
+    result.appliedAtMs = replyInteger(r->element[2]).value_or(0);
+    if (verdict != "accepted") {
+        if (verdict == "duplicate")
+            result.status = ApplyStatus::Duplicate;
+        else if (verdict == "sold_out")
+            result.status = ApplyStatus::SoldOut;
+        else if (verdict == "closed")
+            result.status = ApplyStatus::Closed;
+        else
+            result.status = ApplyStatus::NotLoaded;
+        result.ticket = result.status == ApplyStatus::SoldOut ? 0 : result.ticket;
+        return finish(result, done);
+    }
+
+    CouponMessage message;
+    message.campaign = campaign;
+    message.userId = userId;
+    message.ticket = result.ticket;
+    message.requestId = result.requestId;
+    message.appliedAtMs = result.appliedAtMs;
+    m_outstanding.fetch_add(1);
+    auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});
+    const Status produced = m_producer->produce(message, [this, pending](const DeliveryReport &report) {
+        pending->report = report;
+        enqueue(std::move(*pending));
+    });
+    if (!produced) {
+        // Nothing was queued: the reservation goes back right here.
+        pending->report.err = RD_KAFKA_RESP_ERR__FAIL;
+        pending->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+        pending->result.detail = produced.error().message;
+        enqueue(std::move(*pending));
+    }
+}
+
+ApplyResult ApplyService::applyAndWait(const QString &campaign, qint64 userId)
+{
+    std::promise<ApplyResult> promise;
+    std::future<ApplyResult> future = promise.get_future();
+    apply(campaign, userId, [&promise](const ApplyResult &result) { promise.set_value(result); });
+    return future.get();
+}
+
+void ApplyService::enqueue(Completion completion)
+{
+    {
+        std::lock_guard lock(m_queueMutex);
+        m_queue.push_back(std::move(completion));
+    }
+    m_queueCondition.notify_one();
+}
+
+void ApplyService::settleLoop()
+{
+    std::vector<Completion> batch;
+    for (;;) {
+        {
+            std::unique_lock lock(m_queueMutex);
+            m_queueCondition.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
+            if (m_queue.empty() && m_stopping)
+                return;
+            while (!m_queue.empty() && batch.size() < 2000) {
+                batch.push_back(std::move(m_queue.front()));
+                m_queue.pop_front();
+            }
+        }
+        settle(batch);
+        batch.clear();
+    }
+}
+
+void ApplyService::settle(std::vector<Completion> &batch)
+{
+    // One pipelined round trip for the whole batch: confirmations drop the
+    // pending mark, definite failures run the release script.
+    std::vector<RedisArgs> commands;
+    std::vector<size_t> owner;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        Completion &c = batch[i];
+        const CampaignKeys keys(c.campaign);
+        const QByteArray user = QByteArray::number(c.userId);
+        if (c.report.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            c.result.status = ApplyStatus::Accepted;
+            c.result.partition = c.report.partition;
+            c.result.offset = c.report.offset;
+            commands.push_back({"ZREM", keys.pending, user});
+            owner.push_back(i);
+        } else if (c.report.status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+            c.result.status = ApplyStatus::Unavailable;
+            if (c.result.detail.isEmpty())
+                c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
+            commands.push_back({"EVALSHA", scripts::release().sha1, "3", keys.users, keys.count, keys.pending, user});
+            owner.push_back(i);
+        } else {
+            // Possibly written: keep the reservation pending; the reaper
+            // settles it against MySQL once the topic is drained.
+            c.result.status = ApplyStatus::Uncertain;
+            c.result.detail = errors::fromKafka(c.report.err, u"Kafka (possibly persisted)"_s).message;
+        }
+    }
+    if (!commands.empty()) {
+        Result<std::vector<RedisReplyHandle>> replies = m_settleRedis.pipeline(commands);
+        if (!replies) {
+            // The answers stand; what Redis did not hear stays pending and
+            // the reaper settles it (coupon present -> confirm, absent -> release).
+            qCWarning(lcApply, "settle: %s; %zu reservation(s) left pending for the reaper",
+                      qPrintable(replies.error().message), commands.size());
+        } else {
+            for (size_t k = 0; k < replies->size(); ++k) {
+                if (errors::isNoScript((*replies)[k].get())) {
+                    const Completion &c = batch[owner[k]];
+                    const CampaignKeys keys(c.campaign);
+                    Result<RedisReplyHandle> again = m_settleRedis.eval(
+                        scripts::release(), {keys.users, keys.count, keys.pending}, {QByteArray::number(c.userId)});
+                    if (!again)
+                        qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
+                }
+            }
+        }
+    }
+    for (Completion &c : batch) {
+        finish(c.result, c.done);
+        m_outstanding.fetch_sub(1);
+    }
+}
+
+} // namespace coupon

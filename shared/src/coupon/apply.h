@@ -1,0 +1,106 @@
+#pragma once
+
+#include "coupon/kafka.h"
+#include "coupon/redis.h"
+#include "coupon/result.h"
+#include "coupon/settings.h"
+
+#include <QString>
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace coupon {
+
+enum class ApplyStatus {
+    Accepted,    // durable in Kafka: a coupon will exist once the worker drains
+    Duplicate,   // the user already holds or reserved one
+    SoldOut,     // the limit is reached
+    Closed,      // closed, or outside its window
+    NotLoaded,   // no such campaign in Redis (unknown, or Redis lost it: `rebuild`)
+    Invalid,     // bad campaign id or user id
+    Unavailable, // Redis or Kafka could not take it; nothing is reserved
+    Uncertain,   // Kafka may or may not have it; the reservation stays pending for the reaper
+};
+inline constexpr int kApplyStatusCount = 8;
+QString toString(ApplyStatus status);
+
+struct ApplyResult
+{
+    ApplyStatus status = ApplyStatus::Unavailable;
+    qint64 ticket = 0;
+    int32_t partition = -1;
+    int64_t offset = -1;
+    qint64 appliedAtMs = 0;
+    QByteArray requestId;
+    QString detail; // for Unavailable / Uncertain / Invalid: why
+};
+using ApplyCallback = std::function<void(const ApplyResult &)>;
+
+// The apply protocol: validate -> one Lua script decides and reserves ->
+// idempotent produce -> the delivery report settles it (confirm, or release
+// and answer Unavailable). Safe to call from many threads at once: Redis
+// connections come from a striped pool and Kafka's producer is thread-safe;
+// no lock is shared by all callers.
+class ApplyService
+{
+public:
+    struct Options
+    {
+        int redisConnections = 8;
+    };
+
+    static Result<std::unique_ptr<ApplyService>> create(const Settings &settings, Options options);
+    static Result<std::unique_ptr<ApplyService>> create(const Settings &settings) { return create(settings, Options{}); }
+    ~ApplyService(); // waits for every outstanding apply to be answered
+
+    // `done` runs exactly once: on the calling thread for answers that need
+    // no Kafka round trip, otherwise on the service's settle thread. It must
+    // not block.
+    void apply(const QString &campaign, qint64 userId, ApplyCallback done);
+    ApplyResult applyAndWait(const QString &campaign, qint64 userId);
+
+    qint64 count(ApplyStatus status) const { return m_counts[size_t(status)].load(); }
+    qint64 outstanding() const { return m_outstanding.load(); }
+    CouponProducer &producer() { return *m_producer; }
+
+private:
+    struct Completion
+    {
+        QString campaign;
+        qint64 userId;
+        DeliveryReport report;
+        ApplyResult result;
+        ApplyCallback done;
+    };
+
+    ApplyService(const Settings &settings, Options options);
+    void finish(ApplyResult result, const ApplyCallback &done);
+    void enqueue(Completion completion);
+    void settleLoop();
+    void settle(std::vector<Completion> &batch);
+
+    Settings m_settings;
+    RedisPool m_pool;
+    RedisConnection m_settleRedis;
+    std::unique_ptr<CouponProducer> m_producer;
+    QByteArray m_requestPrefix;
+    std::atomic<quint64> m_requestCounter{0};
+
+    std::mutex m_queueMutex;
+    std::condition_variable m_queueCondition;
+    std::deque<Completion> m_queue;
+    bool m_stopping = false;
+    std::thread m_settler;
+
+    std::array<std::atomic<qint64>, kApplyStatusCount> m_counts{};
+    std::atomic<qint64> m_outstanding{0};
+};
+
+} // namespace coupon

@@ -1,0 +1,205 @@
+#include "coupon/redis.h"
+
+#include "coupon/errors.h"
+
+#include <QCryptographicHash>
+
+#include <functional>
+#include <thread>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon {
+
+LuaScript::LuaScript(QByteArray text)
+    : source(std::move(text))
+    , sha1(QCryptographicHash::hash(source, QCryptographicHash::Sha1).toHex())
+{
+}
+
+CampaignKeys::CampaignKeys(const QString &campaign)
+{
+    const QByteArray prefix = "coupon:{" + campaign.toLatin1() + "}:";
+    meta = prefix + "meta";
+    users = prefix + "users";
+    count = prefix + "count";
+    pending = prefix + "pending";
+}
+
+RedisConnection::RedisConnection(RedisSettings settings) : m_settings(std::move(settings)) {}
+
+namespace {
+
+timeval toTimeval(int ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
+
+redisReply *send(redisContext *context, const RedisArgs &args)
+{
+    std::vector<const char *> argv;
+    std::vector<size_t> lengths;
+    argv.reserve(args.size());
+    lengths.reserve(args.size());
+    for (const QByteArray &arg : args) {
+        argv.push_back(arg.constData());
+        lengths.push_back(size_t(arg.size()));
+    }
+    return static_cast<redisReply *>(
+        redisCommandArgv(context, int(argv.size()), argv.data(), lengths.data()));
+}
+
+} // namespace
+
+Status RedisConnection::connect()
+{
+    m_context.reset();
+    const QByteArray host = m_settings.host.toUtf8();
+    RedisContextHandle context(
+        redisConnectWithTimeout(host.constData(), m_settings.port, toTimeval(m_settings.connectTimeoutMs)));
+    const QString where = u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port);
+    if (!context || context->err)
+        return errors::fromRedisContext(context.get(), where);
+    if (redisSetTimeout(context.get(), toTimeval(m_settings.commandTimeoutMs)) != REDIS_OK)
+        return errors::fromRedisContext(context.get(), where);
+    redisEnableKeepAlive(context.get());
+
+    auto handshake = [&](const RedisArgs &args) -> Status {
+        RedisReplyHandle reply(send(context.get(), args));
+        if (!reply)
+            return errors::fromRedisContext(context.get(), where);
+        if (reply->type == REDIS_REPLY_ERROR)
+            return Error{u"redis.auth"_s, where + u": "_s + QString::fromUtf8(reply->str)};
+        return Ok{};
+    };
+    if (!m_settings.password.isEmpty()) {
+        if (Status st = handshake({"AUTH", m_settings.password.toUtf8()}); !st)
+            return st;
+    }
+    if (m_settings.database != 0) {
+        if (Status st = handshake({"SELECT", QByteArray::number(m_settings.database)}); !st)
+            return st;
+    }
+    m_context = std::move(context);
+    return Ok{};
+}
+
+Status RedisConnection::ensureConnected()
+{
+    if (m_context)
+        return Ok{};
+    return connect();
+}
+
+Error RedisConnection::dropWith(const QString &what)
+{
+    Error error = errors::fromRedisContext(m_context.get(), what);
+    // After an I/O error hiredis' context is unusable; the next call reconnects.
+    m_context.reset();
+    return error;
+}
+
+Result<RedisReplyHandle> RedisConnection::command(const RedisArgs &args)
+{
+    if (Status st = ensureConnected(); !st)
+        return st.error();
+    RedisReplyHandle reply(send(m_context.get(), args));
+    if (!reply)
+        return dropWith(u"Redis %1"_s.arg(QString::fromUtf8(args.front())));
+    if (reply->type == REDIS_REPLY_ERROR)
+        return errors::fromRedisReply(reply.get());
+    return reply;
+}
+
+Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vector<RedisArgs> &commands)
+{
+    if (Status st = ensureConnected(); !st)
+        return st.error();
+    for (const RedisArgs &args : commands) {
+        std::vector<const char *> argv;
+        std::vector<size_t> lengths;
+        for (const QByteArray &arg : args) {
+            argv.push_back(arg.constData());
+            lengths.push_back(size_t(arg.size()));
+        }
+        if (redisAppendCommandArgv(m_context.get(), int(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
+            return dropWith(u"Redis pipeline"_s);
+    }
+    std::vector<RedisReplyHandle> replies;
+    replies.reserve(commands.size());
+    for (size_t i = 0; i < commands.size(); ++i) {
+        void *raw = nullptr;
+        if (redisGetReply(m_context.get(), &raw) != REDIS_OK)
+            return dropWith(u"Redis pipeline"_s);
+        replies.emplace_back(static_cast<redisReply *>(raw));
+    }
+    return replies;
+}
+
+Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const RedisArgs &keys,
+                                               const RedisArgs &args)
+{
+    RedisArgs call;
+    call.reserve(3 + keys.size() + args.size());
+    call.push_back("EVALSHA");
+    call.push_back(script.sha1);
+    call.push_back(QByteArray::number(qsizetype(keys.size())));
+    call.insert(call.end(), keys.begin(), keys.end());
+    call.insert(call.end(), args.begin(), args.end());
+
+    Result<RedisReplyHandle> reply = command(call);
+    if (!reply && reply.error().code == u"redis.noscript"_s) {
+        // Redis restarted or SCRIPT FLUSH: load the text and try once more.
+        Result<RedisReplyHandle> loaded = command({"SCRIPT", "LOAD", script.source});
+        if (!loaded)
+            return loaded.error();
+        return command(call);
+    }
+    return reply;
+}
+
+RedisPool::RedisPool(const RedisSettings &settings, int size)
+{
+    m_slots.reserve(size_t(std::max(size, 1)));
+    for (int i = 0; i < std::max(size, 1); ++i) {
+        auto slot = std::make_unique<Slot>();
+        slot->connection = std::make_unique<RedisConnection>(settings);
+        m_slots.push_back(std::move(slot));
+    }
+}
+
+RedisPool::Lease RedisPool::acquire()
+{
+    const size_t n = m_slots.size();
+    const size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % n;
+    for (size_t i = 0; i < n; ++i) {
+        Slot &slot = *m_slots[(start + i) % n];
+        std::unique_lock lock(slot.mutex, std::try_to_lock);
+        if (lock.owns_lock())
+            return Lease(std::move(lock), slot.connection.get());
+    }
+    Slot &slot = *m_slots[start];
+    return Lease(std::unique_lock(slot.mutex), slot.connection.get());
+}
+
+QByteArray replyString(const redisReply *reply)
+{
+    if (reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS
+                  || reply->type == REDIS_REPLY_ERROR))
+        return QByteArray(reply->str, qsizetype(reply->len));
+    return {};
+}
+
+std::optional<qint64> replyInteger(const redisReply *reply)
+{
+    if (!reply)
+        return std::nullopt;
+    if (reply->type == REDIS_REPLY_INTEGER)
+        return reply->integer;
+    if (reply->type == REDIS_REPLY_STRING) {
+        bool ok = false;
+        const qint64 value = QByteArray(reply->str, qsizetype(reply->len)).toLongLong(&ok);
+        if (ok)
+            return value;
+    }
+    return std::nullopt;
+}
+
+} // namespace coupon

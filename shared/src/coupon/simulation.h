@@ -1,0 +1,55 @@
+#pragma once
+
+#include "coupon/apply.h"
+#include "coupon/campaigns.h"
+
+#include <QList>
+#include <QSet>
+#include <QString>
+
+#include <array>
+#include <atomic>
+
+namespace coupon {
+
+struct SimulationOptions
+{
+    QString campaign;
+    qint64 users = 1000;       // distinct users 1..users (shifted by firstUser - 1)
+    qint64 firstUser = 1;
+    int concurrency = 32;      // applies in flight at once
+    int duplicatePercent = 0;  // extra attempts by users who already tried, as % of users
+    quint32 seed = 0;          // 0: random
+};
+
+// Live counters, readable from any thread while the run goes on.
+struct SimulationProgress
+{
+    std::atomic<qint64> total{0};
+    std::atomic<qint64> done{0};
+    std::array<std::atomic<qint64>, kApplyStatusCount> byStatus{};
+};
+
+struct SimulationReport
+{
+    qint64 attempts = 0;
+    std::array<qint64, kApplyStatusCount> byStatus{};
+    double seconds = 0;
+    double appliesPerSecond = 0;
+    double acceptedPerSecond = 0;
+    double p50Ms = 0, p95Ms = 0, p99Ms = 0, maxMs = 0;
+    bool cancelled = false;
+    AnsweredApplies answered; // for an exact audit
+
+    qint64 count(ApplyStatus s) const { return byStatus[size_t(s)]; }
+    QString summary() const; // one line: counts by outcome, rate, latencies
+};
+
+// Runs the tutorial's scenario (and bigger ones) against an ApplyService in
+// this process: every user applies once, some again, in a shuffled order,
+// with `concurrency` applies in flight. Blocks until every apply is answered
+// or `cancel` is set (then no new apply starts; those in flight finish).
+SimulationReport simulate(ApplyService &service, const SimulationOptions &options,
+                          SimulationProgress *progress = nullptr, const std::atomic<bool> *cancel = nullptr);
+
+} // namespace coupon
