@@ -1,8 +1,12 @@
 #include "testsupport.h"
 
+#include <QCoreApplication>
 #include <QProcessEnvironment>
+#include <QRandomGenerator>
 #include <QTest>
+#include <QRegularExpression>
 
+#include <csignal>
 #include <cstdlib>
 
 using namespace Qt::StringLiterals;
@@ -21,6 +25,155 @@ Settings integrationSettings()
                qPrintable(settings.error().message));
     }
     return std::move(settings).value();
+}
+
+QString uniqueCampaign(const QString &prefix)
+{
+    return prefix + u'-' + QString::number(QRandomGenerator::global()->generate64() % 1'000'000'000'000ULL, 36);
+}
+
+bool waitFor(const std::function<bool()> &condition, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    for (;;) {
+        if (condition())
+            return true;
+        if (deadline.hasExpired())
+            return false;
+        QTest::qWait(2); // the poll interval: runs the event loop for 2 ms
+    }
+}
+
+WorkerProcess::WorkerProcess(QStringList extraArgs) : m_args(std::move(extraArgs))
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+}
+
+WorkerProcess::~WorkerProcess()
+{
+    if (m_process.state() != QProcess::NotRunning) {
+        m_process.kill();
+        m_process.waitForFinished(10000);
+    }
+}
+
+void WorkerProcess::drain() { m_output += m_process.readAll(); }
+
+QString WorkerProcess::output() const
+{
+    const_cast<WorkerProcess *>(this)->drain();
+    return QString::fromUtf8(m_output);
+}
+
+QString WorkerProcess::start(int timeoutMs)
+{
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QString config = env.value(u"COUPON_WORKER_CONFIG"_s);
+    if (config.isEmpty())
+        config = env.value(u"COUPON_CONFIG"_s);
+    QStringList args{u"--config"_s, config, u"--status-interval"_s, u"1"_s};
+    args << m_args;
+    m_process.start(QStringLiteral(COUPON_WORKER_BIN), args);
+    if (!m_process.waitForStarted(10000))
+        return u"coupon-worker did not start: "_s + m_process.errorString();
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        m_process.waitForReadyRead(50);
+        drain();
+        // Owning partitions means it consumes; "assigned 0" would not do.
+        static const QRegularExpression assigned(u"assigned [1-9][0-9]* partition"_s);
+        if (assigned.match(QString::fromUtf8(m_output)).hasMatch())
+            return {};
+        if (m_process.state() == QProcess::NotRunning)
+            return u"coupon-worker exited (%1): %2"_s.arg(m_process.exitCode()).arg(QString::fromUtf8(m_output));
+    }
+    return u"coupon-worker took no partitions within %1 ms: %2"_s.arg(timeoutMs).arg(QString::fromUtf8(m_output));
+}
+
+int WorkerProcess::terminate(int timeoutMs)
+{
+    if (m_process.state() == QProcess::NotRunning)
+        return m_process.exitCode();
+    ::kill(pid_t(m_process.processId()), SIGTERM);
+    if (!m_process.waitForFinished(timeoutMs))
+        return -1;
+    drain();
+    return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
+}
+
+void WorkerProcess::kill9()
+{
+    ::kill(pid_t(m_process.processId()), SIGKILL);
+    m_process.waitForFinished(10000);
+    drain();
+}
+
+namespace {
+struct DeliveryWait
+{
+    bool done = false;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    Produced where;
+};
+
+void onRawDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *)
+{
+    auto *wait = static_cast<DeliveryWait *>(m->_private);
+    wait->done = true;
+    wait->err = m->err;
+    wait->where = {m->partition, m->offset};
+}
+} // namespace
+
+RawProducer::RawProducer(const Settings &settings) : m_topic(settings.kafka.topic.toUtf8())
+{
+    KafkaConfHandle conf(rd_kafka_conf_new());
+    char errstr[512];
+    for (auto it = settings.kafka.properties.cbegin(); it != settings.kafka.properties.cend(); ++it)
+        rd_kafka_conf_set(conf.get(), it.key().toUtf8().constData(), it.value().toUtf8().constData(), errstr,
+                          sizeof errstr);
+    rd_kafka_conf_set(conf.get(), "enable.idempotence", "true", errstr, sizeof errstr);
+    rd_kafka_conf_set(conf.get(), "linger.ms", "0", errstr, sizeof errstr);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), onRawDelivery);
+    m_rk.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
+    if (!m_rk)
+        qFatal("raw producer: %s", errstr);
+    conf.release(); // owned by the producer now
+}
+
+Produced RawProducer::send(const std::optional<QByteArray> &key, const std::optional<QByteArray> &value,
+                           const QList<RawHeaderValue> &headers)
+{
+    KafkaHeadersHandle hdrs(rd_kafka_headers_new(headers.size()));
+    for (const RawHeaderValue &h : headers)
+        rd_kafka_header_add(hdrs.get(), h.name.constData(), h.name.size(), h.value ? h.value->constData() : nullptr,
+                            h.value ? h.value->size() : 0);
+    DeliveryWait wait;
+    const char *keyData = key ? key->constData() : nullptr;
+    const size_t keySize = key ? size_t(key->size()) : 0;
+    char *valueData = value ? const_cast<char *>(value->constData()) : nullptr;
+    const size_t valueSize = value ? size_t(value->size()) : 0;
+    const rd_kafka_resp_err_t err = rd_kafka_producev(
+        m_rk.get(), RD_KAFKA_V_TOPIC(m_topic.constData()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(keyData, keySize), RD_KAFKA_V_VALUE(valueData, valueSize),
+        RD_KAFKA_V_HEADERS(hdrs.get()), RD_KAFKA_V_OPAQUE(&wait), RD_KAFKA_V_END);
+    if (err)
+        qFatal("raw produce: %s", rd_kafka_err2str(err));
+    hdrs.release(); // producev took the headers
+    const QDeadlineTimer deadline(20000);
+    while (!wait.done && !deadline.hasExpired())
+        rd_kafka_poll(m_rk.get(), 50);
+    if (!wait.done || wait.err)
+        qFatal("raw produce: %s", wait.done ? rd_kafka_err2str(wait.err) : "no delivery report in 20 s");
+    return wait.where;
+}
+
+QList<RawHeaderValue> protocolHeaders(const QString &campaign, qint64 ticket)
+{
+    return {{codec::kHeaderCampaign, campaign.toLatin1()},
+            {codec::kHeaderTicket, QByteArray::number(ticket)},
+            {codec::kHeaderRequestId, "test-" + QByteArray::number(ticket)},
+            {codec::kHeaderAppliedAt, QByteArray::number(QDateTime::currentMSecsSinceEpoch())}};
 }
 
 } // namespace coupon::test

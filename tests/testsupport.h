@@ -1,8 +1,19 @@
 #pragma once
 
+#include "coupon/codec.h"
+#include "coupon/handles.h"
 #include "coupon/settings.h"
 
+#include <QByteArray>
+#include <QDeadlineTimer>
+#include <QList>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
 #include <optional>
+#include <utility>
 
 namespace coupon::test {
 
@@ -10,5 +21,65 @@ namespace coupon::test {
 // the test stack's admin.ini) plus COUPON_* variables. Fails loudly, never
 // skips: an integration test without its servers is a red test.
 Settings integrationSettings();
+
+// A campaign id no earlier run used: "<prefix>-<random>".
+QString uniqueCampaign(const QString &prefix);
+
+// Polls `condition` every few milliseconds until it holds or `timeoutMs`
+// passes; processes Qt events meanwhile. Returns whether it held.
+bool waitFor(const std::function<bool()> &condition, int timeoutMs);
+
+// The real coupon-worker binary, as a child process with the worker role's
+// configuration ($COUPON_WORKER_CONFIG, else $COUPON_CONFIG).
+class WorkerProcess
+{
+public:
+    explicit WorkerProcess(QStringList extraArgs = {});
+    ~WorkerProcess(); // SIGKILL if still running
+
+    // Starts it and waits until it owns partitions. Returns an error text.
+    QString start(int timeoutMs = 60000);
+    // SIGTERM, then waits for exit; returns the exit code (-1 on timeout/crash).
+    int terminate(int timeoutMs = 15000);
+    void kill9();
+    QString output() const;
+    qint64 pid() const { return m_process.processId(); }
+
+private:
+    void drain();
+    QProcess m_process;
+    QStringList m_args;
+    mutable QByteArray m_output;
+};
+
+struct RawHeaderValue
+{
+    QByteArray name;
+    std::optional<QByteArray> value;
+};
+
+struct Produced
+{
+    int32_t partition = -1;
+    int64_t offset = -1;
+};
+
+// A plain (not our protocol's) producer for tests that need arbitrary bytes
+// on the topic: poison, replays, a Java-shaped message without headers.
+class RawProducer
+{
+public:
+    explicit RawProducer(const Settings &settings);
+    // Produces and waits for the delivery report; fails the test on error.
+    Produced send(const std::optional<QByteArray> &key, const std::optional<QByteArray> &value,
+                  const QList<RawHeaderValue> &headers = {});
+
+private:
+    KafkaHandle m_rk;
+    QByteArray m_topic;
+};
+
+// Headers of a well-formed message of our protocol.
+QList<RawHeaderValue> protocolHeaders(const QString &campaign, qint64 ticket);
 
 } // namespace coupon::test

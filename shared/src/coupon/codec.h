@@ -19,7 +19,7 @@ namespace coupon {
 
 struct CouponMessage
 {
-    QString campaign;        // empty on the wire means the default campaign
+    QString campaign;        // decoded: the header, or the default campaign when there is none
     qint64 userId = 0;
     qint64 ticket = 0;       // 0: absent
     QByteArray requestId;
