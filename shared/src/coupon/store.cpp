@@ -53,7 +53,6 @@ const QList<Migration> &migrations()
   kafka_partition INT NOT NULL,
   kafka_offset BIGINT NOT NULL,
   UNIQUE KEY coupon_campaign_user (campaign_id, user_id),
-  KEY coupon_user (user_id),
   CONSTRAINT coupon_campaign_fk FOREIGN KEY (campaign_id) REFERENCES campaign (id)
 ) ENGINE=InnoDB)sql",
           R"sql(CREATE TABLE IF NOT EXISTS failed_event (
@@ -292,9 +291,6 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
     }
     std::sort(campaignOrder.begin(), campaignOrder.end()); // a fixed lock order between workers
 
-    QString couponValues;
-    qsizetype couponRows = 0;
-    QStringList issuedUpdates;
     for (const QString &campaign : std::as_const(campaignOrder)) {
         const std::vector<const IncomingRecord *> &list = byCampaign[campaign];
         if (!isValidCampaignId(campaign)) { // the codec checked; this guards the SQL below
@@ -316,7 +312,6 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
         // First occurrence of each user in this batch.
         std::vector<const IncomingRecord *> firsts;
         QSet<qint64> seen;
-        QString userList;
         for (const IncomingRecord *r : list) {
             if (seen.contains(r->message->userId)) {
                 ++outcome.duplicates;
@@ -324,56 +319,66 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
             }
             seen.insert(r->message->userId);
             firsts.push_back(r);
-            if (!userList.isEmpty())
-                userList += u',';
-            userList += QString::number(r->message->userId);
         }
-        QSet<qint64> holders;
-        if (!q.exec(u"SELECT user_id FROM coupon WHERE campaign_id = '%1' AND user_id IN (%2)"_s.arg(campaign, userList)))
-            return errors::fromSql(q.lastError(), u"find holders in "_s + campaign);
-        while (q.next())
-            holders.insert(q.value(0).toLongLong());
+        const qint64 room = std::max<qint64>(0, limit - issued);
+        if (qint64(firsts.size()) > room) {
+            // Near the limit (or Redis let too many through): learn which are
+            // replays, so the room goes to new users in consumption order and
+            // the rest is recorded as over_limit, never inserted.
+            QString userList;
+            for (const IncomingRecord *r : firsts)
+                userList += (userList.isEmpty() ? QString() : u","_s) + QString::number(r->message->userId);
+            QSet<qint64> holders;
+            if (!q.exec(u"SELECT user_id FROM coupon WHERE campaign_id = '%1' AND user_id IN (%2)"_s.arg(campaign, userList)))
+                return errors::fromSql(q.lastError(), u"find holders in "_s + campaign);
+            while (q.next())
+                holders.insert(q.value(0).toLongLong());
+            std::vector<const IncomingRecord *> fresh;
+            qint64 taken = 0;
+            for (const IncomingRecord *r : firsts) {
+                if (holders.contains(r->message->userId)) {
+                    ++outcome.duplicates;
+                } else if (taken < room) {
+                    fresh.push_back(r);
+                    ++taken;
+                } else {
+                    poison.push_back({r, u"over_limit"_s, campaign});
+                }
+            }
+            firsts = std::move(fresh);
+        }
+        if (firsts.empty())
+            continue;
 
-        qint64 room = std::max<qint64>(0, limit - issued);
-        qint64 added = 0;
+        QString values;
+        values.reserve(qsizetype(firsts.size()) * 48);
         for (const IncomingRecord *r : firsts) {
-            if (holders.contains(r->message->userId)) {
-                ++outcome.duplicates;
-                continue;
-            }
-            if (added >= room) {
-                // Redis said yes but MySQL, the record, is full: never over-issue.
-                poison.push_back({r, u"over_limit"_s, campaign});
-                continue;
-            }
-            ++added;
-            if (couponRows++)
-                couponValues += u',';
-            couponValues += u"('%1',%2,%3,%4,%5)"_s.arg(campaign)
-                                .arg(r->message->userId)
-                                .arg(r->message->ticket > 0 ? QString::number(r->message->ticket) : u"NULL"_s)
-                                .arg(r->partition)
-                                .arg(r->offset);
+            if (!values.isEmpty())
+                values += u',';
+            values += u"('"_s + campaign + u"',"_s + QString::number(r->message->userId) + u','
+                      + (r->message->ticket > 0 ? QString::number(r->message->ticket) : u"NULL"_s) + u','
+                      + QString::number(r->partition) + u',' + QString::number(r->offset) + u')';
         }
-        if (added > 0)
-            issuedUpdates << u"UPDATE campaign SET issued = issued + %1 WHERE id = '%2' AND issued + %1 <= coupon_limit"_s
-                                 .arg(added)
-                                 .arg(campaign);
-        outcome.inserted += int(added);
-    }
-
-    if (couponRows > 0) {
+        // Replays are absorbed by UNIQUE(campaign_id, user_id): an unchanged
+        // row counts 0 affected, a new one 1, so `inserted` is exact. Unlike
+        // INSERT IGNORE this turns no other error into a warning.
         if (!q.exec(u"INSERT INTO coupon (campaign_id, user_id, ticket, kafka_partition, kafka_offset) VALUES "_s
-                    + couponValues))
+                    + values + u" ON DUPLICATE KEY UPDATE id = id"_s))
             return errors::fromSql(q.lastError(), u"insert coupons"_s);
-        if (q.numRowsAffected() != couponRows)
-            return Error{u"mysql.query"_s, u"insert coupons: %1 rows for %2 coupons"_s.arg(q.numRowsAffected()).arg(couponRows)};
-    }
-    for (const QString &update : std::as_const(issuedUpdates)) {
-        if (!q.exec(update))
+        const qint64 inserted = q.numRowsAffected();
+        if (inserted < 0 || inserted > qint64(firsts.size()))
+            return Error{u"mysql.query"_s, u"insert coupons: %1 rows affected for %2"_s.arg(inserted).arg(firsts.size())};
+        outcome.duplicates += int(qint64(firsts.size()) - inserted);
+        outcome.inserted += int(inserted);
+        if (inserted == 0)
+            continue;
+        // The last guard: never past coupon_limit, whatever Redis said.
+        if (!q.exec(u"UPDATE campaign SET issued = issued + %1 WHERE id = '%2' AND issued + %1 <= coupon_limit"_s
+                        .arg(inserted)
+                        .arg(campaign)))
             return errors::fromSql(q.lastError(), u"advance issued"_s);
         if (q.numRowsAffected() != 1)
-            return Error{u"mysql.query"_s, u"advance issued: the limit guard refused (%1)"_s.arg(update)};
+            return Error{u"mysql.query"_s, u"advance issued of %1 by %2: the limit guard refused"_s.arg(campaign).arg(inserted)};
     }
 
     if (!poison.empty()) {
