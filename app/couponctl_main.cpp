@@ -4,6 +4,7 @@
 #include "coupon/apply.h"
 #include "coupon/campaigns.h"
 #include "coupon/cli.h"
+#include "coupon/http_client.h"
 #include "coupon/simulation.h"
 #include "coupon/validation.h"
 #include "coupon/version.h"
@@ -72,7 +73,7 @@ int main(int argc, char *argv[])
                           "  campaign limit ID N                     (closed campaigns only)\n"
                           "  apply --campaign C --user U\n"
                           "  simulate --campaign C [--users 1000] [--concurrency 32] [--duplicates PCT]\n"
-                          "           [--first-user N] [--audit]\n"
+                          "           [--first-user N] [--target http://HOST:PORT] [--audit]\n"
                           "  audit --campaign C                      check the five invariants after the drain\n"
                           "  settle --campaign C [--grace S]         settle old pending reservations\n"
                           "  lag                                     the worker group's lag per partition\n\n"
@@ -84,6 +85,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption firstUserOpt(u"first-user"_s, u"First simulated user id."_s, u"n"_s, u"1"_s);
     const QCommandLineOption concurrencyOpt(u"concurrency"_s, u"Applies in flight."_s, u"n"_s, u"32"_s);
     const QCommandLineOption duplicatesOpt(u"duplicates"_s, u"Repeat attempts, % of users."_s, u"pct"_s, u"0"_s);
+    const QCommandLineOption targetOpt(u"target"_s, u"simulate: drive a gateway (http://HOST:PORT) instead of "
+                                                     "the in-process apply service."_s, u"url"_s);
     const QCommandLineOption auditOpt(u"audit"_s, u"After simulate: wait for the drain and audit."_s);
     const QCommandLineOption limitOpt(u"limit"_s, u"Coupon limit."_s, u"n"_s);
     const QCommandLineOption nameOpt(u"name"_s, u"Campaign name."_s, u"text"_s);
@@ -93,7 +96,7 @@ int main(int argc, char *argv[])
     const QCommandLineOption timeoutOpt(u"timeout"_s, u"Seconds to wait for the drain."_s, u"s"_s, u"120"_s);
     const QCommandLineOption graceOpt(u"grace"_s, u"Seconds a reservation may stay pending."_s, u"s"_s, u"30"_s);
     for (const QCommandLineOption &o : {campaignOpt, userOpt, usersOpt, firstUserOpt, concurrencyOpt, duplicatesOpt,
-                                        auditOpt, limitOpt, nameOpt, startsOpt, endsOpt, openOpt, timeoutOpt, graceOpt})
+                                        targetOpt, auditOpt, limitOpt, nameOpt, startsOpt, endsOpt, openOpt, timeoutOpt, graceOpt})
         p.addOption(o);
     p.addPositionalArgument(u"command"_s, u"What to do (see above)."_s);
 
@@ -256,14 +259,21 @@ int main(int argc, char *argv[])
             return ExitUsage;
         options.concurrency = int(concurrency);
         options.duplicatePercent = int(duplicates);
-        Result<std::unique_ptr<ApplyService>> service =
-            ApplyService::create(*settings, {int(std::clamp<qint64>(concurrency, 1, 16))});
-        if (!service)
-            return failWith(service.error());
-        const SimulationReport report = simulate(**service, options);
+        SimulationReport report;
+        if (p.isSet(targetOpt)) {
+            Result<SimulationReport> viaHttp = simulateHttp(QUrl(p.value(targetOpt)), options);
+            if (!viaHttp)
+                return fail(ExitUsage, viaHttp.error().message);
+            report = *viaHttp;
+        } else {
+            Result<std::unique_ptr<ApplyService>> service =
+                ApplyService::create(*settings, {int(std::clamp<qint64>(concurrency, 1, 16))});
+            if (!service)
+                return failWith(service.error());
+            report = simulate(**service, options);
+        }
         out() << report.summary() << '\n';
         out().flush();
-        service.value().reset();
         if (!p.isSet(auditOpt))
             return ExitOk;
         Result<AuditReport> audit = ops.audit(options.campaign, int(timeoutS * 1000), &report.answered);

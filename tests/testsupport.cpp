@@ -4,7 +4,10 @@
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
 #include <QTest>
+#include <QFileInfo>
+#include <QHostAddress>
 #include <QRegularExpression>
+#include <QTcpSocket>
 
 #include <csignal>
 #include <cstdlib>
@@ -44,12 +47,35 @@ bool waitFor(const std::function<bool()> &condition, int timeoutMs)
     }
 }
 
-WorkerProcess::WorkerProcess(QStringList extraArgs) : m_args(std::move(extraArgs))
+ServiceProcess::ServiceProcess(QString program, QString configVariable, QString readyPattern, QStringList extraArgs)
+    : m_program(std::move(program))
+    , m_configVariable(std::move(configVariable))
+    , m_readyPattern(std::move(readyPattern))
+    , m_args(std::move(extraArgs))
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
 }
 
-WorkerProcess::~WorkerProcess()
+WorkerProcess::WorkerProcess(QStringList extraArgs)
+    : ServiceProcess(QStringLiteral(COUPON_WORKER_BIN), u"COUPON_WORKER_CONFIG"_s,
+                     // owning partitions means it consumes; "assigned 0" would not do
+                     u"assigned [1-9][0-9]* partition"_s, QStringList{u"--status-interval"_s, u"1"_s} + extraArgs)
+{
+}
+
+GatewayProcess::GatewayProcess(QStringList extraArgs)
+    : ServiceProcess(QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s, u"listening on [0-9.]+:[0-9]+"_s,
+                     QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s} + extraArgs)
+{
+}
+
+quint16 GatewayProcess::port() const
+{
+    static const QRegularExpression listening(u"listening on [0-9.]+:([0-9]+)"_s);
+    return quint16(listening.match(output()).captured(1).toUInt());
+}
+
+ServiceProcess::~ServiceProcess()
 {
     if (m_process.state() != QProcess::NotRunning) {
         m_process.kill();
@@ -57,40 +83,38 @@ WorkerProcess::~WorkerProcess()
     }
 }
 
-void WorkerProcess::drain() { m_output += m_process.readAll(); }
+void ServiceProcess::drain() { m_output += m_process.readAll(); }
 
-QString WorkerProcess::output() const
+QString ServiceProcess::output() const
 {
-    const_cast<WorkerProcess *>(this)->drain();
+    const_cast<ServiceProcess *>(this)->drain();
     return QString::fromUtf8(m_output);
 }
 
-QString WorkerProcess::start(int timeoutMs)
+QString ServiceProcess::start(int timeoutMs)
 {
     const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    QString config = env.value(u"COUPON_WORKER_CONFIG"_s);
+    QString config = env.value(m_configVariable);
     if (config.isEmpty())
         config = env.value(u"COUPON_CONFIG"_s);
-    QStringList args{u"--config"_s, config, u"--status-interval"_s, u"1"_s};
-    args << m_args;
-    m_process.start(QStringLiteral(COUPON_WORKER_BIN), args);
+    m_process.start(m_program, QStringList{u"--config"_s, config} + m_args);
+    const QString name = QFileInfo(m_program).fileName();
     if (!m_process.waitForStarted(10000))
-        return u"coupon-worker did not start: "_s + m_process.errorString();
+        return name + u" did not start: "_s + m_process.errorString();
+    const QRegularExpression ready(m_readyPattern);
     const QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         m_process.waitForReadyRead(50);
         drain();
-        // Owning partitions means it consumes; "assigned 0" would not do.
-        static const QRegularExpression assigned(u"assigned [1-9][0-9]* partition"_s);
-        if (assigned.match(QString::fromUtf8(m_output)).hasMatch())
+        if (ready.match(QString::fromUtf8(m_output)).hasMatch())
             return {};
         if (m_process.state() == QProcess::NotRunning)
-            return u"coupon-worker exited (%1): %2"_s.arg(m_process.exitCode()).arg(QString::fromUtf8(m_output));
+            return u"%1 exited (%2): %3"_s.arg(name).arg(m_process.exitCode()).arg(QString::fromUtf8(m_output));
     }
-    return u"coupon-worker took no partitions within %1 ms: %2"_s.arg(timeoutMs).arg(QString::fromUtf8(m_output));
+    return u"%1 not ready within %2 ms: %3"_s.arg(name).arg(timeoutMs).arg(QString::fromUtf8(m_output));
 }
 
-int WorkerProcess::terminate(int timeoutMs)
+int ServiceProcess::terminate(int timeoutMs)
 {
     if (m_process.state() == QProcess::NotRunning)
         return m_process.exitCode();
@@ -101,11 +125,71 @@ int WorkerProcess::terminate(int timeoutMs)
     return m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
 }
 
-void WorkerProcess::kill9()
+void ServiceProcess::kill9()
 {
     ::kill(pid_t(m_process.processId()), SIGKILL);
     m_process.waitForFinished(10000);
     drain();
+}
+
+QByteArray HttpResult::header(const QByteArray &lowerName) const
+{
+    for (const auto &[name, value] : headers) {
+        if (name == lowerName)
+            return value;
+    }
+    return {};
+}
+
+HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
+{
+    HttpResult result;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, port);
+    if (!socket.waitForConnected(timeoutMs))
+        return result;
+    socket.write(raw);
+    socket.waitForBytesWritten(timeoutMs);
+    QByteArray buffer;
+    const QDeadlineTimer deadline(timeoutMs);
+    qsizetype headerEnd = -1;
+    qsizetype length = -1;
+    while (!deadline.hasExpired()) {
+        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
+            buffer += socket.readAll();
+            break; // closed or deadline
+        }
+        buffer += socket.readAll();
+        if (headerEnd < 0 && (headerEnd = buffer.indexOf("\r\n\r\n")) >= 0) {
+            const QList<QByteArray> lines = buffer.left(headerEnd).split('\n');
+            result.status = lines.value(0).mid(9, 3).toInt();
+            for (qsizetype i = 1; i < lines.size(); ++i) {
+                const qsizetype colon = lines[i].indexOf(':');
+                if (colon > 0)
+                    result.headers.append({lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed()});
+            }
+            length = result.header("content-length").toLongLong();
+        }
+        if (headerEnd >= 0 && buffer.size() >= headerEnd + 4 + length)
+            break;
+    }
+    if (headerEnd < 0) {
+        result.status = 0;
+        return result;
+    }
+    result.body = buffer.mid(headerEnd + 4, length);
+    return result;
+}
+
+HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body,
+                const QList<std::pair<QByteArray, QByteArray>> &headers)
+{
+    QByteArray raw = method + ' ' + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    for (const auto &[name, value] : headers)
+        raw += name + ": " + value + "\r\n";
+    if (!body.isEmpty() || method == "POST")
+        raw += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
+    return httpRaw(port, raw + "\r\n" + body);
 }
 
 namespace {

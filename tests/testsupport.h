@@ -29,15 +29,16 @@ QString uniqueCampaign(const QString &prefix);
 // passes; processes Qt events meanwhile. Returns whether it held.
 bool waitFor(const std::function<bool()> &condition, int timeoutMs);
 
-// The real coupon-worker binary, as a child process with the worker role's
-// configuration ($COUPON_WORKER_CONFIG, else $COUPON_CONFIG).
-class WorkerProcess
+// A service binary of ours as a child process, with a role's configuration
+// ($<configVariable>, else $COUPON_CONFIG).
+class ServiceProcess
 {
 public:
-    explicit WorkerProcess(QStringList extraArgs = {});
-    ~WorkerProcess(); // SIGKILL if still running
+    ServiceProcess(QString program, QString configVariable, QString readyPattern, QStringList extraArgs);
+    ~ServiceProcess(); // SIGKILL if still running
 
-    // Starts it and waits until it owns partitions. Returns an error text.
+    // Starts it and waits until its output matches the ready pattern.
+    // Returns an error text, empty on success.
     QString start(int timeoutMs = 60000);
     // SIGTERM, then waits for exit; returns the exit code (-1 on timeout/crash).
     int terminate(int timeoutMs = 15000);
@@ -45,12 +46,44 @@ public:
     QString output() const;
     qint64 pid() const { return m_process.processId(); }
 
-private:
+protected:
     void drain();
     QProcess m_process;
+    QString m_program;
+    QString m_configVariable;
+    QString m_readyPattern;
     QStringList m_args;
     mutable QByteArray m_output;
 };
+
+// The real coupon-worker; ready once it owns partitions.
+class WorkerProcess : public ServiceProcess
+{
+public:
+    explicit WorkerProcess(QStringList extraArgs = {});
+};
+
+// The real coupon-gateway on a free port; ready once it listens.
+class GatewayProcess : public ServiceProcess
+{
+public:
+    explicit GatewayProcess(QStringList extraArgs = {});
+    quint16 port() const;
+};
+
+struct HttpResult
+{
+    int status = 0; // 0: no answer (connection closed or deadline)
+    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-cased
+    QByteArray body;
+    QByteArray header(const QByteArray &lowerName) const;
+};
+
+// Sends raw bytes on a fresh connection and reads one response, with a deadline.
+HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs = 10000);
+// A well-formed request.
+HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
+                const QList<std::pair<QByteArray, QByteArray>> &headers = {{"Content-Type", "application/json"}});
 
 struct RawHeaderValue
 {

@@ -1,8 +1,16 @@
+// coupon-gateway: the HTTP apply API. SIGTERM/SIGINT: stop accepting,
+// answer every in-flight apply (delivery reports included), exit 0.
+
 #include "coupon/cli.h"
 #include "coupon/version.h"
 
+#include "gateway.h"
+#include "signals.h"
+
 #include <QCoreApplication>
-#include <QTextStream>
+#include <QTimer>
+
+#include <cstdio>
 
 using namespace Qt::StringLiterals;
 
@@ -11,14 +19,29 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-gateway"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
+    qSetMessagePattern(u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
 
-    coupon::CommonCommandLine cli(u"HTTP apply API for coupon campaigns."_s);
+    coupon::CommonCommandLine cli(u"HTTP apply API for coupon campaigns (listens on gateway.listen)."_s);
     int exitCode = 0;
     const auto settings = cli.process(app, &exitCode);
     if (!settings)
         return exitCode;
 
-    // The HTTP API arrives with the gateway issue (#4).
-    QTextStream(stderr) << "coupon-gateway: configuration valid; the HTTP API is not built yet\n";
-    return coupon::ExitOk;
+    coupon::Gateway gateway(*settings);
+    if (coupon::Status st = gateway.start(); !st) {
+        std::fprintf(stderr, "coupon-gateway: %s\n", qPrintable(st.error().message));
+        return st.error().code.startsWith(u"config."_s) ? coupon::ExitUsage : coupon::ExitCheckFailed;
+    }
+    std::printf("coupon-gateway: listening on %s:%u\n", qPrintable(settings->gateway.listenHost), gateway.port());
+    std::fflush(stdout);
+    QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
+    coupon::installStopSignals(&app, [&] {
+        gateway.shutdown();
+        // A bound on the drain, so a stuck dependency cannot keep us forever.
+        QTimer::singleShot(30000, &app, [] {
+            std::fprintf(stderr, "coupon-gateway: in-flight applies did not finish within 30 s\n");
+            QCoreApplication::exit(1);
+        });
+    });
+    return app.exec();
 }

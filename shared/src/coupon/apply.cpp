@@ -30,6 +30,57 @@ QString toString(ApplyStatus status)
     return u"unknown"_s;
 }
 
+bool validateApply(const QString &campaign, qint64 userId, ApplyResult &result)
+{
+    if (!isValidCampaignId(campaign)) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
+        return false;
+    }
+    if (userId <= 0) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"user id must be an integer in 1..9223372036854775807"_s;
+        return false;
+    }
+    return true;
+}
+
+bool readApplyReply(const redisReply *r, ApplyResult &result)
+{
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
+        result.status = ApplyStatus::Unavailable;
+        result.detail = u"unexpected reply from the apply script"_s;
+        return false;
+    }
+    const QByteArray verdict = replyString(r->element[0]);
+    result.ticket = replyInteger(r->element[1]).value_or(0);
+    result.appliedAtMs = replyInteger(r->element[2]).value_or(0);
+    if (verdict == "accepted")
+        result.status = ApplyStatus::Accepted; // reserved; durable only after the delivery report
+    else if (verdict == "duplicate")
+        result.status = ApplyStatus::Duplicate;
+    else if (verdict == "sold_out")
+        result.status = ApplyStatus::SoldOut;
+    else if (verdict == "closed")
+        result.status = ApplyStatus::Closed;
+    else
+        result.status = ApplyStatus::NotLoaded;
+    if (result.status != ApplyStatus::Accepted)
+        result.ticket = 0;
+    return true;
+}
+
+CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const ApplyResult &result)
+{
+    CouponMessage message;
+    message.campaign = campaign;
+    message.userId = userId;
+    message.ticket = result.ticket;
+    message.requestId = result.requestId;
+    message.appliedAtMs = result.appliedAtMs;
+    return message;
+}
+
 ApplyService::ApplyService(const Settings &settings, Options options)
     : m_settings(settings)
     , m_pool(settings.redis, options.redisConnections)
@@ -83,16 +134,8 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
 {
     ApplyResult result;
     result.requestId = m_requestPrefix + QByteArray::number(m_requestCounter.fetch_add(1), 36);
-    if (!isValidCampaignId(campaign)) {
-        result.status = ApplyStatus::Invalid;
-        result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
+    if (!validateApply(campaign, userId, result))
         return finish(result, done);
-    }
-    if (userId <= 0) {
-        result.status = ApplyStatus::Invalid;
-        result.detail = u"user id must be an integer in 1..9223372036854775807"_s;
-        return finish(result, done);
-    }
 
     const CampaignKeys keys(campaign);
     const QByteArray user = QByteArray::number(userId);
@@ -106,34 +149,10 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
         result.detail = reply.error().message;
         return finish(result, done);
     }
-    const redisReply *r = reply->get();
-    if (r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
-        result.status = ApplyStatus::Unavailable;
-        result.detail = u"unexpected reply from the apply script"_s;
+    if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted)
         return finish(result, done);
-    }
-    const QByteArray verdict = replyString(r->element[0]);
-    result.ticket = replyInteger(r->element[1]).value_or(0);
-    result.appliedAtMs = replyInteger(r->element[2]).value_or(0);
-    if (verdict != "accepted") {
-        if (verdict == "duplicate")
-            result.status = ApplyStatus::Duplicate;
-        else if (verdict == "sold_out")
-            result.status = ApplyStatus::SoldOut;
-        else if (verdict == "closed")
-            result.status = ApplyStatus::Closed;
-        else
-            result.status = ApplyStatus::NotLoaded;
-        result.ticket = result.status == ApplyStatus::SoldOut ? 0 : result.ticket;
-        return finish(result, done);
-    }
 
-    CouponMessage message;
-    message.campaign = campaign;
-    message.userId = userId;
-    message.ticket = result.ticket;
-    message.requestId = result.requestId;
-    message.appliedAtMs = result.appliedAtMs;
+    const CouponMessage message = acceptedMessage(campaign, userId, result);
     m_outstanding.fetch_add(1);
     auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});
     const Status produced = m_producer->produce(message, [this, pending](const DeliveryReport &report) {

@@ -43,6 +43,15 @@ struct ApplyResult
 };
 using ApplyCallback = std::function<void(const ApplyResult &)>;
 
+// Shared by the blocking and the event-loop services: the same checks and
+// the same reading of the apply script's answer.
+// Returns false (and fills `result` as Invalid) when the input is refused.
+bool validateApply(const QString &campaign, qint64 userId, ApplyResult &result);
+// Reads {verdict, ticket, now_ms}; false when the reply has another shape.
+bool readApplyReply(const redisReply *reply, ApplyResult &result);
+// The message the apply produces for an accepted reservation.
+CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const ApplyResult &result);
+
 // The apply protocol: validate -> one Lua script decides and reserves ->
 // idempotent produce -> the delivery report settles it (confirm, or release
 // and answer Unavailable). Safe to call from many threads at once: Redis

@@ -11,7 +11,7 @@ namespace coupon {
 
 namespace {
 
-enum class Kind { Text, NonEmpty, Port, Int, Secret };
+enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort };
 
 struct Spec
 {
@@ -43,6 +43,11 @@ constexpr Spec kSpecs[] = {
     {"worker.batch.size", "500", Kind::Int, 1, 100000},
     {"worker.batch.ms", "20", Kind::Int, 0, 60000},
     {"campaign.default", "default", Kind::NonEmpty},
+    {"gateway.listen", "127.0.0.1:8080", Kind::HostPort},
+    {"gateway.reuseport", "true", Kind::Bool},
+    {"gateway.max.inflight", "10000", Kind::Int, 1, 1000000},
+    {"gateway.read.timeout.ms", "5000", Kind::Int, 100, 600000},
+    {"gateway.idempotency.ttl.s", "86400", Kind::Int, 1, 30 * 86400},
 };
 
 const Spec *findSpec(const QString &key)
@@ -91,6 +96,18 @@ Status validate(const QString &key, const QString &value)
         const int port = value.toInt(&ok);
         if (!ok || port < 1 || port > 65535)
             return invalid(key, value, u"must be a TCP port, 1..65535"_s);
+        return Ok{};
+    }
+    case Kind::Bool:
+        if (value != u"true"_s && value != u"false"_s)
+            return invalid(key, value, u"must be true or false"_s);
+        return Ok{};
+    case Kind::HostPort: {
+        const qsizetype colon = value.lastIndexOf(u':');
+        bool ok = false;
+        const int port = colon > 0 ? value.mid(colon + 1).toInt(&ok) : 0;
+        if (colon <= 0 || !ok || port < 0 || port > 65535)
+            return invalid(key, value, u"must be host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)"_s);
         return Ok{};
     }
     case Kind::Int: {
@@ -207,6 +224,13 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.worker.batchSize = values[u"worker.batch.size"_s].toInt();
     s.worker.batchMs = values[u"worker.batch.ms"_s].toInt();
     s.defaultCampaign = values[u"campaign.default"_s];
+    const QString listen = values[u"gateway.listen"_s];
+    s.gateway.listenHost = listen.left(listen.lastIndexOf(u':'));
+    s.gateway.listenPort = static_cast<quint16>(listen.mid(listen.lastIndexOf(u':') + 1).toUInt());
+    s.gateway.reusePort = values[u"gateway.reuseport"_s] == u"true"_s;
+    s.gateway.maxInFlight = values[u"gateway.max.inflight"_s].toInt();
+    s.gateway.readTimeoutMs = values[u"gateway.read.timeout.ms"_s].toInt();
+    s.gateway.idempotencyTtlS = values[u"gateway.idempotency.ttl.s"_s].toInt();
     return s;
 }
 

@@ -50,6 +50,16 @@ struct WorkerSettings
     int batchMs = 0;
 };
 
+struct GatewaySettings
+{
+    QString listenHost;
+    quint16 listenPort = 0;
+    bool reusePort = true;   // several gateway processes on one port
+    int maxInFlight = 0;     // applies in flight; beyond, 503 at once
+    int readTimeoutMs = 0;   // a request must arrive within this
+    int idempotencyTtlS = 0; // how long an Idempotency-Key's answer is kept
+};
+
 // Where settings come from, lowest precedence first: built-in defaults, the INI
 // file, COUPON_* environment variables, then `--set key=value` flags.
 struct SettingsSources
@@ -69,6 +79,7 @@ public:
     MysqlSettings mysql;
     KafkaSettings kafka;
     WorkerSettings worker;
+    GatewaySettings gateway;
     QString defaultCampaign;
 
     // Errors: "config.file" (unreadable INI), "config.unknown" (a key no part

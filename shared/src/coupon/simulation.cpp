@@ -44,10 +44,8 @@ QString SimulationReport::summary() const
         .arg(cancelled ? u" (cancelled)"_s : QString());
 }
 
-SimulationReport simulate(ApplyService &service, const SimulationOptions &options, SimulationProgress *progress,
-                          const std::atomic<bool> *cancel)
+std::vector<qint64> simulationAttempts(const SimulationOptions &options)
 {
-    // The attempt order: every user once, plus repeats, shuffled.
     QRandomGenerator random = options.seed ? QRandomGenerator(options.seed) : QRandomGenerator::securelySeeded();
     std::vector<qint64> attempts;
     const qint64 repeats = options.users * options.duplicatePercent / 100;
@@ -57,6 +55,51 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
     for (qint64 i = 0; i < repeats && options.users > 0; ++i)
         attempts.push_back(options.firstUser + qint64(random.bounded(quint64(options.users))));
     std::shuffle(attempts.begin(), attempts.end(), random);
+    return attempts;
+}
+
+SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
+                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     double seconds, bool unavailableMayHideAccept)
+{
+    SimulationReport report;
+    report.seconds = seconds;
+    std::vector<qint64> sorted;
+    QSet<qint64> acceptedUsers, unknownUsers;
+    for (size_t i = 0; i < attempts.size(); ++i) {
+        if (!sent[i])
+            continue;
+        ++report.attempts;
+        ++report.byStatus[size_t(outcomes[i])];
+        sorted.push_back(latencyNs[i]);
+        if (outcomes[i] == ApplyStatus::Accepted)
+            acceptedUsers.insert(attempts[i]);
+        else if (outcomes[i] == ApplyStatus::Uncertain
+                 || (unavailableMayHideAccept && outcomes[i] == ApplyStatus::Unavailable))
+            unknownUsers.insert(attempts[i]);
+    }
+    report.cancelled = report.attempts < qint64(attempts.size());
+    // A user is rejected when no attempt of theirs was accepted or left
+    // unknown (a "duplicate" answer to a user who holds one is no rejection).
+    for (size_t i = 0; i < attempts.size(); ++i) {
+        if (sent[i] && !acceptedUsers.contains(attempts[i]) && !unknownUsers.contains(attempts[i]))
+            report.answered.rejected.insert(attempts[i]);
+    }
+    report.answered.accepted = acceptedUsers;
+    std::sort(sorted.begin(), sorted.end());
+    report.p50Ms = percentile(sorted, 0.50);
+    report.p95Ms = percentile(sorted, 0.95);
+    report.p99Ms = percentile(sorted, 0.99);
+    report.maxMs = sorted.empty() ? 0 : double(sorted.back()) / 1e6;
+    report.appliesPerSecond = seconds > 0 ? double(report.attempts) / seconds : 0;
+    report.acceptedPerSecond = seconds > 0 ? double(report.count(ApplyStatus::Accepted)) / seconds : 0;
+    return report;
+}
+
+SimulationReport simulate(ApplyService &service, const SimulationOptions &options, SimulationProgress *progress,
+                          const std::atomic<bool> *cancel)
+{
+    const std::vector<qint64> attempts = simulationAttempts(options);
 
     SimulationProgress localProgress;
     SimulationProgress &live = progress ? *progress : localProgress;
@@ -97,7 +140,8 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
                     live.byStatus[size_t(result.status)].fetch_add(1, std::memory_order_relaxed);
                     live.done.fetch_add(1, std::memory_order_relaxed);
                     inFlight.release();
-                    if (answered.fetch_add(1) + 1 == qint64(attempts.size())) {
+                    // The last answer, or any answer once cancelled, may be the one waited for.
+                    if (answered.fetch_add(1) + 1 == qint64(attempts.size()) || (cancel && cancel->load())) {
                         std::lock_guard lock(doneMutex);
                         doneCondition.notify_all();
                     }
@@ -113,41 +157,7 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
     }
     const double seconds = double(clock.nsecsElapsed()) / 1e9;
 
-    SimulationReport report;
-    const size_t n = submitted.load();
-    report.attempts = qint64(n);
-    report.cancelled = n < attempts.size();
-    report.seconds = seconds;
-    std::vector<qint64> sorted;
-    sorted.reserve(n);
-    for (int s = 0; s < kApplyStatusCount; ++s)
-        report.byStatus[size_t(s)] = live.byStatus[size_t(s)].load();
-    QSet<qint64> acceptedUsers, uncertainUsers, rejectedUsers;
-    for (size_t i = 0; i < attempts.size(); ++i) {
-        if (!sent[i])
-            continue;
-        sorted.push_back(latencyNs[i]);
-        if (outcomes[i] == ApplyStatus::Accepted)
-            acceptedUsers.insert(attempts[i]);
-        else if (outcomes[i] == ApplyStatus::Uncertain)
-            uncertainUsers.insert(attempts[i]);
-    }
-    // A user is rejected when no attempt of theirs was accepted or left
-    // uncertain (a "duplicate" answer to a user who holds one is no rejection).
-    for (size_t i = 0; i < attempts.size(); ++i) {
-        if (sent[i] && !acceptedUsers.contains(attempts[i]) && !uncertainUsers.contains(attempts[i]))
-            rejectedUsers.insert(attempts[i]);
-    }
-    report.answered.accepted = acceptedUsers;
-    report.answered.rejected = rejectedUsers;
-    std::sort(sorted.begin(), sorted.end());
-    report.p50Ms = percentile(sorted, 0.50);
-    report.p95Ms = percentile(sorted, 0.95);
-    report.p99Ms = percentile(sorted, 0.99);
-    report.maxMs = sorted.empty() ? 0 : double(sorted.back()) / 1e6;
-    report.appliesPerSecond = seconds > 0 ? double(n) / seconds : 0;
-    report.acceptedPerSecond = seconds > 0 ? double(report.count(ApplyStatus::Accepted)) / seconds : 0;
-    return report;
+    return summarizeSimulation(attempts, sent, outcomes, latencyNs, seconds, false);
 }
 
 } // namespace coupon

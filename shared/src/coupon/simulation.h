@@ -9,6 +9,7 @@
 
 #include <array>
 #include <atomic>
+#include <vector>
 
 namespace coupon {
 
@@ -44,6 +45,16 @@ struct SimulationReport
     qint64 count(ApplyStatus s) const { return byStatus[size_t(s)]; }
     QString summary() const; // one line: counts by outcome, rate, latencies
 };
+
+// The shuffled attempt order for `options`: every user once plus repeats.
+std::vector<qint64> simulationAttempts(const SimulationOptions &options);
+
+// The report of a run from its per-attempt records. An attempt answered
+// Uncertain (and, when `unavailableMayHideAccept`, Unavailable) makes its user
+// neither accepted nor rejected for the audit.
+SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
+                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     double seconds, bool unavailableMayHideAccept);
 
 // Runs the tutorial's scenario (and bigger ones) against an ApplyService in
 // this process: every user applies once, some again, in a shuffled order,

@@ -1,0 +1,171 @@
+#pragma once
+
+// A small HTTP/1.1 server on Qt Network (RFC 9112 subset) for the gateway.
+// Qt 6.4's QHttpServer buffers bodies before any limit applies and has no read
+// timeouts or SO_REUSEPORT, so we parse the wire ourselves.
+//
+// What it accepts:
+// - `METHOD SP /target SP HTTP/1.0|1.1 CRLF`, header lines, CRLF, then a body of
+//   exactly Content-Length bytes. Line endings must be CRLF: a bare LF (or a lone
+//   CR) is answered 400. Empty lines before a request line are skipped (RFC 9112
+//   section 2.2). Request targets are origin-form only and must be visible ASCII.
+// - No chunked request bodies (Transfer-Encoding is answered 411), no obs-fold,
+//   no HTTP/2, no HEAD special case (the router decides about methods). A Host
+//   header is not required: this server has no virtual hosts.
+// - One request per connection at a time; pipelined requests wait, in order.
+// - `Expect: 100-continue` gets an interim 100 once the body length is accepted.
+//
+// Errors the server answers itself carry Response::error's JSON body and close
+// the connection: 400 bad_request, 408 timeout, 411 length_required,
+// 413 body_too_large, 414 uri_too_long, 431 header_too_large,
+// 505 version_not_supported, 503 overloaded (over Limits::maxConnections).
+// Closing is graceful: the answer is flushed, the write side shut down, and
+// whatever the client still sends is discarded for up to
+// min(2 s, readTimeoutMs) so a reset cannot destroy the answer in flight.
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QElapsedTimer>
+#include <QHostAddress>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+class QTimer;
+
+namespace coupon::http {
+
+namespace detail {
+class Connection;
+class Listener;
+} // namespace detail
+
+struct Request
+{
+    QByteArray method; // "GET", "POST", ... as sent (case-sensitive tokens)
+    QByteArray path;   // percent-decoding NOT applied; without the query
+    QByteArray query;  // after '?', raw, may be empty
+    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-cased, values trimmed, in order
+    QByteArray header(QByteArrayView lowerName) const; // last value or empty
+    bool hasHeader(QByteArrayView lowerName) const;
+    QByteArray body;
+    QHostAddress peer; // IPv4-mapped IPv6 peers are given as IPv4
+};
+
+struct Response
+{
+    int status = 200;
+    // Extra headers. Content-Length, Date and Connection are added by the server;
+    // extras named Content-Length, Content-Type, Transfer-Encoding, Connection or
+    // Date, and any with CR, LF or NUL in them, are dropped with a warning.
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+    QByteArray contentType = "application/json";
+
+    static Response json(int status, const QJsonObject &object);
+    // Error body {"code": code, "message": message}: the project's stable error shape.
+    static Response error(int status, const QString &code, const QString &message);
+};
+
+// One answer for one request. Move-only; may be answered later (asynchronously)
+// from the server's thread. respond() after the client went away, a second
+// respond(), or respond() on a moved-from or default-constructed Responder is a
+// no-op. Destroying an unanswered Responder answers
+// 500 {"code":"internal","message":"no response"} so nothing hangs.
+class Responder
+{
+public:
+    Responder() = default;
+    Responder(Responder &&other) noexcept;
+    Responder &operator=(Responder &&other) noexcept;
+    Responder(const Responder &) = delete;
+    Responder &operator=(const Responder &) = delete;
+    ~Responder();
+
+    // The client is still there and the request is unanswered.
+    bool isConnected() const;
+    void respond(Response response);
+
+private:
+    friend class detail::Connection;
+    explicit Responder(QObject *connection) : m_connection(connection) {}
+
+    QPointer<QObject> m_connection; // a detail::Connection; null once answered or gone
+};
+
+struct Limits
+{
+    qsizetype maxRequestLineBytes = 2048;
+    qsizetype maxHeaderBytes = 8192; // request line + headers
+    qsizetype maxBodyBytes = 4096;
+    int readTimeoutMs = 5000;        // a request (line+headers+body) must arrive within this
+    int idleTimeoutMs = 30000;       // keep-alive connection without a request
+    int maxConnections = 4096;       // beyond: accept, answer 503 + Retry-After: 1, close
+};
+
+// Single-threaded: everything runs on the thread that owns the Server, in its
+// event loop. Do not delete the Server from inside the handler (deleteLater()).
+class Server : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Handler = std::function<void(Request, Responder)>;
+
+    explicit Server(Limits limits, QObject *parent = nullptr);
+    ~Server() override;
+
+    // reusePort: SO_REUSEPORT so several processes share one port (the kernel
+    // spreads new connections over them). QHostAddress::Any is dual-stack.
+    bool listen(const QHostAddress &address, quint16 port, bool reusePort, QString *error);
+    quint16 port() const;
+    void setHandler(Handler handler);
+
+    // Closes the listening socket; open connections continue. Answers given after
+    // this carry `Connection: close` so clients move to another instance.
+    void stopAccepting();
+    int connectionCount() const { return m_connectionCount; }
+    int inFlight() const { return m_inFlight; } // handed to the handler, not yet answered
+
+signals:
+    // Emitted (from the event loop) when inFlight() is 0 after stopAccepting();
+    // also when nothing was in flight at stopAccepting(). Every answer given by
+    // then has been handed to the kernel, unless the client stopped reading.
+    void idle();
+
+private:
+    friend class detail::Connection;
+    friend class detail::Listener;
+
+    void accept(qintptr descriptor);
+    void onAcceptError();
+    void sweep();
+    void registerConnection(detail::Connection *connection);
+    void unregisterConnection(detail::Connection *connection);
+    void requestStarted() { ++m_inFlight; }
+    void requestFinished();
+    void scheduleIdle();
+    const QByteArray &dateHeader();
+
+    Limits m_limits;
+    Handler m_handler;
+    detail::Listener *m_listener = nullptr;
+    QTimer *m_sweepTimer = nullptr;
+    QElapsedTimer m_clock; // deadlines are milliseconds on this clock
+    std::vector<detail::Connection *> m_connections; // every open socket, for the sweep
+    int m_connectionCount = 0; // open sockets that count against maxConnections
+    int m_rejecting = 0;       // sockets being turned away with 503
+    int m_inFlight = 0;
+    bool m_stopped = false;
+    bool m_idleQueued = false;
+    qint64 m_dateSecond = -1;
+    QByteArray m_date; // "Date: ...\r\n" for m_dateSecond
+};
+
+} // namespace coupon::http
