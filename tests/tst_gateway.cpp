@@ -61,7 +61,7 @@ private slots:
         m_port = m_gateway->port();
         QVERIFY(m_port > 0);
         QVERIFY2(test::waitFor([&] { return test::http(m_port, "GET", "/readyz").status == 200; }, 30000),
-                 qPrintable(test::http(m_port, "GET", "/readyz").body));
+                 test::http(m_port, "GET", "/readyz").body.constData());
     }
 
     void cleanupTestCase()
@@ -157,7 +157,7 @@ private slots:
         QTest::addColumn<QByteArray>("raw");
         QTest::addColumn<int>("status");
         const QByteArray head = "Host: x\r\nConnection: close\r\n";
-        auto post = [&](const QByteArray &target, const QByteArray &body, const QByteArray &type = "application/json") {
+        auto post = [&](const QByteArray &target, const QByteArray &body, const QByteArray &type = "application/json") -> QByteArray {
             return "POST " + target + " HTTP/1.1\r\n" + head + "Content-Type: " + type + "\r\nContent-Length: "
                    + QByteArray::number(body.size()) + "\r\n\r\n" + body;
         };

@@ -73,14 +73,14 @@ QList<QByteArrayView> splitPath(QByteArrayView path)
 http::Response methodNotAllowed(const char *allow)
 {
     http::Response r = http::Response::error(405, u"method_not_allowed"_s, u"allowed: %1"_s.arg(QLatin1String(allow)));
-    r.headers.append({"Allow", allow});
+    r.headers.append(std::pair<QByteArray, QByteArray>("Allow", allow));
     return r;
 }
 
 http::Response unavailable(const QString &code, const QString &message)
 {
     http::Response r = http::Response::error(503, code, message);
-    r.headers.append({"Retry-After", "1"});
+    r.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
     return r;
 }
 
@@ -95,9 +95,9 @@ bool validIdempotencyKey(QByteArrayView key)
     return true;
 }
 
-QString iso(qint64 ms)
+QJsonValue iso(qint64 ms)
 {
-    return ms > 0 ? QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs) : QString();
+    return ms > 0 ? QJsonValue(QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs)) : QJsonValue();
 }
 
 } // namespace
@@ -309,7 +309,7 @@ void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray 
                 response = http::Response::json(202, {{u"status"_s, u"accepted"_s},
                                                        {u"ticket"_s, r.ticket},
                                                        {u"campaign"_s, campaign},
-                                                       {u"userId"_s, QString::number(userId)},
+                                                       {u"userId"_s, userId},
                                                        {u"requestId"_s, QString::fromLatin1(r.requestId)}});
                 break;
             case ApplyStatus::Duplicate:
@@ -374,7 +374,7 @@ void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray 
             if (fields.value(0) == "P") {
                 http::Response r = http::Response::error(409, u"request_in_progress"_s,
                                                          u"a request with this Idempotency-Key is still running"_s);
-                r.headers.append({"Retry-After", "1"});
+                r.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
                 return answer(Route::Apply, *shared, std::move(r), started);
             }
             // "D|user|status|body": the body may itself contain '|'.
@@ -382,7 +382,7 @@ void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray 
             http::Response replay;
             replay.status = fields.value(2).toInt();
             replay.body = stored.mid(bodyAt);
-            replay.headers.append({"Idempotency-Replayed", "true"});
+            replay.headers.append(std::pair<QByteArray, QByteArray>("Idempotency-Replayed", "true"));
             answer(Route::Apply, *shared, std::move(replay), started);
         });
     });
@@ -471,7 +471,7 @@ void Gateway::userInfo(const QString &campaign, qint64 userId, http::Responder r
                         state = u"pending"_s;
                     else if (reserved)
                         state = u"accepted"_s;
-                    QJsonObject json{{u"campaign"_s, campaign}, {u"userId"_s, QString::number(userId)}, {u"state"_s, state}};
+                    QJsonObject json{{u"campaign"_s, campaign}, {u"userId"_s, userId}, {u"state"_s, state}};
                     if (!has)
                         json[u"mysql"_s] = u"unavailable"_s;
                     answer(Route::User, *shared, http::Response::json(200, json), started);
