@@ -89,7 +89,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
         return finish(result, done);
     }
     ++m_inFlight;
-    const CampaignKeys keys(campaign);
+    const CampaignKeys &keys = keysOf(campaign);
     m_redis.eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
                  [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
                      auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
@@ -123,7 +123,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                          delivery->report.err = RD_KAFKA_RESP_ERR__FAIL;
                          delivery->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
                          delivery->result.detail = produced.error().message;
-                         settle(*delivery);
+                         settle(*delivery, nullptr);
                      }
                  });
 }
@@ -136,22 +136,47 @@ void AsyncApplyService::deliveriesArrived()
         std::lock_guard lock(m_deliveryMutex);
         batch.swap(m_deliveries);
     }
+    QHash<QString, RedisArgs> confirmations;
     for (Delivery &d : batch)
-        settle(d);
+        settle(d, &confirmations);
+    sendConfirmations(confirmations);
 }
 
-void AsyncApplyService::settle(Delivery &d)
+const CampaignKeys &AsyncApplyService::keysOf(const QString &campaign)
 {
-    const CampaignKeys keys(d.campaign);
+    auto it = m_keys.find(campaign);
+    if (it == m_keys.end()) {
+        if (m_keys.size() > 4096)
+            m_keys.clear(); // campaigns come and go; keep the cache bounded
+        it = m_keys.insert(campaign, CampaignKeys(campaign));
+    }
+    return it.value();
+}
+
+void AsyncApplyService::sendConfirmations(QHash<QString, RedisArgs> &confirmations)
+{
+    // The answers don't wait for these: a lost confirmation only leaves the
+    // pending mark for the reaper, which finds the coupon and drops it.
+    for (auto it = confirmations.begin(); it != confirmations.end(); ++it)
+        m_redis.command(it.value(), [](Result<const redisReply *>) {});
+    confirmations.clear();
+}
+
+void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmations)
+{
+    const CampaignKeys &keys = keysOf(d.campaign);
     const QByteArray user = QByteArray::number(d.userId);
     ApplyResult &result = d.result;
     if (d.report.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         result.status = ApplyStatus::Accepted;
         result.partition = d.report.partition;
         result.offset = d.report.offset;
-        // The answer doesn't wait for this: a lost confirmation only leaves the
-        // mark for the reaper, which finds the coupon and drops it.
-        m_redis.command({"ZREM", keys.pending, user}, [](Result<const redisReply *>) {});
+        if (confirmations) {
+            RedisArgs &zrem = (*confirmations)[d.campaign];
+            if (zrem.empty())
+                zrem = {"ZREM", keys.pending};
+            zrem.push_back(user);
+        }
     } else if (d.report.status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
         ++m_kafkaErrors;
         result.status = ApplyStatus::Unavailable;

@@ -4,6 +4,7 @@
 #include "coupon/async_redis.h"
 #include "coupon/kafka.h"
 
+#include <QHash>
 #include <QObject>
 
 #include <atomic>
@@ -56,7 +57,11 @@ private:
     };
     void loadScripts();
     void deliveriesArrived();
-    void settle(Delivery &delivery);
+    // Answers one delivery; confirmations are collected per campaign and
+    // sent as one ZREM each by the caller.
+    void settle(Delivery &delivery, QHash<QString, RedisArgs> *confirmations);
+    void sendConfirmations(QHash<QString, RedisArgs> &confirmations);
+    const CampaignKeys &keysOf(const QString &campaign);
     void finish(const ApplyResult &result, const ApplyCallback &done);
 
     Settings m_settings;
@@ -67,6 +72,8 @@ private:
     qint64 m_kafkaErrors = 0;
     QByteArray m_requestPrefix;
     quint64 m_requestCounter = 0;
+
+    QHash<QString, CampaignKeys> m_keys; // campaign -> its Redis keys, built once
 
     std::mutex m_deliveryMutex;
     std::vector<Delivery> m_deliveries; // filled on the producer's poll thread

@@ -391,7 +391,8 @@ private:
     void onBytesWritten();
     void onDisconnected();
     void process();
-    void pull();
+    bool pull();
+    qsizetype buffered() const { return m_buffer.size() - m_start; }
     bool parseNext();
     bool parseRequestLine(QByteArrayView line);
     bool parseHeaderLine(QByteArrayView line);
@@ -408,7 +409,8 @@ private:
     Server *m_server;
     QTcpSocket *m_socket = nullptr;
     QHostAddress m_peer;
-    QByteArray m_buffer; // bytes read and not yet consumed, starting at the current request
+    QByteArray m_buffer;    // bytes read from the socket
+    qsizetype m_start = 0;  // where the current request starts in m_buffer; offsets below are relative
     Request m_request;   // being parsed
     State m_state = State::Reading;
     Phase m_phase = Phase::RequestLine;
@@ -513,6 +515,7 @@ void Connection::onDisconnected()
         m_server->unregisterConnection(this);
     }
     m_buffer = QByteArray();
+    m_start = 0;
     m_request = Request();
     // A pending request keeps us alive until its Responder answers or is dropped.
     if (!pending)
@@ -555,29 +558,37 @@ void Connection::process()
             m_deadline = now() + limits().idleTimeoutMs;
             break;
         }
-        pull();
-        if (!parseNext())
+        // Pull only when the buffered bytes hold no complete request: the buffer stays
+        // bounded by one request plus one socket read, however much the client pipelines.
+        if (!parseNext() && !pull())
             break;
     }
     m_inProcess = false;
 }
 
-void Connection::pull()
+bool Connection::pull()
 {
     const qint64 available = m_socket->bytesAvailable();
     if (available <= 0)
-        return;
+        return false;
+    if (m_start > 0) {
+        m_buffer.remove(0, m_start); // one move per read, not one per pipelined request
+        m_start = 0;
+    }
     const qsizetype old = m_buffer.size();
     m_buffer.resize(old + available);
     const qint64 got = m_socket->read(m_buffer.data() + old, available);
     m_buffer.resize(old + std::max<qint64>(got, 0));
-    if (got > 0 && !m_gotBytes) {
+    if (got <= 0)
+        return false;
+    if (!m_gotBytes) {
         m_gotBytes = true;
         if (m_idle) {
             m_idle = false;
             m_deadline = now() + limits().readTimeoutMs;
         }
     }
+    return true;
 }
 
 // True when it changed the state (dispatched, or failed); false when it needs more bytes.
@@ -587,14 +598,11 @@ bool Connection::parseNext()
         if (m_scan == 0) {
             // RFC 9112 2.2: empty lines before a request line are ignored.
             const char *data = m_buffer.constData();
-            qsizetype skip = 0;
-            while (m_buffer.size() - skip >= 2 && data[skip] == '\r' && data[skip + 1] == '\n')
-                skip += 2;
-            if (skip > 0)
-                m_buffer.remove(0, skip);
+            while (m_buffer.size() - m_start >= 2 && data[m_start] == '\r' && data[m_start + 1] == '\n')
+                m_start += 2;
         }
-        const char *data = m_buffer.constData();
-        const qsizetype size = m_buffer.size();
+        const char *data = m_buffer.constData() + m_start;
+        const qsizetype size = buffered();
         if (size == 0)
             return false;
         const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
@@ -634,8 +642,8 @@ bool Connection::parseNext()
 
     if (m_phase == Phase::Headers) {
         for (;;) {
-            const char *data = m_buffer.constData();
-            const qsizetype size = m_buffer.size();
+            const char *data = m_buffer.constData() + m_start;
+            const qsizetype size = buffered();
             const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
             if (!lf) {
                 if (size > limits().maxHeaderBytes) {
@@ -668,7 +676,7 @@ bool Connection::parseNext()
         }
     }
 
-    if (m_buffer.size() - m_headEnd < m_contentLength)
+    if (buffered() - m_headEnd < m_contentLength)
         return false;
     dispatch();
     return true;
@@ -793,7 +801,7 @@ bool Connection::finishHead()
         m_contentLength = 0;
     }
     m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
-    if (m_expectContinue && !m_http10 && m_contentLength > m_buffer.size() - m_headEnd
+    if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd
         && m_socket->state() == QAbstractSocket::ConnectedState) {
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
         m_socket->flush();
@@ -806,13 +814,13 @@ bool Connection::finishHead()
 void Connection::dispatch()
 {
     if (m_contentLength > 0)
-        m_request.body = QByteArray(m_buffer.constData() + m_headEnd, m_contentLength);
+        m_request.body = QByteArray(m_buffer.constData() + m_start + m_headEnd, m_contentLength);
     m_request.peer = m_peer;
-    const qsizetype consumed = m_headEnd + m_contentLength;
-    if (consumed == m_buffer.size())
+    m_start += m_headEnd + m_contentLength;
+    if (m_start == m_buffer.size()) {
         m_buffer.resize(0); // keeps the capacity for the next request
-    else
-        m_buffer.remove(0, consumed);
+        m_start = 0;
+    }
     resetParser();
 
     m_state = State::Pending;
@@ -860,7 +868,7 @@ void Connection::answer(Response &&response)
         closeGracefully();
         return;
     }
-    m_gotBytes = !m_buffer.isEmpty() || m_socket->bytesAvailable() > 0;
+    m_gotBytes = buffered() > 0 || m_socket->bytesAvailable() > 0;
     m_idle = !m_gotBytes;
     m_deadline = now() + (m_idle ? limits().idleTimeoutMs : limits().readTimeoutMs);
     process();
@@ -888,6 +896,7 @@ void Connection::closeGracefully()
     // so unread request bytes do not turn our close into a reset that eats the answer.
     m_state = State::Closing;
     m_buffer = QByteArray();
+    m_start = 0;
     m_request = Request();
     m_deadline = now() + std::min(kLingerMs, limits().readTimeoutMs);
     if (m_socket->state() == QAbstractSocket::UnconnectedState) {

@@ -132,6 +132,9 @@ Result<std::shared_ptr<CouponProducer::Handle>> CouponProducer::newHandle()
     auto handle = std::make_shared<Handle>();
     const QMap<QString, QString> defaults{
         {u"client.id"_s, u"coupon-producer"_s},
+        // Measured side by side with the gateway under wrk (256 connections):
+        // 2 ms gave more applies/s than 1 or 5 (the idempotent producer keeps
+        // at most 5 requests in flight per broker, so latency bounds throughput).
         {u"linger.ms"_s, u"2"_s},
         // A user should hear back within seconds, not librdkafka's default 5 minutes.
         {u"message.timeout.ms"_s, u"10000"_s},
