@@ -10,6 +10,7 @@
 #include <QTcpSocket>
 
 #include <csignal>
+#include <sys/prctl.h>
 #include <cstdlib>
 
 using namespace Qt::StringLiterals;
@@ -54,6 +55,9 @@ ServiceProcess::ServiceProcess(QString program, QString configVariable, QString 
     , m_args(std::move(extraArgs))
 {
     m_process.setProcessChannelMode(QProcess::MergedChannels);
+    // If the test process dies (a crash, a ctest timeout), its services must
+    // not live on and consume from the next run's stack.
+    m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
 WorkerProcess::WorkerProcess(QStringList extraArgs)

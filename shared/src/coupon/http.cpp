@@ -409,14 +409,14 @@ private:
     Server *m_server;
     QTcpSocket *m_socket = nullptr;
     QHostAddress m_peer;
-    QByteArray m_buffer;    // bytes read from the socket
-    qsizetype m_start = 0;  // where the current request starts in m_buffer; offsets below are relative
-    Request m_request;   // being parsed
+    QByteArray m_buffer;       // bytes read from the socket
+    qsizetype m_start = 0;     // where the current request starts in m_buffer
+    Request m_request;         // being parsed
     State m_state = State::Reading;
     Phase m_phase = Phase::RequestLine;
-    qsizetype m_scan = 0;      // where the search for the next LF resumes
-    qsizetype m_lineStart = 0; // start of the header line being read
-    qsizetype m_headEnd = 0;   // offset of the body
+    qsizetype m_scan = 0;      // from m_start: where the search for the next LF resumes
+    qsizetype m_lineStart = 0; // from m_start: the header line being read
+    qsizetype m_headEnd = 0;   // from m_start: the body
     qint64 m_contentLength = -1;
     qint64 m_deadline = 0; // on Server::m_clock; 0: none
     bool m_reject = false;

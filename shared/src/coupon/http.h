@@ -124,7 +124,7 @@ public:
     // reusePort: SO_REUSEPORT so several processes share one port (the kernel
     // spreads new connections over them). QHostAddress::Any is dual-stack.
     bool listen(const QHostAddress &address, quint16 port, bool reusePort, QString *error);
-    quint16 port() const;
+    quint16 port() const; // 0 when not listening (also after stopAccepting())
     void setHandler(Handler handler);
 
     // Closes the listening socket; open connections continue. Answers given after
