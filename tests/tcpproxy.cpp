@@ -21,6 +21,8 @@ public:
         return m_server->serverPort();
     }
 
+    void setStalled(bool stalled) { m_stalled = stalled; }
+
     void setCut(bool cut)
     {
         m_cut = cut;
@@ -43,7 +45,9 @@ private:
             }
             auto *upstream = new QTcpSocket(this);
             QPointer<QTcpSocket> c(client), u(upstream);
-            auto pump = [](QTcpSocket *from, QTcpSocket *to) {
+            auto pump = [this](QTcpSocket *from, QTcpSocket *to) {
+                if (m_stalled)
+                    return; // leave the bytes unread: the peer waits forever
                 if (from && to)
                     to->write(from->readAll());
             };
@@ -71,6 +75,7 @@ private:
     quint16 m_upstream;
     QTcpServer *m_server = nullptr;
     bool m_cut = false;
+    bool m_stalled = false;
 };
 
 TcpProxy::TcpProxy(quint16 upstreamPort)
@@ -94,9 +99,17 @@ void TcpProxy::cut()
     QMetaObject::invokeMethod(m_engine, [this] { m_engine->setCut(true); }, Qt::BlockingQueuedConnection);
 }
 
+void TcpProxy::stall()
+{
+    QMetaObject::invokeMethod(m_engine, [this] { m_engine->setStalled(true); }, Qt::BlockingQueuedConnection);
+}
+
 void TcpProxy::heal()
 {
-    QMetaObject::invokeMethod(m_engine, [this] { m_engine->setCut(false); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(m_engine, [this] {
+        m_engine->setCut(false);
+        m_engine->setStalled(false);
+    }, Qt::BlockingQueuedConnection);
 }
 
 } // namespace coupon::test

@@ -20,7 +20,8 @@ public:
     ~TcpProxy();
 
     quint16 port() const { return m_port; }
-    void cut();
+    void cut();   // drop every connection, refuse new ones
+    void stall(); // keep connections open but forward nothing: a hung server
     void heal();
 
 private:

@@ -215,8 +215,23 @@ void AsyncRedis::watchdog()
         m_backoffMs = std::min(m_backoffMs * 2, 5000);
         return;
     }
-    if (m_context && !m_sentAtMs.empty() && now - m_sentAtMs.front() > m_settings.commandTimeoutMs)
-        dropConnection(u"Redis command timed out after %1 ms"_s.arg(m_settings.commandTimeoutMs));
+    if (m_context && !m_sentAtMs.empty() && now - m_sentAtMs.front() > m_settings.commandTimeoutMs) {
+        // A Redis that hangs (stopped, network gone silent): redisAsyncDisconnect
+        // would wait for the replies, so free the context, which fails every
+        // pending command now. We are in a timer, not in a hiredis callback.
+        m_lastError = u"Redis %1:%2: no reply within %3 ms"_s.arg(m_settings.host).arg(m_settings.port)
+                          .arg(m_settings.commandTimeoutMs);
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        const QString why = m_lastError;
+        redisAsyncFree(context); // pending callbacks get null replies; onDisconnect reconnects
+        m_lastError = why;
+        m_sentAtMs.clear();
+        if (m_connected) {
+            setConnected(false, m_lastError);
+            m_reconnect.start(m_backoffMs);
+        }
+    }
 }
 
 void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
