@@ -26,9 +26,13 @@ def ratio(label, num, den, aim):
         ratios.append({'ratio': label, 'value': r, 'aim': aim, 'meets': r >= aim})
 
 ratio('decisions / pipelined EVALSHA', 'ours.decisions', 'limit.redis.evalsha.pipelined', 0.5)
+ratio('decisions / unpipelined EVALSHA', 'ours.decisions', 'limit.redis.evalsha', 0.0)
 ratio('drain / raw batched inserts', 'ours.drain', 'limit.mysql.batched', 0.4)
 ratio('gateway apply / trivial endpoint', 'ours.gateway.apply', 'ours.gateway.trivial', 0.6)
 ratio('accepted in-process / Kafka producer limit', 'ours.accepted', 'limit.kafka.producer', 0.0)
+ratio('drain / tutorial drain', 'ours.drain', 'tutorial.drain', 0.0)
+ratio('accepted / tutorial apply', 'ours.accepted', 'tutorial.apply', 0.0)
+ratio('end to end / tutorial end to end', 'ours.e2e', 'tutorial.e2e', 30.0)
 
 meminfo = open('/proc/meminfo').readline().split()[1]
 machine = {
@@ -48,4 +52,5 @@ for n in order:
 print()
 for r in ratios:
     aim = f" (aim >= {r['aim']:.0%}: {'met' if r['meets'] else 'NOT met'})" if r['aim'] else ''
+
     print(f"{r['ratio']:45} {r['value']:7.1%}{aim}")
