@@ -1,14 +1,26 @@
 #include "coupon/cli.h"
 #include "coupon/version.h"
+#include "backend.h"
+#include "dialogs.h"
+#include "mainwindow.h"
 
 #include <QApplication>
-#include <QLabel>
-#include <QMainWindow>
-#include <QStatusBar>
+#include <QTimer>
 
 #include <cstdio>
 
 using namespace Qt::StringLiterals;
+
+namespace {
+
+QCommandLineOption hidden(const QString &name, const QString &valueName)
+{
+    QCommandLineOption option(name, {}, valueName);
+    option.setFlags(QCommandLineOption::HiddenFromHelp);
+    return option;
+}
+
+} // namespace
 
 int main(int argc, char *argv[])
 {
@@ -38,28 +50,69 @@ int main(int argc, char *argv[])
     }
 
     QApplication app(argc, argv);
+    QApplication::setOrganizationName(u"coupon-system"_s);
     QApplication::setApplicationName(u"coupon-console"_s);
     QApplication::setApplicationDisplayName(u"Coupon System"_s);
     QApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
 
     coupon::CommonCommandLine cli(u"Operator console for coupon campaigns."_s);
+    // For scripts/screenshot: create a campaign, simulate against it, save a
+    // grab of the window mid-run, quit.
+    const QCommandLineOption screenshot = hidden(u"screenshot"_s, u"file"_s);
+    const QCommandLineOption afterMs = hidden(u"after-ms"_s, u"ms"_s);
+    const QCommandLineOption users = hidden(u"users"_s, u"n"_s);
+    const QCommandLineOption limit = hidden(u"limit"_s, u"n"_s);
+    const QCommandLineOption concurrency = hidden(u"concurrency"_s, u"n"_s);
+    const QCommandLineOption warmupMs = hidden(u"warmup-ms"_s, u"ms"_s);
+    const QCommandLineOption grabAt = hidden(u"grab-at-percent"_s, u"percent"_s);
+    cli.parser().addOptions({screenshot, afterMs, users, limit, concurrency, warmupMs, grabAt});
     int exitCode = 0;
-    const auto settings = cli.process(app, &exitCode);
+    std::optional<coupon::Settings> settings = cli.process(app, &exitCode);
     if (!settings)
         return exitCode;
+    // Endpoints saved from the settings dialog apply only when nothing says
+    // otherwise explicitly.
+    if (!cli.parser().isSet(u"config"_s) && qEnvironmentVariableIsEmpty("COUPON_CONFIG"))
+        coupon::console::applySavedEndpoints(*settings);
 
-    QMainWindow window;
-    auto *label = new QLabel(&window);
-    label->setAlignment(Qt::AlignCenter);
-    label->setText(u"Redis %1:%2 · MySQL %3:%4 · Kafka %5 (topic %6)"_s
-                       .arg(settings->redis.host)
-                       .arg(settings->redis.port)
-                       .arg(settings->mysql.host)
-                       .arg(settings->mysql.port)
-                       .arg(settings->kafka.bootstrapServers(), settings->kafka.topic));
-    window.setCentralWidget(label);
-    window.statusBar()->showMessage(u"Coupon System %1"_s.arg(QString::fromLatin1(coupon::kVersion)));
-    window.resize(900, 600);
+    coupon::console::MainWindow window(*settings, coupon::console::savedGatewayUrls(*settings));
     window.show();
+
+    const QCommandLineParser &args = cli.parser();
+    if (args.isSet(screenshot)) {
+        const QString file = args.value(screenshot);
+        const int grabAfter = args.value(afterMs).isEmpty() ? 3000 : args.value(afterMs).toInt();
+        const int warmup = args.value(warmupMs).isEmpty() ? 4000 : args.value(warmupMs).toInt();
+        const qint64 runUsers = args.value(users).isEmpty() ? 1000 : args.value(users).toLongLong();
+        const qint64 runLimit = args.value(limit).isEmpty() ? 100 : args.value(limit).toLongLong();
+        const int runConcurrency = args.value(concurrency).isEmpty() ? 32 : args.value(concurrency).toInt();
+        QTimer::singleShot(warmup, &window, [&] { window.simulateNewCampaign(runLimit, runUsers, runConcurrency); });
+        auto grab = [&, file] {
+            if (!window.isVisible())
+                return;
+            const bool saved = window.grab().save(file);
+            std::fprintf(stderr, "coupon-console: %s %s\n", saved ? "saved" : "could not save", qPrintable(file));
+            exitCode = saved ? coupon::ExitOk : coupon::ExitCheckFailed;
+            window.close();
+        };
+        // Mid-run whatever the machine's speed: once the counter passes
+        // --grab-at-percent of the limit, or --after-ms into the run.
+        const int percent = args.value(grabAt).toInt();
+        QObject::connect(&window, &coupon::console::MainWindow::simulationStarted, &window, [&, grab, grabAfter, percent] {
+            if (percent > 0) {
+                QObject::connect(window.backend(), &coupon::console::Backend::redisSampled, &window,
+                                 [grab, percent](const coupon::console::RedisSample &sample) {
+                                     if (sample.limit > 0 && sample.count * 100 >= sample.limit * percent)
+                                         grab();
+                                 });
+            }
+            QTimer::singleShot(grabAfter, &window, grab);
+        });
+        QObject::connect(&window, &coupon::console::MainWindow::verdictReady, &window, [](bool, const QString &text) {
+            std::fprintf(stderr, "coupon-console: %s\n", qPrintable(text));
+        });
+        app.exec();
+        return exitCode;
+    }
     return app.exec();
 }

@@ -36,6 +36,18 @@ QString uniqueCampaign(const QString &prefix)
     return prefix + u'-' + QString::number(QRandomGenerator::global()->generate64() % 1'000'000'000'000ULL, 36);
 }
 
+QString openCampaign(CampaignOps &ops, const QString &prefix, qint64 limit)
+{
+    Campaign c;
+    c.id = uniqueCampaign(prefix);
+    c.limit = limit;
+    if (const Status created = ops.create(c); !created)
+        qFatal("create %s: %s", qPrintable(c.id), qPrintable(created.error().message));
+    if (const Status opened = ops.open(c.id); !opened)
+        qFatal("open %s: %s", qPrintable(c.id), qPrintable(opened.error().message));
+    return c.id;
+}
+
 bool waitFor(const std::function<bool()> &condition, int timeoutMs)
 {
     const QDeadlineTimer deadline(timeoutMs);

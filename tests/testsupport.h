@@ -1,5 +1,6 @@
 #pragma once
 
+#include "coupon/campaigns.h"
 #include "coupon/codec.h"
 #include "coupon/handles.h"
 #include "coupon/settings.h"
@@ -24,6 +25,10 @@ Settings integrationSettings();
 
 // A campaign id no earlier run used: "<prefix>-<random>".
 QString uniqueCampaign(const QString &prefix);
+
+// Creates and opens a fresh campaign "<prefix>-<random>" of `limit` coupons;
+// a failure ends the test run with the reason.
+QString openCampaign(CampaignOps &ops, const QString &prefix, qint64 limit);
 
 // Polls `condition` every few milliseconds until it holds or `timeoutMs`
 // passes; processes Qt events meanwhile. Returns whether it held.

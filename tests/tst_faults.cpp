@@ -24,15 +24,7 @@ class TestFaults : public QObject
     Settings m_settings = test::integrationSettings();
     std::unique_ptr<CampaignOps> m_ops;
 
-    QString openCampaign(const QString &prefix, qint64 limit)
-    {
-        Campaign c;
-        c.id = test::uniqueCampaign(prefix);
-        c.limit = limit;
-        if (!m_ops->create(c).ok() || !m_ops->open(c.id).ok())
-            qFatal("cannot open campaign %s", qPrintable(c.id));
-        return c.id;
-    }
+    QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
 
 private slots:
     void initTestCase()

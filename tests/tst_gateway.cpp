@@ -35,15 +35,7 @@ class TestGateway : public QObject
     std::unique_ptr<test::GatewayProcess> m_gateway;
     quint16 m_port = 0;
 
-    QString openCampaign(const QString &prefix, qint64 limit)
-    {
-        Campaign c;
-        c.id = test::uniqueCampaign(prefix);
-        c.limit = limit;
-        if (!m_ops->create(c).ok() || !m_ops->open(c.id).ok())
-            qFatal("cannot open campaign %s", qPrintable(c.id));
-        return c.id;
-    }
+    QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
     CampaignStatus state(const QString &campaign) { return m_ops->status(campaign).value(); }
 
 private slots:

@@ -25,19 +25,7 @@ class TestPipeline : public QObject
     std::unique_ptr<ApplyService> m_service;
     std::unique_ptr<test::WorkerProcess> m_worker;
 
-    QString openCampaign(const QString &prefix, qint64 limit)
-    {
-        Campaign c;
-        c.id = test::uniqueCampaign(prefix);
-        c.limit = limit;
-        const Status created = m_ops->create(c);
-        if (!created)
-            qFatal("create %s: %s", qPrintable(c.id), qPrintable(created.error().message));
-        const Status opened = m_ops->open(c.id);
-        if (!opened)
-            qFatal("open %s: %s", qPrintable(c.id), qPrintable(opened.error().message));
-        return c.id;
-    }
+    QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
 
     qint64 coupons(const QString &campaign) { return m_ops->store().couponCount(campaign).value(); }
 

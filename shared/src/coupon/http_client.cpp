@@ -104,6 +104,7 @@ private:
         ++m_shared->answered;
         if (m_shared->progress) {
             m_shared->progress->byStatus[size_t(status)].fetch_add(1, std::memory_order_relaxed);
+            m_shared->progress->recordLatency((*m_shared->latencyNs)[i]);
             m_shared->progress->done.fetch_add(1, std::memory_order_relaxed);
         }
         m_current = -1;

@@ -43,6 +43,20 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
     return conf;
 }
 
+Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
+                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced)
+{
+    Result<KafkaConfHandle> conf = makeKafkaConf(settings, defaults, forced);
+    if (!conf)
+        return conf.error();
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf->get(), errstr, sizeof errstr);
+    if (!rk)
+        return Error{u"kafka.create"_s, QString::fromUtf8(errstr)};
+    conf.value().release(); // rd_kafka_new owns the configuration now
+    return KafkaHandle(rk);
+}
+
 // ---------------------------------------------------------------------------
 
 struct CouponProducer::Handle
@@ -269,18 +283,12 @@ void CouponProducer::replaceAfterFatalError()
 
 Result<std::unique_ptr<LagProbe>> LagProbe::create(const Settings &settings, const QString &group)
 {
-    Result<KafkaConfHandle> conf = makeKafkaConf(settings, {{u"client.id"_s, u"coupon-lag-probe"_s}},
-                                                 {{u"group.id"_s, group},
-                                                  {u"enable.auto.commit"_s, u"false"_s}});
-    if (!conf)
-        return conf.error();
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
-    if (!rk)
-        return Error{u"kafka.create"_s, QString::fromUtf8(errstr)};
-    conf.value().release(); // owned by rk now
+    Result<KafkaHandle> client = newKafkaClient(RD_KAFKA_CONSUMER, settings, {{u"client.id"_s, u"coupon-lag-probe"_s}},
+                                                {{u"group.id"_s, group}, {u"enable.auto.commit"_s, u"false"_s}});
+    if (!client)
+        return client.error();
     std::unique_ptr<LagProbe> probe(new LagProbe);
-    probe->m_client.reset(rk);
+    probe->m_client = std::move(client).value();
     probe->m_topic = settings.kafka.topic.toUtf8();
     return probe;
 }

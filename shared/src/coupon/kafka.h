@@ -22,6 +22,10 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings,
                                       const QMap<QString, QString> &defaults,
                                       const QMap<QString, QString> &forced);
 
+// A librdkafka client of `type` on that configuration (see makeKafkaConf).
+Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
+                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced);
+
 struct DeliveryReport
 {
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;

@@ -4,6 +4,7 @@
 #include <QRandomGenerator>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <semaphore>
 #include <thread>
@@ -24,6 +25,31 @@ double percentile(std::vector<qint64> &sortedNs, double p)
 }
 
 } // namespace
+
+void SimulationProgress::recordLatency(qint64 ns)
+{
+    const double us = double(ns) / 1000.0;
+    const int index = us < 1 ? 0 : std::clamp(int(std::floor(4 * std::log2(us))) + 1, 0, kLatencyBuckets - 1);
+    latencyBuckets[size_t(index)].fetch_add(1, std::memory_order_relaxed);
+}
+
+double SimulationProgress::latencyPercentileMs(double p) const
+{
+    std::array<qint64, kLatencyBuckets> counts{};
+    qint64 answers = 0;
+    for (int i = 0; i < kLatencyBuckets; ++i)
+        answers += counts[size_t(i)] = latencyBuckets[size_t(i)].load(std::memory_order_relaxed);
+    if (answers == 0)
+        return 0;
+    const qint64 rank = std::max<qint64>(1, qint64(std::ceil(p * double(answers))));
+    qint64 seen = 0;
+    for (int i = 0; i < kLatencyBuckets; ++i) {
+        seen += counts[size_t(i)];
+        if (seen >= rank)
+            return std::exp2(double(i) / 4) / 1000.0; // the bucket's upper bound
+    }
+    return std::exp2(double(kLatencyBuckets - 1) / 4) / 1000.0;
+}
 
 QString SimulationReport::summary() const
 {
@@ -138,6 +164,7 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
                     latencyNs[i] = clock.nsecsElapsed() - startNs;
                     outcomes[i] = result.status;
                     live.byStatus[size_t(result.status)].fetch_add(1, std::memory_order_relaxed);
+                    live.recordLatency(latencyNs[i]);
                     live.done.fetch_add(1, std::memory_order_relaxed);
                     inFlight.release();
                     // The last answer, or any answer once cancelled, may be the one waited for.

@@ -29,6 +29,13 @@ struct SimulationProgress
     std::atomic<qint64> total{0};
     std::atomic<qint64> done{0};
     std::array<std::atomic<qint64>, kApplyStatusCount> byStatus{};
+
+    // Answer latencies so far in log-spaced buckets (4 per power of two from
+    // 1 µs), so a watcher can show percentiles while the run goes on.
+    static constexpr int kLatencyBuckets = 112;
+    std::array<std::atomic<qint64>, kLatencyBuckets> latencyBuckets{};
+    void recordLatency(qint64 ns);
+    double latencyPercentileMs(double p) const; // 0 before the first answer
 };
 
 struct SimulationReport

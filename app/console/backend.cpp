@@ -1,0 +1,213 @@
+#include "backend.h"
+
+#include "workers.h"
+
+using namespace Qt::StringLiterals;
+
+namespace coupon::console {
+
+namespace {
+
+// A named thread running `worker`, which it deletes when it finishes.
+template <typename Worker>
+ThreadPtr startThread(const QString &name, Worker *worker)
+{
+    ThreadPtr thread(new QThread);
+    thread->setObjectName(name);
+    worker->moveToThread(thread.get());
+    QObject::connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
+    thread->start();
+    return thread;
+}
+
+} // namespace
+
+void registerMetaTypes()
+{
+    qRegisterMetaType<ServiceState>();
+    qRegisterMetaType<RedisSample>();
+    qRegisterMetaType<LagSnapshot>();
+    qRegisterMetaType<SimulationRun>();
+    qRegisterMetaType<Campaign>();
+    qRegisterMetaType<CampaignList>();
+    qRegisterMetaType<CouponRows>();
+    qRegisterMetaType<FailedEventRows>();
+    qRegisterMetaType<AuditReport>();
+    qRegisterMetaType<AnsweredApplies>();
+    qRegisterMetaType<SimulationReport>();
+    qRegisterMetaType<UserFilter>();
+}
+
+Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
+    : QObject(parent), m_settings(settings), m_gatewayUrls(gatewayUrls), m_lagIntervalMs(lagIntervalMs)
+{
+    registerMetaTypes();
+    startWorkers();
+}
+
+Backend::~Backend()
+{
+    stopWorkers();
+}
+
+void Backend::restart(const Settings &settings, const QStringList &gatewayUrls)
+{
+    stopWorkers();
+    m_settings = settings;
+    m_gatewayUrls = gatewayUrls;
+    startWorkers();
+}
+
+void Backend::startWorkers()
+{
+    m_redis = new RedisMonitor(m_settings.redis);
+    m_kafka = new KafkaMonitor(m_settings);
+    m_store = new StoreWorker(m_settings.mysql);
+    m_ops = new OpsWorker(m_settings);
+    m_simulation = new SimulationWorker(m_settings);
+    m_gateways = new GatewayMonitor;
+
+    connect(m_redis, &RedisMonitor::sampled, this, &Backend::redisSampled);
+    connect(m_redis, &RedisMonitor::serviceChanged, this, &Backend::serviceChanged);
+    connect(m_kafka, &KafkaMonitor::sampled, this, &Backend::lagSampled);
+    connect(m_kafka, &KafkaMonitor::serviceChanged, this, &Backend::serviceChanged);
+    connect(m_store, &StoreWorker::serviceChanged, this, &Backend::serviceChanged);
+    connect(m_store, &StoreWorker::campaignsLoaded, this, &Backend::campaignsLoaded);
+    connect(m_store, &StoreWorker::couponsPage, this, &Backend::couponsPage);
+    connect(m_store, &StoreWorker::couponCount, this, &Backend::couponCount);
+    connect(m_store, &StoreWorker::failedEventsPage, this, &Backend::failedEventsPage);
+    connect(m_store, &StoreWorker::failedEventCount, this, &Backend::failedEventCount);
+    connect(m_store, &StoreWorker::exportProgress, this, &Backend::exportProgress);
+    connect(m_store, &StoreWorker::exportFinished, this, &Backend::exportFinished);
+    connect(m_ops, &OpsWorker::operationFinished, this, &Backend::operationFinished);
+    connect(m_ops, &OpsWorker::auditFinished, this, &Backend::auditFinished);
+    connect(m_simulation, &SimulationWorker::finished, this, &Backend::simulationFinished);
+    connect(m_gateways, &GatewayMonitor::serviceChanged, this, &Backend::serviceChanged);
+
+    m_redisThread = startThread(u"console-redis"_s, m_redis);
+    m_kafkaThread = startThread(u"console-kafka"_s, m_kafka);
+    m_storeThread = startThread(u"console-mysql"_s, m_store);
+    m_opsThread = startThread(u"console-ops"_s, m_ops);
+    m_simulationThread = startThread(u"console-simulation"_s, m_simulation);
+    m_gatewayThread = startThread(u"console-gateways"_s, m_gateways);
+
+    const QString campaign = m_campaign;
+    const int lagInterval = m_lagIntervalMs;
+    const bool paused = m_lagPaused;
+    const QStringList urls = m_gatewayUrls;
+    QMetaObject::invokeMethod(m_redis, [w = m_redis, campaign] {
+        w->setCampaign(campaign);
+        w->start(kRedisIntervalMs);
+    });
+    QMetaObject::invokeMethod(m_kafka, [w = m_kafka, lagInterval, paused] {
+        w->start(lagInterval);
+        w->setPaused(paused);
+    });
+    QMetaObject::invokeMethod(m_store, [w = m_store] { w->start(kCampaignsIntervalMs); });
+    QMetaObject::invokeMethod(m_gateways, [w = m_gateways, urls] { w->start(urls, kGatewayIntervalMs); });
+}
+
+void Backend::stopWorkers()
+{
+    if (m_runCancel)
+        m_runCancel->store(true);
+    // The workers delete themselves on their threads as those finish.
+    m_redisThread.reset();
+    m_kafkaThread.reset();
+    m_storeThread.reset();
+    m_opsThread.reset();
+    m_simulationThread.reset();
+    m_gatewayThread.reset();
+    m_redis = nullptr;
+    m_kafka = nullptr;
+    m_store = nullptr;
+    m_ops = nullptr;
+    m_simulation = nullptr;
+    m_gateways = nullptr;
+}
+
+void Backend::setCampaign(const QString &campaign)
+{
+    m_campaign = campaign;
+    QMetaObject::invokeMethod(m_redis, [w = m_redis, campaign] { w->setCampaign(campaign); });
+}
+
+void Backend::setLagInterval(int intervalMs)
+{
+    m_lagIntervalMs = intervalMs;
+    QMetaObject::invokeMethod(m_kafka, [w = m_kafka, intervalMs] { w->setInterval(intervalMs); });
+}
+
+void Backend::setLagPaused(bool paused)
+{
+    m_lagPaused = paused;
+    QMetaObject::invokeMethod(m_kafka, [w = m_kafka, paused] { w->setPaused(paused); });
+}
+
+void Backend::refreshCampaigns()
+{
+    QMetaObject::invokeMethod(m_store, [w = m_store] { w->refreshCampaigns(); });
+}
+
+void Backend::fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->fetchCoupons(generation, campaign, afterId, limit, user); });
+}
+
+void Backend::countCoupons(const QString &campaign, UserFilter user)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->countCoupons(campaign, user); });
+}
+
+void Backend::fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->fetchFailedEvents(generation, campaign, afterId, limit); });
+}
+
+void Backend::countFailedEvents(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->countFailedEvents(campaign); });
+}
+
+void Backend::exportCoupons(const QString &campaign, UserFilter user, const QString &path)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->exportCoupons(campaign, user, path); });
+}
+
+void Backend::createCampaign(const Campaign &campaign, bool openIt, const QString &tag)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->create(campaign, openIt, tag); });
+}
+
+void Backend::openCampaign(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->open(campaign); });
+}
+
+void Backend::closeCampaign(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->close(campaign); });
+}
+
+void Backend::setLimit(const QString &campaign, qint64 limit)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->setLimit(campaign, limit); });
+}
+
+void Backend::resetCampaign(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->reset(campaign); });
+}
+
+void Backend::audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->audit(campaign, answered, timeoutMs); });
+}
+
+void Backend::runSimulation(const SimulationRun &run)
+{
+    m_runCancel = run.cancel;
+    QMetaObject::invokeMethod(m_simulation, [run, w = m_simulation] { w->run(run); });
+}
+
+} // namespace coupon::console

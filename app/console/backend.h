@@ -1,0 +1,108 @@
+#pragma once
+
+#include "types.h"
+
+#include <QObject>
+#include <QStringList>
+#include <QThread>
+
+#include <memory>
+
+namespace coupon::console {
+
+class GatewayMonitor;
+class KafkaMonitor;
+class OpsWorker;
+class RedisMonitor;
+class SimulationWorker;
+class StoreWorker;
+
+// Quits and joins a worker thread (qBittorrent's Utils::Thread::UniquePtr).
+struct ThreadDeleter
+{
+    void operator()(QThread *thread) const
+    {
+        thread->quit();
+        thread->wait();
+        delete thread;
+    }
+};
+using ThreadPtr = std::unique_ptr<QThread, ThreadDeleter>;
+
+// Owns the console's worker threads. Every request returns at once; the
+// answers come back as signals on the GUI thread. restart() replaces all
+// workers (new endpoints from the settings dialog).
+class Backend final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Backend)
+
+public:
+    static constexpr int kRedisIntervalMs = 200;
+    static constexpr int kCampaignsIntervalMs = 2000;
+    static constexpr int kGatewayIntervalMs = 2000;
+
+    Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent = nullptr);
+    ~Backend() override;
+
+    void restart(const Settings &settings, const QStringList &gatewayUrls);
+    const Settings &settings() const { return m_settings; }
+    QStringList gatewayUrls() const { return m_gatewayUrls; }
+
+    void setCampaign(const QString &campaign);
+    void setLagInterval(int intervalMs);
+    void setLagPaused(bool paused);
+
+    void refreshCampaigns();
+    void fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user);
+    void countCoupons(const QString &campaign, UserFilter user);
+    void fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit);
+    void countFailedEvents(const QString &campaign);
+    void exportCoupons(const QString &campaign, UserFilter user, const QString &path);
+
+    void createCampaign(const Campaign &campaign, bool openIt, const QString &tag);
+    void openCampaign(const QString &campaign);
+    void closeCampaign(const QString &campaign);
+    void setLimit(const QString &campaign, qint64 limit);
+    void resetCampaign(const QString &campaign);
+    void audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs);
+
+    // Cancels the run in flight, if any, when the backend stops.
+    void runSimulation(const SimulationRun &run);
+
+signals:
+    void redisSampled(const coupon::console::RedisSample &sample);
+    void lagSampled(const coupon::console::LagSnapshot &snapshot);
+    void serviceChanged(const coupon::console::ServiceState &state);
+    void campaignsLoaded(const coupon::console::CampaignList &campaigns);
+    void couponsPage(quint64 generation, const coupon::console::CouponRows &rows, const QString &error);
+    void couponCount(const QString &campaign, qint64 count);
+    void failedEventsPage(quint64 generation, const coupon::console::FailedEventRows &rows, const QString &error);
+    void failedEventCount(const QString &campaign, qint64 count);
+    void exportProgress(qint64 rows);
+    void exportFinished(const QString &path, qint64 rows, const QString &error);
+    void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
+    void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
+    void simulationFinished(const coupon::SimulationReport &report, const QString &error);
+
+private:
+    void startWorkers();
+    void stopWorkers();
+
+    Settings m_settings;
+    QStringList m_gatewayUrls;
+    int m_lagIntervalMs;
+    bool m_lagPaused = false;
+    QString m_campaign;
+    std::shared_ptr<std::atomic<bool>> m_runCancel;
+
+    ThreadPtr m_redisThread, m_kafkaThread, m_storeThread, m_opsThread, m_simulationThread, m_gatewayThread;
+    RedisMonitor *m_redis = nullptr;
+    KafkaMonitor *m_kafka = nullptr;
+    StoreWorker *m_store = nullptr;
+    OpsWorker *m_ops = nullptr;
+    SimulationWorker *m_simulation = nullptr;
+    GatewayMonitor *m_gateways = nullptr;
+};
+
+} // namespace coupon::console

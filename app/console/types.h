@@ -1,0 +1,89 @@
+#pragma once
+
+// Values the console's worker threads hand to the GUI thread (by queued
+// signals, so every type here is copyable and registered as a metatype).
+
+#include "coupon/campaigns.h"
+#include "coupon/group.h"
+#include "coupon/kafka.h"
+#include "coupon/simulation.h"
+#include "coupon/store.h"
+
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+
+namespace coupon::console {
+
+// One dependency as the service bar shows it.
+struct ServiceState
+{
+    enum Health { Unknown, Up, Down };
+    QString key;       // "redis", "mysql", "kafka", "workers", "gateway:<url>"
+    QString name;      // "Redis"
+    QString endpoint;  // "127.0.0.1:6379"
+    Health health = Unknown;
+    QString detail;    // "3 members" / "ready"
+    QString lastError; // the latest failure, kept after recovery
+    qint64 changedAtMs = 0;
+};
+
+// One reading of a campaign's Redis keys (no SCAN: HMGET, GET, SCARD, ZCARD).
+struct RedisSample
+{
+    qint64 atMs = 0;
+    QString campaign;
+    bool loaded = false; // meta present
+    QString state;
+    qint64 count = 0;
+    qint64 limit = 0;
+    qint64 users = 0;
+    qint64 pending = 0;
+};
+
+// One reading of the worker group on the topic.
+struct LagSnapshot
+{
+    qint64 atMs = 0;
+    bool lagOk = false;
+    QString lagError;
+    QList<PartitionLag> partitions;
+    bool groupOk = false;
+    QString groupError;
+    GroupDescription group;
+};
+
+// What the simulation thread needs for one run; the progress and the cancel
+// flag are shared with the GUI thread, which reads and sets them directly.
+struct SimulationRun
+{
+    SimulationOptions options;
+    QString target; // empty: in this process; else a gateway base URL
+    std::shared_ptr<SimulationProgress> progress;
+    std::shared_ptr<std::atomic<bool>> cancel;
+};
+
+using CampaignList = QList<Campaign>;
+using CouponRows = QList<CouponRow>;
+using FailedEventRows = QList<FailedEventRow>;
+using UserFilter = std::optional<qint64>;
+
+void registerMetaTypes();
+
+} // namespace coupon::console
+
+Q_DECLARE_METATYPE(coupon::console::ServiceState)
+Q_DECLARE_METATYPE(coupon::console::RedisSample)
+Q_DECLARE_METATYPE(coupon::console::LagSnapshot)
+Q_DECLARE_METATYPE(coupon::console::SimulationRun)
+Q_DECLARE_METATYPE(coupon::Campaign)
+Q_DECLARE_METATYPE(coupon::CouponRow)
+Q_DECLARE_METATYPE(coupon::FailedEventRow)
+Q_DECLARE_METATYPE(coupon::AuditReport)
+Q_DECLARE_METATYPE(coupon::AnsweredApplies)
+Q_DECLARE_METATYPE(coupon::SimulationReport)
+Q_DECLARE_METATYPE(coupon::console::UserFilter)

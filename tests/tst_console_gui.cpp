@@ -1,0 +1,223 @@
+// The operator console on the real stack, driven like an operator would:
+// click Simulate and watch the counter stop at the limit, the lag drain, the
+// coupons appear and the audit's verdict; cut Redis and check that the window
+// keeps answering while the service bar turns red.
+
+#include "coupon/campaigns.h"
+#include "backend.h"
+#include "mainwindow.h"
+#include "models.h"
+#include "tcpproxy.h"
+#include "testsupport.h"
+#include "widgets.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+using namespace coupon;
+using namespace coupon::console;
+
+namespace {
+
+// Measures how late the GUI thread serves a 10 ms timer: the longest gap
+// between two ticks is the worst event-loop latency seen.
+class EventLoopProbe : public QObject
+{
+public:
+    EventLoopProbe()
+    {
+        m_timer.setInterval(10);
+        connect(&m_timer, &QTimer::timeout, this, [this] {
+            if (m_clock.isValid())
+                m_worstMs = std::max(m_worstMs, m_clock.restart());
+            else
+                m_clock.start();
+            ++m_ticks;
+        });
+        m_timer.start();
+    }
+    qint64 worstMs() const { return m_worstMs; }
+    qint64 ticks() const { return m_ticks; }
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_worstMs = 0;
+    qint64 m_ticks = 0;
+};
+
+} // namespace
+
+class TestConsoleGui : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_config; // the console's QSettings, away from the user's
+    Settings m_settings = test::integrationSettings();
+    std::unique_ptr<CampaignOps> m_ops;
+    std::unique_ptr<test::WorkerProcess> m_worker;
+
+    QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_config.isValid());
+        qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_config.path()));
+        QCoreApplication::setOrganizationName(u"coupon-system-test"_s);
+        QCoreApplication::setApplicationName(u"tst_console_gui"_s);
+        m_ops = std::make_unique<CampaignOps>(m_settings, u"tst_console_gui"_s);
+        const Status connected = m_ops->connect();
+        QVERIFY2(connected.ok(), qPrintable(connected.ok() ? QString() : connected.error().message));
+        m_worker = std::make_unique<test::WorkerProcess>();
+        const QString started = m_worker->start();
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+    }
+
+    void cleanupTestCase()
+    {
+        if (m_worker)
+            QCOMPARE(m_worker->terminate(10000), 0);
+    }
+
+    // The issue's acceptance run: one click, the tutorial's drop.
+    void clickSimulateIssuesExactlyTheLimit()
+    {
+        const QString campaign = openCampaign(u"console"_s, 100);
+        MainWindow window(m_settings, {});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.selectCampaign(campaign);
+        QTRY_COMPARE_WITH_TIMEOUT(window.currentCampaign(), campaign, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.gauge()->text() == u"0/100"_s, 10000);
+        auto *users = window.findChild<QSpinBox *>(u"usersSpin"_s);
+        QVERIFY(users);
+        QCOMPARE(users->value(), 1000);
+        QCOMPARE(window.simulateButton()->text(), u"Simulate %1 users"_s.arg(QLocale().toString(1000)));
+
+        QSignalSpy finished(&window, &MainWindow::simulationFinished);
+        QSignalSpy verdict(&window, &MainWindow::verdictReady);
+        QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
+        QVERIFY(window.isSimulating());
+        QVERIFY(finished.wait(60000));
+        const auto report = finished.first().first().value<SimulationReport>();
+        QCOMPARE(report.attempts, 1000);
+        QCOMPARE(report.count(ApplyStatus::Accepted), 100);
+        QCOMPARE(report.count(ApplyStatus::SoldOut), 900);
+        QCOMPARE(window.findChild<QLabel *>(u"outcome-accepted"_s)->text(), u"100"_s);
+        QCOMPARE(window.findChild<QLabel *>(u"outcome-sold_out"_s)->text(), u"900"_s);
+
+        // The counter climbed to the limit and stopped there.
+        QTRY_COMPARE_WITH_TIMEOUT(window.gauge()->text(), u"100/100"_s, 10000);
+        // The verdict of the audit (which waits for the drain).
+        QTRY_VERIFY_WITH_TIMEOUT(!verdict.isEmpty(), 120000);
+        const QString text = verdict.first().at(1).toString();
+        QVERIFY2(verdict.first().first().toBool(), qPrintable(text));
+        QVERIFY2(text.contains(u"All five invariants hold"_s), qPrintable(text));
+        QVERIFY2(text.contains(u"100 issued of 100 · 0 duplicates · 0 lost"_s), qPrintable(text));
+        QVERIFY2(text.contains(u"900 sold out"_s), qPrintable(text));
+        QCOMPARE(window.verdictLabel()->property("tone").toString(), u"good"_s);
+        // The lag table drained to 0 with the worker in it.
+        QTRY_VERIFY_WITH_TIMEOUT(window.lagSeen() && window.lagModel()->rowCount() > 0
+                                     && window.lagModel()->totalLag() == 0,
+                                 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(toString(window.lagBadge()->status()), u"OK"_s, 10000);
+        // The browser lists the 100 coupons, and says so.
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponModel()->rowCount(), 100, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), qint64(100), 10000);
+        QCOMPARE(window.couponModel()->campaign(), campaign);
+        QSet<qint64> shown;
+        for (int i = 0; i < 100; ++i)
+            shown.insert(window.couponModel()->row(i).userId);
+        QCOMPARE(shown, report.answered.accepted);
+
+        // Filter by one holder: one row.
+        const qint64 holder = window.couponModel()->row(42).userId;
+        QTest::keyClicks(window.userFilter(), QString::number(holder));
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponModel()->rowCount(), 1, 10000);
+        QCOMPARE(window.couponModel()->row(0).userId, holder);
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), qint64(1), 10000);
+        // Export what the filter shows... and everything.
+        QTemporaryDir exportDir;
+        QSignalSpy exported(window.backend(), &Backend::exportFinished);
+        window.backend()->exportCoupons(campaign, std::nullopt, exportDir.filePath(u"all.csv"_s));
+        QVERIFY(exported.wait(30000));
+        QCOMPARE(exported.first().at(1).toLongLong(), qint64(100));
+        QVERIFY2(exported.first().at(2).toString().isEmpty(), qPrintable(exported.first().at(2).toString()));
+        QFile csv(exportDir.filePath(u"all.csv"_s));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csv.readAll().split('\n');
+        QCOMPARE(lines.size(), 102); // header, 100 rows, the final newline
+        QVERIFY(lines.first().startsWith("id,campaign,user_id,ticket"));
+
+        // A poison message of this campaign shows in the failed events tab, in hex.
+        test::RawProducer producer(m_settings);
+        producer.send(QByteArray("7"), QByteArray("\x01\x02\xff", 3), test::protocolHeaders(campaign, 1));
+        QTRY_COMPARE_WITH_TIMEOUT(window.failedEventModel()->rowCount(), 1, 30000);
+        FailedEventTableModel *failed = window.failedEventModel();
+        QCOMPARE(failed->data(failed->index(0, FailedEventTableModel::Value), Qt::DisplayRole).toString(), u"01 02 ff"_s);
+        QVERIFY(!failed->data(failed->index(0, FailedEventTableModel::Reason), Qt::DisplayRole).toString().isEmpty());
+
+        // And the service bar shows what answered.
+        for (const QString &key : {u"redis"_s, u"mysql"_s, u"kafka"_s, u"workers"_s})
+            QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(key).health, int(ServiceState::Up), 10000);
+    }
+
+    // Redis gone: the window keeps answering, the service bar turns red and
+    // says why, and the console reconnects by itself once Redis is back.
+    void redisDownKeepsTheWindowResponsive()
+    {
+        const QString campaign = openCampaign(u"console-cut"_s, 100);
+        test::TcpProxy redis(m_settings.redis.port);
+        Settings settings = m_settings;
+        settings.redis.port = redis.port();
+        MainWindow window(settings, {});
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.selectCampaign(campaign);
+        QTRY_COMPARE_WITH_TIMEOUT(window.currentCampaign(), campaign, 20000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(u"redis"_s).health, ServiceState::Up, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.gauge()->text() == u"0/100"_s, 10000);
+
+        EventLoopProbe probe;
+        redis.cut();
+        QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(u"redis"_s).health, ServiceState::Down, 10000);
+        const ServiceState down = window.serviceBar()->state(u"redis"_s);
+        QVERIFY(!down.lastError.isEmpty());
+        QLabel *chip = window.serviceBar()->chip(u"redis"_s);
+        QVERIFY(chip);
+        QVERIFY2(chip->styleSheet().contains(u"#c62828"_s), qPrintable(chip->styleSheet()));
+        QVERIFY2(chip->toolTip().contains(down.lastError.toHtmlEscaped()), qPrintable(chip->toolTip()));
+        QVERIFY2(window.statusBar()->currentMessage().contains(u"Redis"_s), qPrintable(window.statusBar()->currentMessage()));
+
+        // Keep the outage going for a while, with the operator clicking
+        // around (a simulation against the dead Redis included).
+        const qint64 ticksAtRed = probe.ticks();
+        // The operator clicks Simulate anyway: the run fails, and says why.
+        QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isSimulating(), 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.verdictLabel()->property("tone").toString(), u"bad"_s, 60000);
+        QVERIFY2(window.verdictLabel()->text().contains(u"Redis"_s), qPrintable(window.verdictLabel()->text()));
+        QTRY_VERIFY_WITH_TIMEOUT(probe.ticks() >= ticksAtRed + 300, 30000);
+        QCOMPARE(window.serviceBar()->state(u"redis"_s).health, ServiceState::Down);
+        qInfo("worst event-loop latency with Redis down: %lld ms over %lld ticks", probe.worstMs(), probe.ticks());
+        QVERIFY2(probe.worstMs() < 250, qPrintable(u"the event loop stalled for %1 ms"_s.arg(probe.worstMs())));
+
+        redis.heal();
+        QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(u"redis"_s).health, ServiceState::Up, 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.gauge()->text() == u"0/100"_s, 10000);
+    }
+};
+
+QTEST_MAIN(TestConsoleGui)
+#include "tst_console_gui.moc"

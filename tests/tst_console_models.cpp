@@ -1,0 +1,506 @@
+// The console's models and rules without any server: keyset paging and the
+// user filter against a fake page source, the lag table's shape, Burrow-like
+// status rules over sample sequences, the member assignment decoder.
+
+#include "coupon/group.h"
+#include "dialogs.h"
+#include "lagstatus.h"
+#include "models.h"
+
+#include <QDialogButtonBox>
+#include <QElapsedTimer>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QHeaderView>
+#include <QScrollBar>
+#include <QTableView>
+#include <QTest>
+#include <QtEndian>
+
+using namespace Qt::StringLiterals;
+using namespace coupon;
+using namespace coupon::console;
+
+Q_DECLARE_METATYPE(QList<coupon::console::LagSample>)
+Q_DECLARE_METATYPE(coupon::console::LagStatus)
+
+namespace {
+
+// Serves pages of a coupon table held in memory, the way CouponStore::coupons()
+// does: id > afterId, optionally one user, ordered by id, at most `limit`.
+class FakeCouponSource
+{
+public:
+    QList<CouponRow> rows;
+    int requests = 0;
+    bool deferred = false; // keep requests instead of answering them
+    QList<std::tuple<quint64, qint64, int>> pendingRequests;
+
+    void attach(CouponTableModel &model)
+    {
+        QObject::connect(&model, &PagedTableModel::pageRequested, &model,
+                         [this, &model](quint64 generation, qint64 afterId, int limit) {
+                             ++requests;
+                             if (deferred)
+                                 pendingRequests.append({generation, afterId, limit});
+                             else
+                                 model.appendPage(generation, page(model.userFilter(), afterId, limit), {});
+                         });
+    }
+
+    CouponRows page(UserFilter user, qint64 afterId, int limit) const
+    {
+        CouponRows out;
+        for (const CouponRow &r : rows) {
+            if (r.id > afterId && (!user || r.userId == *user))
+                out << r;
+            if (out.size() == limit)
+                break;
+        }
+        return out;
+    }
+
+    void add(qint64 count)
+    {
+        const qint64 first = rows.isEmpty() ? 1 : rows.constLast().id + 1;
+        for (qint64 i = 0; i < count; ++i) {
+            CouponRow r;
+            r.id = first + i;
+            r.campaign = u"c"_s;
+            r.userId = 1000 + (first + i) % 997;
+            r.ticket = first + i;
+            r.partition = int((first + i) % 3);
+            r.offset = first + i;
+            rows << r;
+        }
+    }
+};
+
+// What a view does as the user scrolls to the bottom again and again.
+int fetchAll(QAbstractItemModel &model)
+{
+    int rounds = 0;
+    while (model.canFetchMore({}) && rounds < 100000) {
+        model.fetchMore({});
+        ++rounds;
+    }
+    return rounds;
+}
+
+LagSample sample(qint64 lag, qint64 committed, int members = 1, bool ok = true)
+{
+    LagSample s;
+    s.lag = lag;
+    s.committed = committed;
+    s.members = members;
+    s.ok = ok;
+    return s;
+}
+
+QByteArray assignment(const QList<std::pair<QByteArray, QList<int32_t>>> &topics)
+{
+    QByteArray out;
+    auto i16 = [&out](qint16 v) { char b[2]; qToBigEndian(v, b); out.append(b, 2); };
+    auto i32 = [&out](qint32 v) { char b[4]; qToBigEndian(v, b); out.append(b, 4); };
+    i16(1);
+    i32(qint32(topics.size()));
+    for (const auto &[name, partitions] : topics) {
+        i16(qint16(name.size()));
+        out += name;
+        i32(qint32(partitions.size()));
+        for (int32_t p : partitions)
+            i32(p);
+    }
+    i32(-1); // no user data
+    return out;
+}
+
+} // namespace
+
+class TestConsoleModels : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void paging_data()
+    {
+        QTest::addColumn<int>("rows");
+        QTest::addColumn<int>("pageSize");
+        QTest::addColumn<qint64>("user");
+        QTest::addColumn<int>("expectedRows");
+        QTest::addColumn<int>("expectedRequests");
+
+        QTest::newRow("empty") << 0 << 500 << qint64(0) << 0 << 1;
+        QTest::newRow("one short page") << 100 << 500 << qint64(0) << 100 << 1;
+        QTest::newRow("exactly one page, then an empty one") << 500 << 500 << qint64(0) << 500 << 2;
+        QTest::newRow("several pages") << 1234 << 500 << qint64(0) << 1234 << 3;
+        QTest::newRow("small pages") << 1000 << 7 << qint64(0) << 1000 << 143;
+        QTest::newRow("filter: a user with rows") << 2000 << 500 << qint64(1003) << 3 << 1;
+        QTest::newRow("filter: nobody") << 2000 << 500 << qint64(42) << 0 << 1;
+    }
+
+    void paging()
+    {
+        QFETCH(int, rows);
+        QFETCH(int, pageSize);
+        QFETCH(qint64, user);
+        QFETCH(int, expectedRows);
+        QFETCH(int, expectedRequests);
+
+        FakeCouponSource source;
+        source.add(rows);
+        CouponTableModel model;
+        model.setPageSize(pageSize);
+        source.attach(model);
+        QVERIFY(!model.canFetchMore({})); // no campaign: nothing to fetch
+        model.setQuery(u"c"_s, user ? UserFilter(user) : std::nullopt);
+        QVERIFY(model.canFetchMore({}));
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), expectedRows);
+        QCOMPARE(source.requests, expectedRequests);
+        QVERIFY(!model.canFetchMore({}));
+        QVERIFY(model.atEnd());
+        // Ordered by id, no row twice, the filter respected.
+        for (int i = 1; i < model.rowCount(); ++i)
+            QVERIFY(model.row(i).id > model.row(i - 1).id);
+        for (int i = 0; i < model.rowCount() && user; ++i)
+            QCOMPARE(model.row(i).userId, user);
+    }
+
+    void cells()
+    {
+        FakeCouponSource source;
+        source.add(3);
+        CouponTableModel model;
+        source.attach(model);
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(model.columnCount(), int(CouponTableModel::ColumnCount));
+        QCOMPARE(model.headerData(CouponTableModel::User, Qt::Horizontal, Qt::DisplayRole).toString(), u"User"_s);
+        QCOMPARE(model.data(model.index(1, CouponTableModel::Id), Qt::DisplayRole).toLongLong(), 2);
+        QCOMPARE(model.data(model.index(1, CouponTableModel::User), Qt::DisplayRole).toLongLong(), 1002);
+        QCOMPARE(model.data(model.index(1, CouponTableModel::Partition), Qt::DisplayRole).toInt(), 2);
+        QVERIFY(!model.data(model.index(5, 0), Qt::DisplayRole).isValid());
+    }
+
+    // Only one request in flight; a page of an older query is dropped.
+    void staleAndOverlappingPagesAreIgnored()
+    {
+        FakeCouponSource source;
+        source.add(1200);
+        source.deferred = true;
+        CouponTableModel model;
+        source.attach(model);
+        model.setQuery(u"c"_s);
+        model.fetchMore({});
+        model.fetchMore({}); // the view asks again before the answer: no second request
+        QCOMPARE(source.requests, 1);
+        QVERIFY(model.isLoading());
+        const auto [oldGeneration, oldAfter, oldLimit] = source.pendingRequests.takeFirst();
+        model.setQuery(u"c"_s, UserFilter(1003));
+        model.appendPage(oldGeneration, source.page(std::nullopt, oldAfter, oldLimit), {});
+        QCOMPARE(model.rowCount(), 0);
+        model.fetchMore({});
+        QCOMPARE(source.requests, 2);
+        const auto [generation, after, limit] = source.pendingRequests.takeFirst();
+        QCOMPARE(generation, model.generation());
+        model.appendPage(generation, source.page(UserFilter(1003), after, limit), {});
+        QCOMPARE(model.rowCount(), 2);
+        QVERIFY(!model.canFetchMore({}));
+    }
+
+    // Rows that arrive after the end was reached are appended, nothing twice.
+    void fetchNewerAppendsLiveRows()
+    {
+        FakeCouponSource source;
+        source.add(40);
+        CouponTableModel model;
+        source.attach(model);
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), 40);
+        model.fetchNewer();
+        QCOMPARE(model.rowCount(), 40);
+        source.add(60);
+        model.fetchNewer();
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), 100);
+        QCOMPARE(model.row(99).id, 100);
+    }
+
+    // An error ends the paging for now with the reason; fetchNewer retries.
+    void errorsStopAndRetry()
+    {
+        CouponTableModel model;
+        int requests = 0;
+        connect(&model, &PagedTableModel::pageRequested, &model, [&](quint64 generation, qint64, int) {
+            ++requests;
+            model.appendPage(generation, {}, u"mysql.connection: gone"_s);
+        });
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(requests, 1);
+        QCOMPARE(model.lastError(), u"mysql.connection: gone"_s);
+        model.fetchNewer();
+        QCOMPARE(requests, 2);
+    }
+
+    // A million rows, loaded page by page as a view scrolls to the end: each
+    // page appends in O(page), and the view stays cheap to scroll.
+    void millionRowsStaySmooth()
+    {
+        constexpr int kRows = 1'000'000;
+        CouponTableModel model;
+        model.setPageSize(10'000);
+        connect(&model, &PagedTableModel::pageRequested, &model, [&model](quint64 generation, qint64 afterId, int limit) {
+            CouponRows page;
+            page.reserve(limit);
+            for (qint64 id = afterId + 1; id <= std::min<qint64>(afterId + limit, kRows); ++id) {
+                CouponRow r;
+                r.id = id;
+                r.userId = id;
+                r.ticket = id;
+                page << r;
+            }
+            model.appendPage(generation, page, {});
+        });
+        QTableView view;
+        view.verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+        view.verticalHeader()->setDefaultSectionSize(20);
+        view.setModel(&model);
+        view.resize(800, 600);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        model.setQuery(u"c"_s);
+        QElapsedTimer clock;
+        clock.start();
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), kRows);
+        const qint64 loadMs = clock.elapsed();
+        // Jump around like a user dragging the scroll bar; each repaint stays short.
+        qint64 worstMs = 0;
+        for (int step = 0; step <= 20; ++step) {
+            QElapsedTimer frame;
+            frame.start();
+            view.verticalScrollBar()->setValue(view.verticalScrollBar()->maximum() * step / 20);
+            view.viewport()->repaint();
+            worstMs = std::max(worstMs, frame.elapsed());
+        }
+        QCOMPARE(model.data(model.index(kRows - 1, CouponTableModel::User), Qt::DisplayRole).toLongLong(), qint64(kRows));
+        qInfo("1M rows: loaded in %lld ms, worst repaint %lld ms", loadMs, worstMs);
+        QVERIFY2(worstMs < 200, qPrintable(u"a repaint took %1 ms"_s.arg(worstMs)));
+    }
+
+    void failedEvents()
+    {
+        FailedEventTableModel model;
+        connect(&model, &PagedTableModel::pageRequested, &model, [&model](quint64 generation, qint64 afterId, int) {
+            FailedEventRows rows;
+            if (afterId == 0) {
+                FailedEventRow r;
+                r.id = 7;
+                r.partition = 1;
+                r.offset = 99;
+                r.key = "42";
+                r.value = QByteArray::fromHex("000000000000002a");
+                r.reason = u"value is 8 bytes but no campaign header"_s;
+                rows << r;
+                FailedEventRow poison;
+                poison.id = 8;
+                poison.value = QByteArray("\xff\x00\x01", 3);
+                rows << poison;
+            }
+            model.appendPage(generation, rows, {});
+        });
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.data(model.index(0, FailedEventTableModel::Value), Qt::DisplayRole).toString(),
+                 u"00 00 00 00 00 00 00 2a"_s);
+        QCOMPARE(model.data(model.index(0, FailedEventTableModel::Key), Qt::DisplayRole).toString(), u"34 32"_s);
+        QCOMPARE(model.data(model.index(1, FailedEventTableModel::Key), Qt::DisplayRole).toString(), u"(null)"_s);
+        QCOMPARE(model.data(model.index(1, FailedEventTableModel::Value), Qt::DisplayRole).toString(), u"ff 00 01"_s);
+        QCOMPARE(model.data(model.index(0, FailedEventTableModel::Reason), Qt::DisplayRole).toString(),
+                 u"value is 8 bytes but no campaign header"_s);
+    }
+
+    void lagTable_data()
+    {
+        QTest::addColumn<int>("row");
+        QTest::addColumn<int>("column");
+        QTest::addColumn<QString>("expected");
+
+        QTest::newRow("partition") << 0 << int(LagTableModel::Partition) << u"0"_s;
+        QTest::newRow("committed") << 0 << int(LagTableModel::CurrentOffset) << u"90"_s;
+        QTest::newRow("log end") << 0 << int(LagTableModel::LogEndOffset) << u"100"_s;
+        QTest::newRow("lag") << 0 << int(LagTableModel::Lag) << u"10"_s;
+        QTest::newRow("owner") << 0 << int(LagTableModel::ConsumerId) << u"member-a"_s;
+        QTest::newRow("host") << 0 << int(LagTableModel::Host) << u"/10.0.0.1"_s;
+        QTest::newRow("client") << 1 << int(LagTableModel::ClientId) << u"coupon-worker-b"_s;
+        QTest::newRow("never committed") << 2 << int(LagTableModel::CurrentOffset) << u"-"_s;
+        QTest::newRow("never committed: lag from the log start") << 2 << int(LagTableModel::Lag) << u"45"_s;
+        QTest::newRow("unowned partition") << 2 << int(LagTableModel::ConsumerId) << u"-"_s;
+    }
+
+    void lagTable()
+    {
+        QFETCH(int, row);
+        QFETCH(int, column);
+        QFETCH(QString, expected);
+        LagTableModel model;
+        const QList<PartitionLag> partitions{{0, 90, 0, 100}, {1, 50, 0, 50}, {2, -1, 5, 50}};
+        const QList<GroupMember> members{{u"member-a"_s, u"coupon-worker-a"_s, u"/10.0.0.1"_s, {0}},
+                                         {u"member-b"_s, u"coupon-worker-b"_s, u"/10.0.0.2"_s, {1}}};
+        model.setSnapshot(partitions, members);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.columnCount(), int(LagTableModel::ColumnCount));
+        QCOMPARE(model.totalLag(), 55);
+        QCOMPARE(model.data(model.index(row, column), Qt::DisplayRole).toString(), expected);
+    }
+
+    // Same partitions again: the rows change in place (no reset, no flicker).
+    void lagTableUpdatesInPlace()
+    {
+        LagTableModel model;
+        model.setSnapshot({{0, 1, 0, 5}, {1, 1, 0, 5}}, {});
+        int resets = 0, changes = 0;
+        connect(&model, &QAbstractItemModel::modelReset, this, [&] { ++resets; });
+        connect(&model, &QAbstractItemModel::dataChanged, this, [&] { ++changes; });
+        model.setSnapshot({{0, 5, 0, 5}, {1, 5, 0, 7}}, {});
+        QCOMPARE(resets, 0);
+        QCOMPARE(changes, 1);
+        QCOMPARE(model.totalLag(), 2);
+        model.setSnapshot({{0, 5, 0, 5}, {1, 5, 0, 7}, {2, 0, 0, 0}}, {});
+        QCOMPARE(resets, 1);
+    }
+
+    void lagStatus_data()
+    {
+        QTest::addColumn<QList<LagSample>>("samples");
+        QTest::addColumn<LagStatus>("expected");
+
+        auto series = [](std::initializer_list<std::pair<qint64, qint64>> lagCommitted, int members = 1) {
+            QList<LagSample> out;
+            for (const auto &[lag, committed] : lagCommitted)
+                out << sample(lag, committed, members);
+            return out;
+        };
+        QTest::newRow("no sample") << QList<LagSample>{} << LagStatus::Unknown;
+        QTest::newRow("Kafka did not answer last") << QList<LagSample>{sample(0, 0), sample(0, 0, 1, false)}
+                                                   << LagStatus::Unknown;
+        QTest::newRow("one sample, no lag") << series({{0, 100}}) << LagStatus::Ok;
+        QTest::newRow("drained") << series({{5, 1}, {3, 3}, {0, 6}}) << LagStatus::Ok;
+        QTest::newRow("short window with lag: not enough evidence")
+            << series({{10, 1}, {20, 1}, {30, 1}}) << LagStatus::Ok;
+        QTest::newRow("lag rises then drains, commits move")
+            << series({{10, 0}, {40, 10}, {80, 30}, {120, 60}, {90, 130}, {60, 190}, {20, 250}, {5, 270}})
+            << LagStatus::Ok;
+        QTest::newRow("a zero in the window is OK") << series({{0, 0}, {5, 0}, {9, 0}, {12, 0}, {15, 0}, {20, 0}, {25, 0}, {30, 0}})
+                                                    << LagStatus::Ok;
+        QTest::newRow("lag grows at every sample while commits move: WARN")
+            << series({{10, 0}, {12, 5}, {15, 9}, {15, 20}, {18, 30}, {25, 41}, {30, 50}, {40, 61}}) << LagStatus::Warn;
+        QTest::newRow("lag grows but dipped once: OK")
+            << series({{10, 0}, {12, 5}, {11, 9}, {15, 20}, {18, 30}, {25, 41}, {30, 50}, {40, 61}}) << LagStatus::Ok;
+        QTest::newRow("lag flat, commits move: OK")
+            << series({{10, 0}, {10, 5}, {10, 9}, {10, 20}, {10, 30}, {10, 41}, {10, 50}, {10, 61}}) << LagStatus::Ok;
+        QTest::newRow("commits frozen with lag, members there: STALL")
+            << series({{10, 7}, {11, 7}, {12, 7}, {12, 7}, {15, 7}, {15, 7}, {16, 7}, {20, 7}}) << LagStatus::Stall;
+        QTest::newRow("commits frozen, lag constant: STALL")
+            << series({{10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}}) << LagStatus::Stall;
+        QTest::newRow("only the window counts: old movement forgotten")
+            << series({{1, 1}, {2, 2}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}, {10, 7}})
+            << LagStatus::Stall;
+        QTest::newRow("no member left, lag > 0: STOP") << series({{10, 7}, {12, 7}}, 0) << LagStatus::Stop;
+        QTest::newRow("no member, nothing to do: OK") << series({{0, 7}, {0, 7}}, 0) << LagStatus::Ok;
+        QTest::newRow("members unknown: no STOP") << series({{10, 7}, {12, 7}}, -1) << LagStatus::Ok;
+        QList<LagSample> gaps = series({{10, 7}, {11, 7}, {12, 7}, {12, 7}});
+        gaps << sample(0, 0, 1, false);
+        gaps << series({{15, 7}, {15, 7}, {16, 7}, {20, 7}});
+        QTest::newRow("failed samples are skipped, not zeros") << gaps << LagStatus::Stall;
+    }
+
+    void lagStatus()
+    {
+        QFETCH(QList<LagSample>, samples);
+        QFETCH(LagStatus, expected);
+        QCOMPARE(toString(evaluateLag(samples)), toString(expected));
+    }
+
+    void memberAssignment_data()
+    {
+        QTest::addColumn<QByteArray>("bytes");
+        QTest::addColumn<QList<int32_t>>("expected");
+
+        QTest::newRow("one topic") << assignment({{"coupon_create", {2, 0}}}) << QList<int32_t>{0, 2};
+        QTest::newRow("other topics ignored")
+            << assignment({{"other", {0, 1}}, {"coupon_create", {1}}}) << QList<int32_t>{1};
+        QTest::newRow("nothing assigned") << assignment({}) << QList<int32_t>{};
+        QTest::newRow("empty bytes") << QByteArray() << QList<int32_t>{};
+        QTest::newRow("truncated") << assignment({{"coupon_create", {2, 0}}}).left(20) << QList<int32_t>{};
+    }
+
+    void memberAssignment()
+    {
+        QFETCH(QByteArray, bytes);
+        QFETCH(QList<int32_t>, expected);
+        QCOMPARE(decodeMemberAssignment(bytes, "coupon_create"), expected);
+    }
+
+    // Reset needs the campaign id typed out; a new campaign needs a valid id.
+    void dialogsGuardTheirOkButton()
+    {
+        ResetDialog reset(u"spring"_s);
+        auto *typed = reset.findChild<QLineEdit *>();
+        auto *ok = reset.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        QVERIFY(!ok->isEnabled());
+        QTest::keyClicks(typed, u"sprin"_s);
+        QVERIFY(!ok->isEnabled());
+        QTest::keyClicks(typed, u"g"_s);
+        QVERIFY(ok->isEnabled());
+
+        CampaignDialog create;
+        auto *createOk = create.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        QVERIFY(!createOk->isEnabled());
+        QLineEdit *id = create.findChildren<QLineEdit *>().first();
+        id->setText(u"Spring Drop"_s);
+        QVERIFY(!createOk->isEnabled());
+        id->setText(u"spring-2"_s);
+        QVERIFY(createOk->isEnabled());
+        QCOMPARE(create.campaign().limit, 100);
+        QVERIFY(!create.campaign().startsAt.isValid());
+    }
+
+    void settingsDialogHidesPasswords()
+    {
+        Settings settings;
+        settings.redis.password = u"secret"_s;
+        settings.mysql.password = u"other"_s;
+        SettingsDialog dialog(settings, {u"http://127.0.0.1:8080"_s});
+        int hidden = 0;
+        for (QLineEdit *edit : dialog.findChildren<QLineEdit *>())
+            hidden += edit->echoMode() == QLineEdit::Password ? 1 : 0;
+        QCOMPARE(hidden, 2);
+        QCOMPARE(dialog.settings().redis.password, u"secret"_s);
+        QCOMPARE(dialog.gatewayUrls(), QStringList{u"http://127.0.0.1:8080"_s});
+    }
+
+    void csv_data()
+    {
+        QTest::addColumn<QStringList>("fields");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("plain") << QStringList{u"1"_s, u"spring"_s, u"42"_s} << u"1,spring,42"_s;
+        QTest::newRow("comma") << QStringList{u"a,b"_s, u"c"_s} << u"\"a,b\",c"_s;
+        QTest::newRow("quote") << QStringList{u"say \"hi\""_s} << u"\"say \"\"hi\"\"\""_s;
+        QTest::newRow("newline") << QStringList{u"a\nb"_s, QString()} << u"\"a\nb\","_s;
+    }
+
+    void csv()
+    {
+        QFETCH(QStringList, fields);
+        QFETCH(QString, expected);
+        QCOMPARE(csvRecord(fields), expected);
+    }
+};
+
+QTEST_MAIN(TestConsoleModels)
+#include "tst_console_models.moc"
