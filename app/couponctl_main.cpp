@@ -267,7 +267,7 @@ int main(int argc, char *argv[])
             report = *viaHttp;
         } else {
             Result<std::unique_ptr<ApplyService>> service =
-                ApplyService::create(*settings, {int(std::clamp<qint64>(concurrency, 1, 16))});
+                ApplyService::create(*settings);
             if (!service)
                 return failWith(service.error());
             report = simulate(**service, options);

@@ -46,7 +46,7 @@ private slots:
 
         const QString campaign = openCampaign(u"mysql-outage"_s, 2000);
         mysql.cut();
-        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings, {8});
+        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
         QVERIFY(service.ok());
         SimulationOptions options;
         options.campaign = campaign;
@@ -112,7 +112,7 @@ private slots:
     void fatalProducerErrorRecreatesTheProducer()
     {
         const QString campaign = openCampaign(u"fatal"_s, 1000);
-        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings, {4});
+        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
         QVERIFY(service.ok());
         ApplyService &s = **service;
         QCOMPARE(toString(s.applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));

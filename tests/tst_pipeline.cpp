@@ -35,7 +35,7 @@ private slots:
         m_ops = std::make_unique<CampaignOps>(m_settings, u"tst_pipeline"_s);
         const Status connected = m_ops->connect();
         QVERIFY2(connected.ok(), qPrintable(connected.ok() ? QString() : connected.error().message));
-        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings, {16});
+        Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
         QVERIFY2(service.ok(), qPrintable(service.ok() ? QString() : service.error().message));
         m_service = std::move(service).value();
         m_worker = std::make_unique<test::WorkerProcess>();

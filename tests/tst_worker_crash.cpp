@@ -42,7 +42,7 @@ private slots:
         // 10 000 accepted applies wait in the topic while no worker runs.
         SimulationReport report;
         {
-            Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings, {16});
+            Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
             QVERIFY2(service.ok(), qPrintable(service.ok() ? QString() : service.error().message));
             SimulationOptions options;
             options.campaign = c.id;

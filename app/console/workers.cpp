@@ -479,7 +479,7 @@ void SimulationWorker::run(const SimulationRun &run)
 {
     if (run.target.isEmpty()) {
         if (!m_service) {
-            Result<std::unique_ptr<ApplyService>> created = ApplyService::create(m_settings, {16});
+            Result<std::unique_ptr<ApplyService>> created = ApplyService::create(m_settings);
             if (!created) {
                 emit finished({}, created.error().message);
                 return;

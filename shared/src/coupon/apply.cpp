@@ -83,7 +83,7 @@ CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const Appl
 
 ApplyService::ApplyService(const Settings &settings, Options options)
     : m_settings(settings)
-    , m_pool(settings.redis, options.redisConnections)
+    , m_redis(std::make_unique<RedisPipeline>(settings.redis, options.redisLanes))
     , m_settleRedis(settings.redis)
 {
     const quint64 random = QRandomGenerator::system()->generate64();
@@ -112,8 +112,10 @@ Result<std::unique_ptr<ApplyService>> ApplyService::create(const Settings &setti
 
 ApplyService::~ApplyService()
 {
-    // Every produced message gets its delivery report (and so its answer)
-    // before the settle thread stops.
+    // Applies waiting for Redis are decided (and produced) first; then every
+    // produced message gets its delivery report, and so its answer, before
+    // the settle thread stops.
+    m_redis.reset();
     m_producer.reset();
     {
         std::lock_guard lock(m_queueMutex);
@@ -138,22 +140,29 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
         return finish(result, done);
 
     const CampaignKeys keys(campaign);
-    const QByteArray user = QByteArray::number(userId);
-    Result<RedisReplyHandle> reply = Error{};
-    {
-        RedisPool::Lease redis = m_pool.acquire();
-        reply = redis->eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {user});
-    }
+    m_outstanding.fetch_add(1);
+    m_redis->eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
+                 [this, campaign, userId, result, done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
+                     // On the pipeline lane's thread.
+                     decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
+                 });
+}
+
+void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+                           Result<RedisReplyHandle> reply)
+{
     if (!reply) {
         result.status = ApplyStatus::Unavailable;
         result.detail = reply.error().message;
+        m_outstanding.fetch_sub(1);
         return finish(result, done);
     }
-    if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted)
+    if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted) {
+        m_outstanding.fetch_sub(1);
         return finish(result, done);
+    }
 
     const CouponMessage message = acceptedMessage(campaign, userId, result);
-    m_outstanding.fetch_add(1);
     auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});
     const Status produced = m_producer->produce(message, [this, pending](const DeliveryReport &report) {
         pending->report = report;

@@ -55,14 +55,14 @@ CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const Appl
 // The apply protocol: validate -> one Lua script decides and reserves ->
 // idempotent produce -> the delivery report settles it (confirm, or release
 // and answer Unavailable). Safe to call from many threads at once: Redis
-// connections come from a striped pool and Kafka's producer is thread-safe;
-// no lock is shared by all callers.
+// commands go through a RedisPipeline (per-thread lanes, pipelined) and
+// Kafka's producer is thread-safe; no lock is shared by all callers.
 class ApplyService
 {
 public:
     struct Options
     {
-        int redisConnections = 8;
+        int redisLanes = 2; // pipelined Redis connections (RedisPipeline)
     };
 
     static Result<std::unique_ptr<ApplyService>> create(const Settings &settings, Options options);
@@ -91,12 +91,14 @@ private:
 
     ApplyService(const Settings &settings, Options options);
     void finish(ApplyResult result, const ApplyCallback &done);
+    void decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+                 Result<RedisReplyHandle> reply);
     void enqueue(Completion completion);
     void settleLoop();
     void settle(std::vector<Completion> &batch);
 
     Settings m_settings;
-    RedisPool m_pool;
+    std::unique_ptr<RedisPipeline> m_redis; // first to stop: its callbacks produce
     RedisConnection m_settleRedis;
     std::unique_ptr<CouponProducer> m_producer;
     QByteArray m_requestPrefix;

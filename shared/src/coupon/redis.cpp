@@ -155,28 +155,99 @@ Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const Re
     return reply;
 }
 
-RedisPool::RedisPool(const RedisSettings &settings, int size)
+RedisPipeline::RedisPipeline(const RedisSettings &settings, int lanes)
 {
-    m_slots.reserve(size_t(std::max(size, 1)));
-    for (int i = 0; i < std::max(size, 1); ++i) {
-        auto slot = std::make_unique<Slot>();
-        slot->connection = std::make_unique<RedisConnection>(settings);
-        m_slots.push_back(std::move(slot));
+    for (int i = 0; i < std::max(lanes, 1); ++i) {
+        m_lanes.push_back(std::make_unique<Lane>(settings));
+        Lane *lane = m_lanes.back().get();
+        lane->thread = std::thread([this, lane] { run(*lane); });
     }
 }
 
-RedisPool::Lease RedisPool::acquire()
+RedisPipeline::~RedisPipeline()
 {
-    const size_t n = m_slots.size();
-    const size_t start = std::hash<std::thread::id>{}(std::this_thread::get_id()) % n;
-    for (size_t i = 0; i < n; ++i) {
-        Slot &slot = *m_slots[(start + i) % n];
-        std::unique_lock lock(slot.mutex, std::try_to_lock);
-        if (lock.owns_lock())
-            return Lease(std::move(lock), slot.connection.get());
+    for (const auto &lane : m_lanes) {
+        {
+            std::lock_guard lock(lane->mutex);
+            lane->stopping = true;
+        }
+        lane->wake.notify_one();
     }
-    Slot &slot = *m_slots[start];
-    return Lease(std::unique_lock(slot.mutex), slot.connection.get());
+    for (const auto &lane : m_lanes)
+        lane->thread.join();
+}
+
+void RedisPipeline::enqueue(Item item)
+{
+    Lane &lane = *m_lanes[std::hash<std::thread::id>{}(std::this_thread::get_id()) % m_lanes.size()];
+    bool wasEmpty = false;
+    {
+        std::lock_guard lock(lane.mutex);
+        wasEmpty = lane.queue.empty();
+        lane.queue.push_back(std::move(item));
+    }
+    if (wasEmpty)
+        lane.wake.notify_one();
+}
+
+void RedisPipeline::submit(RedisArgs args, Callback callback)
+{
+    Item item;
+    item.args = std::move(args);
+    item.callback = std::move(callback);
+    enqueue(std::move(item));
+}
+
+void RedisPipeline::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
+{
+    Item item;
+    item.args.reserve(3 + keys.size() + args.size());
+    item.args.push_back("EVALSHA");
+    item.args.push_back(script.sha1);
+    item.args.push_back(QByteArray::number(qsizetype(keys.size())));
+    item.args.insert(item.args.end(), keys.begin(), keys.end());
+    item.args.insert(item.args.end(), args.begin(), args.end());
+    item.script = &script;
+    item.keys = keys;
+    item.scriptArgs = args;
+    item.callback = std::move(callback);
+    enqueue(std::move(item));
+}
+
+void RedisPipeline::run(Lane &lane)
+{
+    std::vector<Item> batch;
+    std::vector<RedisArgs> commands;
+    for (;;) {
+        {
+            std::unique_lock lock(lane.mutex);
+            lane.wake.wait(lock, [&] { return lane.stopping || !lane.queue.empty(); });
+            if (lane.queue.empty())
+                return; // stopping, and everything queued was answered
+            batch.swap(lane.queue);
+        }
+        commands.clear();
+        for (Item &item : batch)
+            commands.push_back(std::move(item.args));
+        Result<std::vector<RedisReplyHandle>> replies = lane.connection.pipeline(commands);
+        for (size_t i = 0; i < batch.size(); ++i) {
+            Item &item = batch[i];
+            if (!replies) {
+                item.callback(replies.error());
+                continue;
+            }
+            RedisReplyHandle &reply = replies.value()[i];
+            if (item.script && errors::isNoScript(reply.get())) {
+                // Redis restarted or SCRIPT FLUSH: eval() loads it and retries.
+                item.callback(lane.connection.eval(*item.script, item.keys, item.scriptArgs));
+            } else if (reply->type == REDIS_REPLY_ERROR) {
+                item.callback(errors::fromRedisReply(reply.get()));
+            } else {
+                item.callback(std::move(reply));
+            }
+        }
+        batch.clear();
+    }
 }
 
 QByteArray replyString(const redisReply *reply)

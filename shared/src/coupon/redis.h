@@ -8,7 +8,10 @@
 #include <QList>
 
 #include <memory>
+#include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace coupon {
@@ -37,7 +40,7 @@ using RedisArgs = std::vector<QByteArray>;
 // One synchronous hiredis connection with connect and command timeouts. A
 // broken connection is dropped and re-established on the next call; a call
 // that fails is not retried here (the caller knows whether it may be).
-// Not thread-safe: one thread at a time (see RedisPool).
+// Not thread-safe: one thread at a time (see RedisPipeline).
 class RedisConnection
 {
 public:
@@ -62,38 +65,44 @@ private:
     RedisContextHandle m_context;
 };
 
-// A fixed set of connections, each behind its own mutex; a thread starts at
-// a slot picked from its id and takes the first free one, so there is no
-// single lock all callers queue on.
-class RedisPool
+// Commands from many threads, pipelined: each of `lanes` connections has its
+// own queue and thread; a caller's thread picks its lane, and the lane sends
+// everything queued in one write and reads the replies in one go. No lock is
+// shared by all callers; a reply comes back on the lane's thread.
+class RedisPipeline
 {
 public:
-    RedisPool(const RedisSettings &settings, int size);
+    using Callback = std::function<void(Result<RedisReplyHandle>)>;
 
-    class Lease
-    {
-    public:
-        RedisConnection *operator->() const { return m_connection; }
-        RedisConnection &operator*() const { return *m_connection; }
+    RedisPipeline(const RedisSettings &settings, int lanes);
+    ~RedisPipeline(); // answers what is queued, then stops the lanes
 
-    private:
-        friend class RedisPool;
-        Lease(std::unique_lock<std::mutex> lock, RedisConnection *connection)
-            : m_lock(std::move(lock)), m_connection(connection) {}
-        std::unique_lock<std::mutex> m_lock;
-        RedisConnection *m_connection;
-    };
-
-    Lease acquire();
-    int size() const { return int(m_slots.size()); }
+    void submit(RedisArgs args, Callback callback);
+    // EVALSHA; a NOSCRIPT reply loads the script and runs it once more.
+    void eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback);
 
 private:
-    struct Slot
+    struct Item
     {
-        std::mutex mutex;
-        std::unique_ptr<RedisConnection> connection;
+        RedisArgs args;
+        const LuaScript *script = nullptr; // set for EVALSHA
+        RedisArgs keys, scriptArgs;
+        Callback callback;
     };
-    std::vector<std::unique_ptr<Slot>> m_slots;
+    struct Lane
+    {
+        explicit Lane(const RedisSettings &settings) : connection(settings) {}
+        std::mutex mutex;
+        std::condition_variable wake;
+        std::vector<Item> queue;
+        bool stopping = false;
+        RedisConnection connection;
+        std::thread thread;
+    };
+    void run(Lane &lane);
+    void enqueue(Item item);
+
+    std::vector<std::unique_ptr<Lane>> m_lanes;
 };
 
 // Helpers for reading replies.
