@@ -233,7 +233,7 @@ void ApplyService::settle(std::vector<Completion> &batch)
             c.result.status = ApplyStatus::Unavailable;
             if (c.result.detail.isEmpty())
                 c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
-            commands.push_back({"EVALSHA", scripts::release().sha1, "3", keys.users, keys.count, keys.pending, user});
+            commands.push_back(evalshaCommand(scripts::release(), {keys.users, keys.count, keys.pending}, {user}));
             owner.push_back(i);
         } else {
             // Possibly written: keep the reservation pending; the reaper

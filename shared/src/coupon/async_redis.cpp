@@ -261,16 +261,10 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
         callback(Error{u"redis.unavailable"_s, m_lastError.isEmpty() ? u"Redis not connected"_s : m_lastError});
         return;
     }
-    std::vector<const char *> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const QByteArray &arg : args) {
-        argv.push_back(arg.constData());
-        lengths.push_back(size_t(arg.size()));
-    }
+    RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
     auto *pending = new Pending{this, std::move(callback)};
-    if (redisAsyncCommandArgv(m_context, &AsyncRedis::onReply, pending, int(argv.size()), argv.data(), lengths.data())
+    if (redisAsyncCommandArgv(m_context, &AsyncRedis::onReply, pending, argv.count(), argv.pointers.data(),
+                              argv.lengths.data())
         != REDIS_OK) {
         std::unique_ptr<Pending> owned(pending);
         ++m_errors;
@@ -282,13 +276,7 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
 
 void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
 {
-    RedisArgs call;
-    call.reserve(3 + keys.size() + args.size());
-    call.push_back("EVALSHA");
-    call.push_back(script.sha1);
-    call.push_back(QByteArray::number(qsizetype(keys.size())));
-    call.insert(call.end(), keys.begin(), keys.end());
-    call.insert(call.end(), args.begin(), args.end());
+    RedisArgs call = evalshaCommand(script, keys, args);
     command(call, [this, &script, call, callback = std::move(callback)](Result<const redisReply *> r) mutable {
         if (r || r.error().code != u"redis.noscript"_s) {
             callback(r);

@@ -26,6 +26,28 @@ CampaignKeys::CampaignKeys(const QString &campaign)
     pending = prefix + "pending";
 }
 
+RedisArgs evalshaCommand(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args)
+{
+    RedisArgs call;
+    call.reserve(3 + keys.size() + args.size());
+    call.push_back("EVALSHA");
+    call.push_back(script.sha1);
+    call.push_back(QByteArray::number(qsizetype(keys.size())));
+    call.insert(call.end(), keys.begin(), keys.end());
+    call.insert(call.end(), args.begin(), args.end());
+    return call;
+}
+
+RedisArgv::RedisArgv(const RedisArgs &args)
+{
+    pointers.reserve(args.size());
+    lengths.reserve(args.size());
+    for (const QByteArray &arg : args) {
+        pointers.push_back(arg.constData());
+        lengths.push_back(size_t(arg.size()));
+    }
+}
+
 RedisConnection::RedisConnection(RedisSettings settings) : m_settings(std::move(settings)) {}
 
 namespace {
@@ -34,16 +56,8 @@ timeval toTimeval(int ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
 
 redisReply *send(redisContext *context, const RedisArgs &args)
 {
-    std::vector<const char *> argv;
-    std::vector<size_t> lengths;
-    argv.reserve(args.size());
-    lengths.reserve(args.size());
-    for (const QByteArray &arg : args) {
-        argv.push_back(arg.constData());
-        lengths.push_back(size_t(arg.size()));
-    }
-    return static_cast<redisReply *>(
-        redisCommandArgv(context, int(argv.size()), argv.data(), lengths.data()));
+    RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
+    return static_cast<redisReply *>(redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data()));
 }
 
 } // namespace
@@ -113,13 +127,8 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
     if (Status st = ensureConnected(); !st)
         return st.error();
     for (const RedisArgs &args : commands) {
-        std::vector<const char *> argv;
-        std::vector<size_t> lengths;
-        for (const QByteArray &arg : args) {
-            argv.push_back(arg.constData());
-            lengths.push_back(size_t(arg.size()));
-        }
-        if (redisAppendCommandArgv(m_context.get(), int(argv.size()), argv.data(), lengths.data()) != REDIS_OK)
+        RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
+        if (redisAppendCommandArgv(m_context.get(), argv.count(), argv.pointers.data(), argv.lengths.data()) != REDIS_OK)
             return dropWith(u"Redis pipeline"_s);
     }
     std::vector<RedisReplyHandle> replies;
@@ -136,14 +145,7 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
 Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const RedisArgs &keys,
                                                const RedisArgs &args)
 {
-    RedisArgs call;
-    call.reserve(3 + keys.size() + args.size());
-    call.push_back("EVALSHA");
-    call.push_back(script.sha1);
-    call.push_back(QByteArray::number(qsizetype(keys.size())));
-    call.insert(call.end(), keys.begin(), keys.end());
-    call.insert(call.end(), args.begin(), args.end());
-
+    const RedisArgs call = evalshaCommand(script, keys, args);
     Result<RedisReplyHandle> reply = command(call);
     if (!reply && reply.error().code == u"redis.noscript"_s) {
         // Redis restarted or SCRIPT FLUSH: load the text and try once more.
@@ -201,12 +203,7 @@ void RedisPipeline::submit(RedisArgs args, Callback callback)
 void RedisPipeline::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
 {
     Item item;
-    item.args.reserve(3 + keys.size() + args.size());
-    item.args.push_back("EVALSHA");
-    item.args.push_back(script.sha1);
-    item.args.push_back(QByteArray::number(qsizetype(keys.size())));
-    item.args.insert(item.args.end(), keys.begin(), keys.end());
-    item.args.insert(item.args.end(), args.begin(), args.end());
+    item.args = evalshaCommand(script, keys, args);
     item.script = &script;
     item.keys = keys;
     item.scriptArgs = args;

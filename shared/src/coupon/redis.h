@@ -37,6 +37,18 @@ struct CampaignKeys
 
 using RedisArgs = std::vector<QByteArray>;
 
+// EVALSHA <sha1> <number of keys> keys... args...
+RedisArgs evalshaCommand(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args);
+
+// The argv/argvlen arrays hiredis' *Argv functions take, viewing `args`.
+struct RedisArgv
+{
+    explicit RedisArgv(const RedisArgs &args);
+    int count() const { return int(pointers.size()); }
+    std::vector<const char *> pointers;
+    std::vector<size_t> lengths;
+};
+
 // One synchronous hiredis connection with connect and command timeouts. A
 // broken connection is dropped and re-established on the next call; a call
 // that fails is not retried here (the caller knows whether it may be).
