@@ -1,5 +1,7 @@
 #include "testsupport.h"
 
+#include "coupon/kafka.h"
+
 #include <QCoreApplication>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
@@ -227,18 +229,16 @@ void onRawDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *)
 
 RawProducer::RawProducer(const Settings &settings) : m_topic(settings.kafka.topic.toUtf8())
 {
-    KafkaConfHandle conf(rd_kafka_conf_new());
+    Result<KafkaConfHandle> conf =
+        makeKafkaConf(settings, {{u"linger.ms"_s, u"0"_s}}, {{u"enable.idempotence"_s, u"true"_s}});
+    if (!conf)
+        qFatal("raw producer: %s", qPrintable(conf.error().message));
+    rd_kafka_conf_set_dr_msg_cb(conf->get(), onRawDelivery);
     char errstr[512];
-    for (auto it = settings.kafka.properties.cbegin(); it != settings.kafka.properties.cend(); ++it)
-        rd_kafka_conf_set(conf.get(), it.key().toUtf8().constData(), it.value().toUtf8().constData(), errstr,
-                          sizeof errstr);
-    rd_kafka_conf_set(conf.get(), "enable.idempotence", "true", errstr, sizeof errstr);
-    rd_kafka_conf_set(conf.get(), "linger.ms", "0", errstr, sizeof errstr);
-    rd_kafka_conf_set_dr_msg_cb(conf.get(), onRawDelivery);
-    m_rk.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
+    m_rk.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr));
     if (!m_rk)
         qFatal("raw producer: %s", errstr);
-    conf.release(); // owned by the producer now
+    conf.value().release(); // owned by the producer now
 }
 
 Produced RawProducer::send(const std::optional<QByteArray> &key, const std::optional<QByteArray> &value,

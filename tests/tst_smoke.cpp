@@ -3,6 +3,7 @@
 // Never skipped: a missing server is a failure that names the endpoint.
 
 #include "coupon/handles.h"
+#include "coupon/kafka.h"
 #include "testsupport.h"
 
 #include <QDeadlineTimer>
@@ -37,15 +38,10 @@ void onDelivery(rd_kafka_t *, const rd_kafka_message_t *message, void *)
 
 KafkaConfHandle kafkaConf(const Settings &settings)
 {
-    KafkaConfHandle conf(rd_kafka_conf_new());
-    char errstr[512];
-    for (auto it = settings.kafka.properties.cbegin(); it != settings.kafka.properties.cend(); ++it) {
-        if (rd_kafka_conf_set(conf.get(), it.key().toUtf8().constData(),
-                              it.value().toUtf8().constData(), errstr, sizeof errstr)
-            != RD_KAFKA_CONF_OK)
-            qFatal("kafka.%s: %s", qPrintable(it.key()), errstr);
-    }
-    return conf;
+    Result<KafkaConfHandle> conf = makeKafkaConf(settings, {}, {});
+    if (!conf)
+        qFatal("%s", qPrintable(conf.error().message));
+    return std::move(conf).value();
 }
 
 } // namespace

@@ -148,14 +148,7 @@ QVariant CouponTableModel::headerData(int section, Qt::Orientation orientation, 
 
 void CouponTableModel::appendPage(quint64 generation, const CouponRows &rows, const QString &error)
 {
-    if (!acceptPage(generation, rows.size(), error))
-        return;
-    if (!rows.isEmpty()) {
-        beginInsertRows({}, int(m_rows.size()), int(m_rows.size() + rows.size() - 1));
-        m_rows.append(rows);
-        endInsertRows();
-    }
-    emit pageLoaded();
+    appendAccepted(generation, m_rows, rows, error);
 }
 
 // --- FailedEventTableModel ------------------------------------------------------
@@ -225,14 +218,7 @@ QVariant FailedEventTableModel::headerData(int section, Qt::Orientation orientat
 
 void FailedEventTableModel::appendPage(quint64 generation, const FailedEventRows &rows, const QString &error)
 {
-    if (!acceptPage(generation, rows.size(), error))
-        return;
-    if (!rows.isEmpty()) {
-        beginInsertRows({}, int(m_rows.size()), int(m_rows.size() + rows.size() - 1));
-        m_rows.append(rows);
-        endInsertRows();
-    }
-    emit pageLoaded();
+    appendAccepted(generation, m_rows, rows, error);
 }
 
 // --- LagTableModel ------------------------------------------------------------

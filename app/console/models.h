@@ -45,6 +45,19 @@ protected:
     // Whether a page of `rows` rows for `generation` is current; updates
     // the paging state either way it is current.
     bool acceptPage(quint64 generation, qsizetype rows, const QString &error);
+    // Appends an accepted page to `store` and announces it.
+    template <typename Rows>
+    void appendAccepted(quint64 generation, Rows &store, const Rows &rows, const QString &error)
+    {
+        if (!acceptPage(generation, rows.size(), error))
+            return;
+        if (!rows.isEmpty()) {
+            beginInsertRows({}, int(store.size()), int(store.size() + rows.size() - 1));
+            store.append(rows);
+            endInsertRows();
+        }
+        emit pageLoaded();
+    }
 
 private:
     int m_pageSize = 500;
