@@ -6,6 +6,7 @@
 #include "coupon/cli.h"
 #include "coupon/http_client.h"
 #include "coupon/simulation.h"
+#include "coupon/soldout_memo.h"
 #include "coupon/validation.h"
 #include "coupon/version.h"
 
@@ -271,6 +272,8 @@ int main(int argc, char *argv[])
             if (!service)
                 return failWith(service.error());
             report = simulate(**service, options);
+            if ((*service)->memo().answers() > 0)
+                out() << (*service)->memo().answers() << " answered by the sold-out memo (no Redis round trip)\n";
         }
         out() << report.summary() << '\n';
         out().flush();

@@ -5,6 +5,8 @@
 #include "coupon/apply.h"
 #include "coupon/campaigns.h"
 #include "coupon/redis.h"
+#include "coupon/scripts.h"
+#include "coupon/soldout_memo.h"
 #include "coupon/simulation.h"
 #include "testsupport.h"
 
@@ -238,6 +240,65 @@ private slots:
         QCOMPARE(accepted.ticket, 1);
         QVERIFY(accepted.offset >= 0);
         QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyStatus::Duplicate));
+    }
+
+    // The sold-out memo answers like the script would, and a release (the
+    // reaper's, here) reopens the slot for the crowd within its validity.
+    void soldOutMemoAnswersExactlyAndSeesARelease()
+    {
+        const QString campaign = openCampaign(u"memo"_s, 3);
+        const CampaignKeys keys(campaign);
+        auto status = [&](qint64 user) { return toString(m_service->applyAndWait(campaign, user).status); };
+        QCOMPARE(status(1), toString(ApplyStatus::Accepted));
+        QCOMPARE(status(2), toString(ApplyStatus::Accepted));
+        // User 3's reservation stays pending (as if its produce were in doubt).
+        RedisConnection redis(m_settings.redis);
+        Result<RedisReplyHandle> reserved =
+            redis.eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {"3"});
+        QVERIFY(reserved.ok());
+        QCOMPARE(replyString(reserved->get()->element[0]), QByteArray("accepted"));
+
+        const SoldOutMemo &memo = m_service->memo();
+        const qint64 snapshotsBefore = memo.snapshots();
+        QCOMPARE(status(4), toString(ApplyStatus::SoldOut)); // Redis says so, and the memo loads
+        QVERIFY(test::waitFor([&] { return memo.snapshots() > snapshotsBefore; }, 10000));
+        const qint64 answersBefore = memo.answers();
+        QCOMPARE(status(1), toString(ApplyStatus::Duplicate));
+        QCOMPARE(status(3), toString(ApplyStatus::Duplicate)); // pending counts as held
+        QCOMPARE(status(5), toString(ApplyStatus::SoldOut));
+        QVERIFY2(memo.answers() > answersBefore, "the memo answered none of them");
+
+        // The reaper releases user 3 and, at once, another gateway's user 6
+        // takes the slot: the count is back at the limit, but the holders
+        // changed (the epoch tells). Within the memo's validity user 6 must
+        // hear duplicate and user 3 sold_out.
+        auto run = [&](const LuaScript &script, const char *user) -> QByteArray {
+            Result<RedisReplyHandle> r = redis.eval(script, {keys.meta, keys.users, keys.count, keys.pending}, {user});
+            if (!r)
+                return QByteArray("error: ") + r.error().message.toUtf8();
+            const redisReply *reply = r->get();
+            if (reply->type == REDIS_REPLY_INTEGER)
+                return QByteArray::number(reply->integer);
+            return replyString(reply->type == REDIS_REPLY_ARRAY ? reply->element[0] : reply);
+        };
+        QCOMPARE(run(scripts::release(), "3"), QByteArray("1"));
+        QCOMPARE(run(scripts::apply(), "6"), QByteArray("accepted"));
+        QVERIFY2(test::waitFor([&] { return status(6) == toString(ApplyStatus::Duplicate); }, 5000),
+                 "user 6 holds a reservation but is still told sold_out 5 s later");
+        QCOMPARE(status(3), toString(ApplyStatus::SoldOut));
+
+        // User 6's produce never happened: the reaper releases it, and the
+        // crowd gets the slot.
+        QCOMPARE(run(scripts::release(), "6"), QByteArray("1"));
+        QString answer;
+        QVERIFY2(test::waitFor([&] { return (answer = status(5)) != toString(ApplyStatus::SoldOut); }, 5000),
+                 "user 5 still hears sold_out 5 s after a slot was released");
+        QCOMPARE(answer, toString(ApplyStatus::Accepted));
+        QCOMPARE(status(5), toString(ApplyStatus::Duplicate));
+
+        Result<AuditReport> audit = m_ops->audit(campaign, 60000);
+        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QCOMPARE(coupons(campaign), 3);
     }
 };
 

@@ -2,6 +2,7 @@
 
 #include "coupon/errors.h"
 #include "coupon/scripts.h"
+#include "coupon/soldout_memo.h"
 #include "coupon/validation.h"
 
 #include <QLoggingCategory>
@@ -83,6 +84,8 @@ CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const Appl
 
 ApplyService::ApplyService(const Settings &settings, Options options)
     : m_settings(settings)
+    , m_memo(std::make_unique<SoldOutMemo>(
+          SoldOutMemo::Options{settings.apply.soldOutMemoMs, settings.apply.soldOutMemoMaxUsers}))
     , m_redis(std::make_unique<RedisPipeline>(settings.redis, options.redisLanes))
     , m_settleRedis(settings.redis)
 {
@@ -139,6 +142,14 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
     if (!validateApply(campaign, userId, result))
         return finish(result, done);
 
+    const SoldOutMemo::Lookup memo = m_memo->lookup(campaign, userId);
+    if (memo.answer) {
+        result.status = *memo.answer;
+        return finish(result, done);
+    }
+    if (memo.check)
+        checkMemo(campaign, memo.checkSentAtMs);
+
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
     m_redis->eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
@@ -158,10 +169,13 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
         return finish(result, done);
     }
     if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted) {
+        if (result.status == ApplyStatus::SoldOut && m_memo->claimLoad(campaign))
+            loadMemo(campaign);
         m_outstanding.fetch_sub(1);
         return finish(result, done);
     }
 
+    m_memo->changed(campaign);
     const CouponMessage message = acceptedMessage(campaign, userId, result);
     auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});
     const Status produced = m_producer->produce(message, [this, pending](const DeliveryReport &report) {
@@ -175,6 +189,25 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
         pending->result.detail = produced.error().message;
         enqueue(std::move(*pending));
     }
+}
+
+void ApplyService::checkMemo(const QString &campaign, qint64 sentAtMs)
+{
+    const CampaignKeys keys(campaign);
+    m_redis->eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
+                  [this, campaign, sentAtMs](Result<RedisReplyHandle> reply) {
+                      m_memo->checked(campaign, reply ? reply->get() : nullptr, sentAtMs);
+                  });
+}
+
+void ApplyService::loadMemo(const QString &campaign)
+{
+    const CampaignKeys keys(campaign);
+    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
+                  {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
+                  [this, campaign](Result<RedisReplyHandle> reply) {
+                      m_memo->loaded(campaign, reply ? reply->get() : nullptr);
+                  });
 }
 
 ApplyResult ApplyService::applyAndWait(const QString &campaign, qint64 userId)
@@ -233,7 +266,8 @@ void ApplyService::settle(std::vector<Completion> &batch)
             c.result.status = ApplyStatus::Unavailable;
             if (c.result.detail.isEmpty())
                 c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
-            commands.push_back(evalshaCommand(scripts::release(), {keys.users, keys.count, keys.pending}, {user}));
+            m_memo->changed(c.campaign);
+            commands.push_back(evalshaCommand(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user}));
             owner.push_back(i);
         } else {
             // Possibly written: keep the reservation pending; the reaper
@@ -255,7 +289,7 @@ void ApplyService::settle(std::vector<Completion> &batch)
                     const Completion &c = batch[owner[k]];
                     const CampaignKeys keys(c.campaign);
                     Result<RedisReplyHandle> again = m_settleRedis.eval(
-                        scripts::release(), {keys.users, keys.count, keys.pending}, {QByteArray::number(c.userId)});
+                        scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(c.userId)});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }

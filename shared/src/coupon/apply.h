@@ -18,6 +18,8 @@
 
 namespace coupon {
 
+class SoldOutMemo;
+
 enum class ApplyStatus {
     Accepted,    // durable in Kafka: a coupon will exist once the worker drains
     Duplicate,   // the user already holds or reserved one
@@ -78,6 +80,7 @@ public:
     qint64 count(ApplyStatus status) const { return m_counts[size_t(status)].load(); }
     qint64 outstanding() const { return m_outstanding.load(); }
     CouponProducer &producer() { return *m_producer; }
+    const SoldOutMemo &memo() const { return *m_memo; }
 
 private:
     struct Completion
@@ -96,8 +99,11 @@ private:
     void enqueue(Completion completion);
     void settleLoop();
     void settle(std::vector<Completion> &batch);
+    void checkMemo(const QString &campaign, qint64 sentAtMs);
+    void loadMemo(const QString &campaign);
 
     Settings m_settings;
+    std::unique_ptr<SoldOutMemo> m_memo;    // outlives m_redis: its callbacks fill it
     std::unique_ptr<RedisPipeline> m_redis; // first to stop: its callbacks produce
     RedisConnection m_settleRedis;
     std::unique_ptr<CouponProducer> m_producer;

@@ -16,6 +16,7 @@ namespace coupon {
 AsyncApplyService::AsyncApplyService(const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
+    , m_memo(SoldOutMemo::Options{settings.apply.soldOutMemoMs, settings.apply.soldOutMemoMaxUsers})
     , m_redis(settings.redis)
 {
     m_requestPrefix = QByteArray::number(QRandomGenerator::system()->generate64(), 36) + '-';
@@ -88,8 +89,19 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
         result.detail = u"Kafka producer not started"_s;
         return finish(result, done);
     }
-    ++m_inFlight;
+    const SoldOutMemo::Lookup memo = m_memo.lookup(campaign, userId);
+    if (memo.answer) {
+        result.status = *memo.answer;
+        return finish(result, done);
+    }
     const CampaignKeys &keys = keysOf(campaign);
+    if (memo.check) {
+        m_redis.eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
+                     [this, campaign, sentAt = memo.checkSentAtMs](Result<const redisReply *> reply) {
+                         m_memo.checked(campaign, reply ? *reply : nullptr, sentAt);
+                     });
+    }
+    ++m_inFlight;
     m_redis.eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
                  [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
                      auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
@@ -103,9 +115,13 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                          result.detail = reply.error().message;
                          return leave(result, done);
                      }
-                     if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted)
+                     if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted) {
+                         if (result.status == ApplyStatus::SoldOut && m_memo.claimLoad(campaign))
+                             loadMemo(campaign);
                          return leave(result, done);
+                     }
 
+                     m_memo.changed(campaign);
                      auto delivery = std::make_shared<Delivery>(Delivery{campaign, userId, result, std::move(done), {}});
                      const Status produced = m_producer->produce(
                          acceptedMessage(campaign, userId, result), [this, delivery](const DeliveryReport &report) {
@@ -126,6 +142,14 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                          settle(*delivery, nullptr);
                      }
                  });
+}
+
+void AsyncApplyService::loadMemo(const QString &campaign)
+{
+    const CampaignKeys &keys = keysOf(campaign);
+    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
+                 {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
+                 [this, campaign](Result<const redisReply *> reply) { m_memo.loaded(campaign, reply ? *reply : nullptr); });
 }
 
 void AsyncApplyService::deliveriesArrived()
@@ -182,7 +206,8 @@ void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmat
         result.status = ApplyStatus::Unavailable;
         if (result.detail.isEmpty())
             result.detail = errors::fromKafka(d.report.err, u"Kafka"_s).message;
-        m_redis.eval(scripts::release(), {keys.users, keys.count, keys.pending}, {user},
+        m_memo.changed(d.campaign);
+        m_redis.eval(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user},
                      [](Result<const redisReply *> r) {
                          if (!r)
                              qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)",

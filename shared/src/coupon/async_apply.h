@@ -3,6 +3,7 @@
 #include "coupon/apply.h"
 #include "coupon/async_redis.h"
 #include "coupon/kafka.h"
+#include "coupon/soldout_memo.h"
 
 #include <QHash>
 #include <QObject>
@@ -39,6 +40,7 @@ public:
     AsyncRedis &redis() { return m_redis; }
     CouponProducer *producer() { return m_producer.get(); }
     qint64 kafkaErrors() const { return m_kafkaErrors; }
+    const SoldOutMemo &memo() const { return m_memo; }
 
     // Waits (bounded) for every produced message's delivery report.
     Status flush(int timeoutMs);
@@ -56,6 +58,7 @@ private:
         DeliveryReport report;
     };
     void loadScripts();
+    void loadMemo(const QString &campaign);
     void deliveriesArrived();
     // Answers one delivery; confirmations are collected per campaign and
     // sent as one ZREM each by the caller.
@@ -65,6 +68,7 @@ private:
     void finish(const ApplyResult &result, const ApplyCallback &done);
 
     Settings m_settings;
+    SoldOutMemo m_memo;
     AsyncRedis m_redis;
     std::unique_ptr<CouponProducer> m_producer;
     bool m_scriptsLoaded = false;

@@ -28,9 +28,10 @@ return {'accepted', count, now}
 const LuaScript &release()
 {
     static const LuaScript script(R"lua(
-if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then return 0 end
-redis.call('SREM', KEYS[1], ARGV[1])
-if tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+if redis.call('ZREM', KEYS[4], ARGV[1]) == 0 then return 0 end
+redis.call('SREM', KEYS[2], ARGV[1])
+if tonumber(redis.call('GET', KEYS[3]) or '0') > 0 then redis.call('DECR', KEYS[3]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'epoch', 1) end
 return 1
 )lua");
     return script;
@@ -39,11 +40,41 @@ return 1
 const LuaScript &loadMeta()
 {
     static const LuaScript script(R"lua(
-redis.call('HSET', KEYS[1], 'limit', ARGV[1], 'state', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4])
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], 'limit', ARGV[1], 'state', ARGV[2], 'starts', ARGV[3], 'ends', ARGV[4],
+           'epoch', t[1] .. string.format('%06d', tonumber(t[2])))
 redis.call('SETNX', KEYS[2], '0')
 return 1
 )lua");
     return script;
 }
+
+// Both memo scripts name a campaign's state by the same fingerprint: every
+// meta field the apply script reads, the epoch and the counter.
+static const char kFingerprintLua[] = R"lua(
+local m = redis.call('HMGET', KEYS[1], 'limit', 'state', 'starts', 'ends', 'epoch')
+local c = redis.call('GET', KEYS[2])
+local fingerprint = table.concat({m[1] or '-', m[2] or '-', m[3] or '-', m[4] or '-', m[5] or '-', c or '-'}, '|')
+)lua";
+
+const LuaScript &soldOutSnapshot()
+{
+    static const LuaScript script(QByteArray(kFingerprintLua) + R"lua(
+local limit = tonumber(m[1])
+if not limit or m[2] ~= 'open' or tonumber(c or '0') < limit then return {fingerprint} end
+if redis.call('SCARD', KEYS[3]) > tonumber(ARGV[1]) then return {fingerprint} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return {fingerprint, now, tonumber(m[3]) or 0, tonumber(m[4]) or 0, redis.call('SMEMBERS', KEYS[3])}
+)lua");
+    return script;
+}
+
+const LuaScript &fingerprint()
+{
+    static const LuaScript script(QByteArray(kFingerprintLua) + "return fingerprint\n");
+    return script;
+}
+
 
 } // namespace coupon::scripts

@@ -14,15 +14,27 @@ namespace coupon::scripts {
 // reservation is recorded as pending at the server's time.
 const LuaScript &apply();
 
-// KEYS: users, count, pending. ARGV: user id.
+// KEYS: meta, users, count, pending. ARGV: user id.
 // Undoes a reservation that is still pending (the produce definitely
 // failed, or the reaper found no coupon after the grace period). Returns 1
 // when released, 0 when there was no pending reservation (never touches a
-// confirmed one).
+// confirmed one). A release also raises the meta's `epoch`, so a sold-out
+// snapshot (SoldOutMemo) taken before it no longer matches.
 const LuaScript &release();
 
 // KEYS: meta, count. ARGV: limit, state, starts_ms, ends_ms.
-// Writes the campaign's meta and creates its counter at 0 if absent.
+// Writes the campaign's meta and creates its counter at 0 if absent; sets a
+// new `epoch` (Redis' clock in microseconds) so every reload is a new state.
 const LuaScript &loadMeta();
+
+// KEYS: meta, count, users. ARGV: the most holders to copy.
+// For SoldOutMemo, atomically: when the campaign is open and sold out and
+// has at most ARGV[1] holders, {fingerprint, now_ms, starts_ms, ends_ms,
+// holders...}; otherwise {fingerprint}. The fingerprint names every field the
+// apply script decides on (limit|state|starts|ends|epoch|count).
+const LuaScript &soldOutSnapshot();
+
+// KEYS: meta, count. Returns the campaign's current fingerprint (as above).
+const LuaScript &fingerprint();
 
 } // namespace coupon::scripts

@@ -43,6 +43,8 @@ constexpr Spec kSpecs[] = {
     {"worker.batch.size", "500", Kind::Int, 1, 100000},
     {"worker.batch.ms", "20", Kind::Int, 0, 60000},
     {"campaign.default", "default", Kind::NonEmpty},
+    {"apply.soldout.memo.ms", "100", Kind::Int, 0, 10000},
+    {"apply.soldout.memo.max.users", "1000000", Kind::Int, 0, 100000000},
     {"gateway.listen", "127.0.0.1:8080", Kind::HostPort},
     {"gateway.reuseport", "true", Kind::Bool},
     {"gateway.max.inflight", "10000", Kind::Int, 1, 1000000},
@@ -224,6 +226,8 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.worker.batchSize = values[u"worker.batch.size"_s].toInt();
     s.worker.batchMs = values[u"worker.batch.ms"_s].toInt();
     s.defaultCampaign = values[u"campaign.default"_s];
+    s.apply.soldOutMemoMs = values[u"apply.soldout.memo.ms"_s].toInt();
+    s.apply.soldOutMemoMaxUsers = values[u"apply.soldout.memo.max.users"_s].toLongLong();
     const QString listen = values[u"gateway.listen"_s];
     s.gateway.listenHost = listen.left(listen.lastIndexOf(u':'));
     s.gateway.listenPort = static_cast<quint16>(listen.mid(listen.lastIndexOf(u':') + 1).toUInt());

@@ -50,6 +50,15 @@ struct WorkerSettings
     int batchMs = 0;
 };
 
+struct ApplySettings
+{
+    // The sold-out memo (SoldOutMemo): how long a snapshot of a sold-out
+    // campaign answers applies in process before Redis confirms it is
+    // unchanged (0: off), and the most holders a snapshot may copy.
+    int soldOutMemoMs = 0;
+    qint64 soldOutMemoMaxUsers = 0;
+};
+
 struct GatewaySettings
 {
     QString listenHost;
@@ -79,6 +88,7 @@ public:
     MysqlSettings mysql;
     KafkaSettings kafka;
     WorkerSettings worker;
+    ApplySettings apply;
     GatewaySettings gateway;
     QString defaultCampaign;
 

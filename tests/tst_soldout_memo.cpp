@@ -1,0 +1,287 @@
+// SoldOutMemo without services: replies are built here in the shapes the two
+// memo scripts return (scripts.h), so every branch is driven exactly. The
+// memo against a real Redis is covered by tst_pipeline.
+
+#include "coupon/soldout_memo.h"
+#include "testsupport.h"
+
+#include <QTest>
+
+#include <hiredis/hiredis.h>
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+using coupon::ApplyStatus;
+using coupon::SoldOutMemo;
+
+namespace {
+
+// Owns a tree of redisReply nodes built for one test.
+class Replies
+{
+public:
+    const redisReply *string(const QByteArray &text)
+    {
+        redisReply *r = node(REDIS_REPLY_STRING);
+        QByteArray &owned = m_strings.emplace_back(text);
+        r->str = owned.data();
+        r->len = size_t(owned.size());
+        return r;
+    }
+    const redisReply *integer(long long value)
+    {
+        redisReply *r = node(REDIS_REPLY_INTEGER);
+        r->integer = value;
+        return r;
+    }
+    const redisReply *array(const std::vector<const redisReply *> &items)
+    {
+        redisReply *r = node(REDIS_REPLY_ARRAY);
+        std::vector<redisReply *> &owned = m_arrays.emplace_back();
+        for (const redisReply *item : items)
+            owned.push_back(const_cast<redisReply *>(item));
+        r->elements = owned.size();
+        r->element = owned.data();
+        return r;
+    }
+    // What scripts::soldOutSnapshot answers for a snapshot-able campaign.
+    const redisReply *snapshot(const QByteArray &fingerprint, const std::vector<QByteArray> &holders,
+                               qint64 nowMs = 1'000'000, qint64 startsMs = 0, qint64 endsMs = 0)
+    {
+        std::vector<const redisReply *> members;
+        for (const QByteArray &h : holders)
+            members.push_back(string(h));
+        return array({string(fingerprint), integer(nowMs), integer(startsMs), integer(endsMs), array(members)});
+    }
+
+private:
+    redisReply *node(int type)
+    {
+        redisReply &r = m_nodes.emplace_back();
+        r = redisReply{};
+        r.type = type;
+        return &r;
+    }
+    std::deque<redisReply> m_nodes;
+    std::deque<QByteArray> m_strings;
+    std::deque<std::vector<redisReply *>> m_arrays;
+};
+
+const QString kCampaign = u"spring"_s;
+const QByteArray kPrint = "100|open|0|0|17|100";
+
+SoldOutMemo::Options options(int validForMs, qint64 maxUsers = 1000)
+{
+    SoldOutMemo::Options o;
+    o.validForMs = validForMs;
+    o.maxUsers = maxUsers;
+    return o;
+}
+
+// A memo holding a snapshot of holders 3, 1, 2 (unsorted, as SMEMBERS gives them).
+void loadHolders(SoldOutMemo &memo, Replies &replies)
+{
+    QVERIFY(memo.claimLoad(kCampaign));
+    memo.loaded(kCampaign, replies.snapshot(kPrint, {"3", "1", "2"}));
+    QCOMPARE(memo.snapshots(), 1);
+}
+
+// Polls until the snapshot is due and this caller is the one asked to check.
+SoldOutMemo::Lookup waitUntilDue(SoldOutMemo &memo)
+{
+    SoldOutMemo::Lookup due;
+    coupon::test::waitFor([&] { return (due = memo.lookup(kCampaign, 9)).check; }, 5000);
+    return due;
+}
+
+} // namespace
+
+class TestSoldOutMemo : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void offAnswersNothing()
+    {
+        SoldOutMemo memo(options(0));
+        QVERIFY(!memo.enabled());
+        QVERIFY(!memo.claimLoad(kCampaign));
+        Replies replies;
+        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}));
+        const SoldOutMemo::Lookup l = memo.lookup(kCampaign, 1);
+        QVERIFY(!l.answer);
+        QVERIFY(!l.check);
+    }
+
+    void answersLikeTheScript_data()
+    {
+        QTest::addColumn<qint64>("user");
+        QTest::addColumn<int>("expected");
+        QTest::newRow("holder 1") << qint64(1) << int(ApplyStatus::Duplicate);
+        QTest::newRow("holder 3") << qint64(3) << int(ApplyStatus::Duplicate);
+        QTest::newRow("newcomer 4") << qint64(4) << int(ApplyStatus::SoldOut);
+        QTest::newRow("newcomer 0x7fff...") << std::numeric_limits<qint64>::max() << int(ApplyStatus::SoldOut);
+    }
+    void answersLikeTheScript()
+    {
+        QFETCH(qint64, user);
+        QFETCH(int, expected);
+        SoldOutMemo memo(options(60'000));
+        Replies replies;
+        loadHolders(memo, replies);
+        const SoldOutMemo::Lookup l = memo.lookup(kCampaign, user);
+        QVERIFY(l.answer.has_value());
+        QCOMPARE(int(*l.answer), expected);
+        QCOMPARE(memo.answers(), 1);
+        QVERIFY(!memo.lookup(u"other"_s, user).answer); // only the campaign it knows
+    }
+
+    void oneLoadAtATime()
+    {
+        SoldOutMemo memo(options(60'000));
+        QVERIFY(memo.claimLoad(kCampaign));
+        QVERIFY(!memo.claimLoad(kCampaign)); // in flight
+        QVERIFY(memo.claimLoad(u"other"_s));  // per campaign
+        Replies replies;
+        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}));
+        QVERIFY(!memo.claimLoad(kCampaign)); // a snapshot exists
+    }
+
+    void notSnapshotableWaitsBeforeTheNextLoad_data()
+    {
+        QTest::addColumn<int>("shape");
+        QTest::newRow("fingerprint only (not sold out, closed, too many holders)") << 0;
+        QTest::newRow("failed call") << 1;
+        QTest::newRow("a holder that is no integer") << 2;
+        QTest::newRow("wrong shape") << 3;
+    }
+    void notSnapshotableWaitsBeforeTheNextLoad()
+    {
+        QFETCH(int, shape);
+        SoldOutMemo memo(options(100));
+        Replies replies;
+        const redisReply *reply = shape == 0   ? replies.array({replies.string(kPrint)})
+                                  : shape == 1 ? nullptr
+                                  : shape == 2 ? replies.snapshot(kPrint, {"1", "x2"})
+                                               : replies.integer(1);
+        QVERIFY(memo.claimLoad(kCampaign));
+        memo.loaded(kCampaign, reply);
+        QCOMPARE(memo.snapshots(), 0);
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+        QVERIFY(!memo.claimLoad(kCampaign));                   // not at once...
+        QVERIFY(coupon::test::waitFor([&] { return memo.claimLoad(kCampaign); }, 5000)); // ...but after validForMs
+    }
+
+    void dueSnapshotIsCheckedOnceThenRenewed()
+    {
+        SoldOutMemo memo(options(50));
+        Replies replies;
+        loadHolders(memo, replies);
+        QVERIFY(memo.lookup(kCampaign, 9).answer);
+        // Once due: Redis answers, and exactly one caller is asked to check.
+        std::optional<SoldOutMemo::Lookup> due;
+        QVERIFY(coupon::test::waitFor([&] { return !(due = memo.lookup(kCampaign, 9))->answer; }, 5000));
+        QVERIFY(due->check);
+        SoldOutMemo::Lookup second = memo.lookup(kCampaign, 9);
+        QVERIFY(!second.answer);
+        QVERIFY(!second.check);
+        memo.checked(kCampaign, replies.string(kPrint), memo.nowMs());
+        const SoldOutMemo::Lookup renewed = memo.lookup(kCampaign, 2);
+        QVERIFY(renewed.answer);
+        QCOMPARE(int(*renewed.answer), int(ApplyStatus::Duplicate));
+    }
+
+    void dueLookupAsksForOneCheck()
+    {
+        SoldOutMemo memo(options(50));
+        Replies replies;
+        loadHolders(memo, replies);
+        const SoldOutMemo::Lookup due = waitUntilDue(memo);
+        QVERIFY(due.check);
+        QVERIFY(!due.answer);
+        QVERIFY(due.checkSentAtMs > 0);
+        QVERIFY(!memo.lookup(kCampaign, 9).check);
+    }
+
+    void changedFingerprintDropsTheSnapshot_data()
+    {
+        QTest::addColumn<QByteArray>("now");
+        QTest::newRow("released (epoch)") << QByteArray("100|open|0|0|18|99");
+        QTest::newRow("released and re-sold (epoch)") << QByteArray("100|open|0|0|18|100");
+        QTest::newRow("closed") << QByteArray("100|closed|0|0|17|100");
+        QTest::newRow("new limit") << QByteArray("200|open|0|0|17|100");
+        QTest::newRow("reset (keys gone)") << QByteArray("-|-|-|-|-|-");
+    }
+    void changedFingerprintDropsTheSnapshot()
+    {
+        QFETCH(QByteArray, now);
+        SoldOutMemo memo(options(50));
+        Replies replies;
+        loadHolders(memo, replies);
+        const SoldOutMemo::Lookup due = waitUntilDue(memo);
+        QVERIFY(due.check);
+        memo.checked(kCampaign, replies.string(now), due.checkSentAtMs);
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+        QVERIFY(!memo.lookup(kCampaign, 1).check);
+        QVERIFY(memo.claimLoad(kCampaign)); // the next sold_out may load again
+    }
+
+    void failedCheckDropsTheSnapshot()
+    {
+        SoldOutMemo memo(options(50));
+        Replies replies;
+        loadHolders(memo, replies);
+        const SoldOutMemo::Lookup due = waitUntilDue(memo);
+        QVERIFY(due.check);
+        memo.checked(kCampaign, nullptr, due.checkSentAtMs);
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+    }
+
+    void windowEdgesAreLeftToRedis_data()
+    {
+        QTest::addColumn<qint64>("startsMs");
+        QTest::addColumn<qint64>("endsMs");
+        QTest::addColumn<bool>("answers");
+        const qint64 now = 1'000'000;
+        QTest::newRow("no window") << qint64(0) << qint64(0) << true;
+        QTest::newRow("inside, far from the edges") << now - 60'000 << now + 60'000 << true;
+        QTest::newRow("just started") << now - 10 << qint64(0) << false;
+        QTest::newRow("not yet started") << now + 60'000 << qint64(0) << false;
+        QTest::newRow("about to end") << qint64(0) << now + 500 << false;
+        QTest::newRow("ended") << qint64(0) << now - 1 << false;
+    }
+    void windowEdgesAreLeftToRedis()
+    {
+        QFETCH(qint64, startsMs);
+        QFETCH(qint64, endsMs);
+        QFETCH(bool, answers);
+        SoldOutMemo memo(options(60'000));
+        Replies replies;
+        QVERIFY(memo.claimLoad(kCampaign));
+        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}, 1'000'000, startsMs, endsMs));
+        QCOMPARE(memo.lookup(kCampaign, 5).answer.has_value(), answers);
+    }
+
+    void boundedNumberOfCampaigns()
+    {
+        SoldOutMemo::Options o = options(60'000);
+        o.maxCampaigns = 2;
+        SoldOutMemo memo(o);
+        Replies replies;
+        for (const QString &c : {u"a"_s, u"b"_s, u"c"_s}) {
+            QVERIFY(memo.claimLoad(c));
+            memo.loaded(c, replies.snapshot(kPrint, {"1"}));
+        }
+        int answering = 0;
+        for (const QString &c : {u"a"_s, u"b"_s, u"c"_s})
+            answering += memo.lookup(c, 1).answer ? 1 : 0;
+        QCOMPARE(answering, 2);
+        QVERIFY(memo.lookup(u"c"_s, 1).answer); // the newest stays
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSoldOutMemo)
+#include "tst_soldout_memo.moc"
