@@ -7,9 +7,14 @@
 #include "coupon/validation.h"
 
 #include <QDateTime>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QTimer>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
 
 using namespace Qt::StringLiterals;
 
@@ -57,17 +62,97 @@ namespace {
 
 using SharedResponder = std::shared_ptr<http::Responder>;
 
-QList<QByteArrayView> splitPath(QByteArrayView path)
+// The path's segments without allocating; only the first kMaxParts are kept,
+// `count` says how many there were.
+struct PathParts
 {
-    QList<QByteArrayView> parts;
+    static constexpr qsizetype kMaxParts = 6;
+    std::array<QByteArrayView, kMaxParts> part;
+    qsizetype count = 0;
+    QByteArrayView operator[](qsizetype i) const { return part[size_t(i)]; }
+    qsizetype size() const { return count; }
+};
+
+PathParts splitPath(QByteArrayView path)
+{
+    PathParts parts;
     qsizetype start = 1; // after the leading '/'
     for (qsizetype i = 1; i <= path.size(); ++i) {
         if (i == path.size() || path[i] == '/') {
-            parts << path.sliced(start, i - start);
+            if (parts.count < PathParts::kMaxParts)
+                parts.part[size_t(parts.count)] = path.sliced(start, i - start);
+            ++parts.count;
             start = i + 1;
         }
     }
     return parts;
+}
+
+// Answers whose bytes never change are serialized once.
+struct FixedAnswers
+{
+    http::Response alive = http::Response::json(200, {{u"status"_s, u"alive"_s}});
+    http::Response notFound = http::Response::error(404, u"not_found"_s, u"no such endpoint"_s);
+    http::Response unsupportedMediaType =
+        http::Response::error(415, u"unsupported_media_type"_s, u"send Content-Type: application/json"_s);
+    http::Response duplicate =
+        http::Response::error(409, u"duplicate"_s, u"this user already holds or reserved a coupon"_s);
+    http::Response soldOut = http::Response::error(410, u"sold_out"_s, u"all coupons of this campaign are taken"_s);
+    http::Response closed =
+        http::Response::error(403, u"closed"_s, u"the campaign is closed or outside its window"_s);
+};
+
+const FixedAnswers &fixed()
+{
+    static const FixedAnswers answers;
+    return answers;
+}
+
+// Bytes that a JSON string carries as they are (QJsonDocument escapes the rest).
+char16_t codeUnit(char c) { return uchar(c); }
+char16_t codeUnit(QChar c) { return c.unicode(); }
+
+template <typename Text>
+bool isPlainJsonString(const Text &text)
+{
+    return std::all_of(text.begin(), text.end(), [](auto c) {
+        const char16_t u = codeUnit(c);
+        return u >= 0x20 && u < 0x7f && u != '"' && u != '\\';
+    });
+}
+
+void appendNumber(QByteArray &out, qint64 number)
+{
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, result.ptr - digits);
+}
+
+// The 202 body, byte for byte what QJsonDocument(...).toJson(Compact) gives
+// (QJsonObject orders keys by name), without building a QJsonObject.
+QByteArray acceptedBody(const QString &campaign, qint64 userId, const ApplyResult &r)
+{
+    // Campaign ids are [a-z0-9_-] (validated), request ids ours; anything else takes the slow path.
+    if (!isPlainJsonString(campaign) || !isPlainJsonString(r.requestId))
+        return QJsonDocument(QJsonObject{{u"status"_s, u"accepted"_s},
+                                         {u"ticket"_s, r.ticket},
+                                         {u"campaign"_s, campaign},
+                                         {u"userId"_s, userId},
+                                         {u"requestId"_s, QString::fromLatin1(r.requestId)}})
+            .toJson(QJsonDocument::Compact);
+    QByteArray out;
+    out.reserve(96 + campaign.size() + r.requestId.size());
+    out.append("{\"campaign\":\"");
+    for (const QChar c : campaign)
+        out.append(char(c.unicode()));
+    out.append("\",\"requestId\":\"");
+    out.append(r.requestId);
+    out.append("\",\"status\":\"accepted\",\"ticket\":");
+    appendNumber(out, r.ticket);
+    out.append(",\"userId\":");
+    appendNumber(out, userId);
+    out.append('}');
+    return out;
 }
 
 http::Response methodNotAllowed(const char *allow)
@@ -217,7 +302,7 @@ void Gateway::answer(Route route, http::Responder &responder, http::Response res
 void Gateway::handle(http::Request request, http::Responder responder)
 {
     const qint64 started = m_clock.nsecsElapsed();
-    const QList<QByteArrayView> parts = splitPath(request.path);
+    const PathParts parts = splitPath(request.path);
     const QByteArray &method = request.method;
     auto simple = [&](Route route, http::Response r) { answer(route, responder, std::move(r), started); };
 
@@ -226,7 +311,7 @@ void Gateway::handle(http::Request request, http::Responder responder)
         if (method != "GET")
             return simple(route, methodNotAllowed("GET"));
         if (route == Route::Health)
-            return simple(route, http::Response::json(200, {{u"status"_s, u"alive"_s}}));
+            return simple(route, fixed().alive);
         if (route == Route::Ready)
             return ready(std::move(responder));
         return metrics(std::move(responder));
@@ -237,7 +322,7 @@ void Gateway::handle(http::Request request, http::Responder responder)
     const bool campaignPath = api && parts.size() == 4;
     const bool userPath = api && parts.size() == 6 && parts[4] == "users";
     if (!applyPath && !campaignPath && !userPath)
-        return simple(Route::Health, http::Response::error(404, u"not_found"_s, u"no such endpoint"_s));
+        return simple(Route::Health, fixed().notFound);
     const Route route = applyPath ? Route::Apply : campaignPath ? Route::Campaign : Route::User;
     if (applyPath && method != "POST")
         return simple(route, methodNotAllowed("POST"));
@@ -262,11 +347,14 @@ void Gateway::handle(http::Request request, http::Responder responder)
 void Gateway::apply(const QString &campaign, http::Request request, http::Responder responder)
 {
     const qint64 started = m_clock.nsecsElapsed();
-    const QByteArray contentType = request.header("content-type").toLower();
-    if (!(contentType == "application/json" || contentType.startsWith("application/json;")))
-        return answer(Route::Apply, responder,
-                      http::Response::error(415, u"unsupported_media_type"_s, u"send Content-Type: application/json"_s),
-                      started);
+    const QByteArray contentType = request.header("content-type");
+    const auto isJson = [](QByteArrayView type) {
+        constexpr QByteArrayView json("application/json");
+        return type.size() >= json.size() && type.first(json.size()).compare(json, Qt::CaseInsensitive) == 0
+            && (type.size() == json.size() || type[json.size()] == ';');
+    };
+    if (!isJson(contentType))
+        return answer(Route::Apply, responder, fixed().unsupportedMediaType, started);
     Result<qint64> user = parseApplyBody(request.body);
     if (!user)
         return answer(Route::Apply, responder, http::Response::error(400, user.error().code, user.error().message), started);
@@ -292,65 +380,64 @@ void Gateway::apply(const QString &campaign, http::Request request, http::Respon
     applyNow(campaign, *user, request.hasHeader("idempotency-key") ? idemKey : QByteArray(), std::move(responder));
 }
 
+http::Response Gateway::applyAnswer(const QString &campaign, qint64 userId, const ApplyResult &r)
+{
+    ++m_outcomes[size_t(r.status)];
+    switch (r.status) {
+    case ApplyStatus::Accepted: {
+        http::Response response;
+        response.status = 202;
+        response.body = acceptedBody(campaign, userId, r);
+        return response;
+    }
+    case ApplyStatus::Duplicate:
+        return fixed().duplicate;
+    case ApplyStatus::SoldOut:
+        return fixed().soldOut;
+    case ApplyStatus::Closed:
+        return fixed().closed;
+    case ApplyStatus::NotLoaded:
+        return http::Response::error(404, u"unknown_campaign"_s,
+                                     u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
+    case ApplyStatus::Invalid:
+        return http::Response::error(400, u"bad_request"_s, r.detail);
+    case ApplyStatus::Unavailable:
+        return unavailable(u"unavailable"_s, r.detail);
+    case ApplyStatus::Uncertain:
+        break;
+    }
+    return unavailable(u"outcome_unknown"_s, u"Kafka may or may not have the apply; it stays reserved and is settled "
+                                             "against MySQL; see GET .../users/%1"_s.arg(userId));
+}
+
 void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray &idemKey, http::Responder responder)
 {
     const qint64 started = m_clock.nsecsElapsed();
     auto shared = std::make_shared<http::Responder>(std::move(responder));
+    if (idemKey.isEmpty()) {
+        // Nothing to store: no key, no replay record.
+        m_service->apply(campaign, userId, [this, campaign, userId, shared, started](const ApplyResult &r) {
+            answer(Route::Apply, *shared, applyAnswer(campaign, userId, r), started);
+        });
+        return;
+    }
     const QByteArray redisKey = "coupon:{" + campaign.toLatin1() + "}:idem:" + idemKey;
     const QByteArray user = QByteArray::number(userId);
 
-    // The apply itself; with a key, its final answer is stored for replays.
-    auto run = [this, campaign, userId, idemKey, redisKey, user, shared, started] {
+    // The apply itself; its final answer is stored for replays.
+    auto run = [this, campaign, userId, redisKey, user, shared, started] {
         m_service->apply(campaign, userId, [=, this](const ApplyResult &r) {
-            ++m_outcomes[size_t(r.status)];
-            http::Response response;
-            switch (r.status) {
-            case ApplyStatus::Accepted:
-                response = http::Response::json(202, {{u"status"_s, u"accepted"_s},
-                                                       {u"ticket"_s, r.ticket},
-                                                       {u"campaign"_s, campaign},
-                                                       {u"userId"_s, userId},
-                                                       {u"requestId"_s, QString::fromLatin1(r.requestId)}});
-                break;
-            case ApplyStatus::Duplicate:
-                response = http::Response::error(409, u"duplicate"_s, u"this user already holds or reserved a coupon"_s);
-                break;
-            case ApplyStatus::SoldOut:
-                response = http::Response::error(410, u"sold_out"_s, u"all coupons of this campaign are taken"_s);
-                break;
-            case ApplyStatus::Closed:
-                response = http::Response::error(403, u"closed"_s, u"the campaign is closed or outside its window"_s);
-                break;
-            case ApplyStatus::NotLoaded:
-                response = http::Response::error(404, u"unknown_campaign"_s,
-                                                 u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
-                break;
-            case ApplyStatus::Invalid:
-                response = http::Response::error(400, u"bad_request"_s, r.detail);
-                break;
-            case ApplyStatus::Unavailable:
-                response = unavailable(u"unavailable"_s, r.detail);
-                break;
-            case ApplyStatus::Uncertain:
-                response = unavailable(u"outcome_unknown"_s,
-                                       u"Kafka may or may not have the apply; it stays reserved and is settled "
-                                       "against MySQL; see GET .../users/%1"_s.arg(userId));
-                break;
-            }
-            if (!idemKey.isEmpty()) {
-                if (response.status == 503)
-                    m_service->redis().command({"DEL", redisKey}, [](Result<const redisReply *>) {});
-                else
-                    m_service->redis().command(
-                        {"SET", redisKey, "D|" + user + '|' + QByteArray::number(response.status) + '|' + response.body,
-                         "EX", QByteArray::number(m_settings.gateway.idempotencyTtlS)},
-                        [](Result<const redisReply *>) {});
-            }
+            http::Response response = applyAnswer(campaign, userId, r);
+            if (response.status == 503)
+                m_service->redis().command({"DEL", redisKey}, [](Result<const redisReply *>) {});
+            else
+                m_service->redis().command(
+                    {"SET", redisKey, "D|" + user + '|' + QByteArray::number(response.status) + '|' + response.body,
+                     "EX", QByteArray::number(m_settings.gateway.idempotencyTtlS)},
+                    [](Result<const redisReply *>) {});
             answer(Route::Apply, *shared, std::move(response), started);
         });
     };
-    if (idemKey.isEmpty())
-        return run();
 
     // Claim the key; a key seen before answers what it answered then.
     m_service->redis().command({"SET", redisKey, "P|" + user, "NX", "PX", "60000"},

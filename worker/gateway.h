@@ -42,6 +42,7 @@ private:
 
     void handle(http::Request request, http::Responder responder);
     void apply(const QString &campaign, http::Request request, http::Responder responder);
+    http::Response applyAnswer(const QString &campaign, qint64 userId, const ApplyResult &r);
     void applyNow(const QString &campaign, qint64 userId, const QByteArray &idemKey, http::Responder responder);
     void campaignInfo(const QString &campaign, http::Responder responder);
     void userInfo(const QString &campaign, qint64 userId, http::Responder responder);
