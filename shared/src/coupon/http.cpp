@@ -161,6 +161,28 @@ QByteArray internMethod(QByteArrayView method)
     return method.toByteArray();
 }
 
+// The lower-cased name; the usual ones share static data (no allocation per request).
+QByteArray internHeaderName(QByteArrayView name)
+{
+    static const std::array<QByteArray, 12> kKnown = {
+        QByteArrayLiteral("host"),           QByteArrayLiteral("content-type"),
+        QByteArrayLiteral("content-length"), QByteArrayLiteral("connection"),
+        QByteArrayLiteral("user-agent"),     QByteArrayLiteral("accept"),
+        QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("idempotency-key"),
+        QByteArrayLiteral("expect"),         QByteArrayLiteral("transfer-encoding"),
+        QByteArrayLiteral("authorization"),  QByteArrayLiteral("x-request-id"),
+    };
+    for (const QByteArray &known : kKnown) {
+        if (equalsIgnoringCase(name, known))
+            return known;
+    }
+    QByteArray lowerName(name.size(), Qt::Uninitialized);
+    char *out = lowerName.data();
+    for (const char c : name)
+        *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+    return lowerName;
+}
+
 const char *reasonPhrase(int status)
 {
     switch (status) {
@@ -400,6 +422,7 @@ private:
     void dispatch();
     void fail(int status, const QString &code, const QString &message);
     void write(const Response &response, bool keepAlive);
+    void send(const QByteArray &bytes); // writes and flushes
     void closeGracefully();
     void resetParser();
     void discardInput();
@@ -432,6 +455,7 @@ private:
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
     bool m_inProcess = false;
+    bool m_watchingWrites = false; // bytesWritten connected
 };
 
 Connection::Connection(Server *server, qintptr descriptor, bool reject)
@@ -455,7 +479,6 @@ Connection::Connection(Server *server, qintptr descriptor, bool reject)
         m_peer = QHostAddress(v4);
 
     connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
     connect(m_socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected);
     m_server->registerConnection(this);
     m_registered = true;
@@ -753,10 +776,7 @@ bool Connection::parseHeaderLine(QByteArrayView line)
         return false;
     }
 
-    QByteArray lowerName(name.size(), Qt::Uninitialized);
-    char *out = lowerName.data();
-    for (const char c : name)
-        *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+    QByteArray lowerName = internHeaderName(name);
 
     if (lowerName == "content-length") {
         qint64 length = -1;
@@ -803,8 +823,7 @@ bool Connection::finishHead()
     m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
     if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd
         && m_socket->state() == QAbstractSocket::ConnectedState) {
-        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
-        m_socket->flush();
+        send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
         if (m_state != State::Reading)
             return false;
     }
@@ -827,7 +846,12 @@ void Connection::dispatch()
     m_deadline = 0; // the handler owns the time now
     m_server->requestStarted();
     Request request = std::move(m_request);
-    m_request = Request();
+    // Reused rather than replaced: a fresh Request would allocate a QHostAddress per request.
+    m_request.method.clear();
+    m_request.path.clear();
+    m_request.query.clear();
+    m_request.headers.clear();
+    m_request.body.clear();
     if (m_server->m_handler)
         m_server->m_handler(std::move(request), Responder(this));
     else
@@ -886,8 +910,31 @@ void Connection::write(const Response &response, bool keepAlive)
     if (m_socket->state() != QAbstractSocket::ConnectedState)
         return;
     // One write, flushed now: no extra trip through the event loop.
-    m_socket->write(serialize(response, keepAlive, m_server->dateHeader()));
+    send(serialize(response, keepAlive, m_server->dateHeader()));
+}
+
+void Connection::send(const QByteArray &bytes)
+{
+    // Straight to the kernel when Qt holds nothing unsent: QAbstractSocket::write()
+    // would buffer, switch the write notifier on and flush() switch it off again,
+    // and every switch re-registers a poll descriptor with the event dispatcher.
+    // Whatever the kernel does not take (or an error) goes through Qt as before.
+    qsizetype sent = 0;
+    if (m_socket->bytesToWrite() == 0) {
+        const ssize_t n = ::send(int(m_socket->socketDescriptor()), bytes.constData(), size_t(bytes.size()),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        sent = n > 0 ? qsizetype(n) : 0;
+    }
+    if (sent == bytes.size())
+        return;
+    m_socket->write(bytes.constData() + sent, bytes.size() - sent);
     m_socket->flush();
+    // bytesWritten is only wanted once the kernel did not take everything: connected
+    // from the start, Qt would emit it for every answer.
+    if (!m_watchingWrites && m_socket->bytesToWrite() > 0) {
+        m_watchingWrites = true;
+        connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
+    }
 }
 
 void Connection::closeGracefully()
