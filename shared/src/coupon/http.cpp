@@ -1,8 +1,8 @@
 #include "coupon/http.h"
 
 #include <QJsonDocument>
+#include <QSocketNotifier>
 #include <QTcpServer>
-#include <QTcpSocket>
 #include <QTimer>
 #include <QVarLengthArray>
 
@@ -16,8 +16,10 @@
 #include <string_view>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -396,7 +398,7 @@ public:
 
     bool isAnswerable() const
     {
-        return m_state == State::Pending && m_socket->state() == QAbstractSocket::ConnectedState;
+        return m_state == State::Pending && connected();
     }
     void answer(Response &&response);
     void onDeadline();
@@ -409,7 +411,16 @@ private:
     enum class State { Reading, Pending, Closing, Dead };
     enum class Phase { RequestLine, Headers, Body };
 
-    void onReadyRead();
+    // The socket: the descriptor with two notifiers, no QTcpSocket. Its buffering
+    // (a read into QRingBuffer after an FIONREAD per notification, a write notifier
+    // switched on and off per answer) cost more than the parsing it feeds.
+    bool connected() const { return m_fd >= 0; }
+    qsizetype bytesToWrite() const { return m_out.size() - m_outSent; }
+    qsizetype receive(char *into, qsizetype room); // > 0 bytes, 0 none now, -1 gone (disconnected)
+    void abortSocket();                            // closes now, then onDisconnected()
+    void closeSocket();
+    void onReadable();
+    void onWritable();
     void onBytesWritten();
     void onDisconnected();
     void process();
@@ -430,7 +441,13 @@ private:
     const Limits &limits() const { return m_server->m_limits; }
 
     Server *m_server;
-    QTcpSocket *m_socket = nullptr;
+    int m_fd = -1;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr; // enabled only while m_out holds unsent bytes
+    bool m_readable = false;   // the last notification's bytes may not all be read yet
+    qsizetype m_readLimit = 0; // m_buffer bytes beyond m_start; past it, reading stops
+    QByteArray m_out;          // what the kernel did not take yet
+    qsizetype m_outSent = 0;   // of m_out
     QHostAddress m_peer;
     QByteArray m_buffer;       // bytes read from the socket
     qsizetype m_start = 0;     // where the current request starts in m_buffer
@@ -455,31 +472,38 @@ private:
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
     bool m_inProcess = false;
-    bool m_watchingWrites = false; // bytesWritten connected
 };
 
 Connection::Connection(Server *server, qintptr descriptor, bool reject)
     : QObject(server), m_server(server), m_reject(reject)
 {
-    m_socket = new QTcpSocket(this);
-    if (!m_socket->setSocketDescriptor(descriptor)) {
-        ::close(int(descriptor));
+    const int fd = int(descriptor);
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        ::close(fd);
         m_state = State::Dead;
         deleteLater();
         return;
     }
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    m_fd = fd;
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Bounded: while a request is pending we stop reading, and so does the kernel's window.
-    m_socket->setReadBufferSize(
-        std::max<qint64>(16 * 1024, limits().maxHeaderBytes + limits().maxBodyBytes + 1024));
-    m_peer = m_socket->peerAddress();
+    m_readLimit = std::max<qsizetype>(16 * 1024, limits().maxHeaderBytes + limits().maxBodyBytes + 1024);
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peerLength) == 0)
+        m_peer = QHostAddress(reinterpret_cast<const sockaddr *>(&peer));
     bool isV4 = false;
     const quint32 v4 = m_peer.toIPv4Address(&isV4);
     if (isV4 && m_peer.protocol() == QAbstractSocket::IPv6Protocol)
         m_peer = QHostAddress(v4);
 
-    connect(m_socket, &QTcpSocket::readyRead, this, &Connection::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &Connection::onDisconnected);
+    m_readNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &Connection::onReadable);
+    m_writeNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &Connection::onWritable);
     m_server->registerConnection(this);
     m_registered = true;
 
@@ -494,32 +518,116 @@ Connection::Connection(Server *server, qintptr descriptor, bool reject)
     }
     // A new connection has readTimeoutMs to deliver its first request, not idleTimeoutMs.
     m_deadline = now() + limits().readTimeoutMs;
-    if (m_socket->bytesAvailable() > 0)
-        process();
 }
 
 Connection::~Connection()
 {
-    // The socket is our child and dies after us: no callbacks into a destroyed object.
-    if (m_socket)
-        m_socket->disconnect(this);
+    closeSocket();
 }
 
-void Connection::onReadyRead()
+void Connection::closeSocket()
 {
-    if (m_state == State::Reading)
+    if (m_fd < 0)
+        return;
+    // Off the dispatcher before the number can be reused.
+    m_readNotifier->setEnabled(false);
+    m_writeNotifier->setEnabled(false);
+    ::close(m_fd);
+    m_fd = -1;
+    m_readable = false;
+    m_out = QByteArray();
+    m_outSent = 0;
+}
+
+void Connection::abortSocket()
+{
+    closeSocket();
+    onDisconnected();
+}
+
+qsizetype Connection::receive(char *into, qsizetype room)
+{
+    if (m_fd < 0)
+        return -1;
+    ssize_t n;
+    do {
+        n = ::recv(m_fd, into, size_t(room), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        m_readable = n == room; // a short read emptied the kernel's queue
+        return qsizetype(n);
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        m_readable = false;
+        return 0;
+    }
+    // End of stream or an error: like QTcpSocket, the connection is gone.
+    abortSocket();
+    return -1;
+}
+
+void Connection::onReadable()
+{
+    m_readable = true;
+    switch (m_state) {
+    case State::Reading:
         process();
-    else if (m_state == State::Closing)
+        break;
+    case State::Closing:
         discardInput();
-    // Pending: the bytes wait in the socket's bounded buffer until the answer is out.
+        break;
+    case State::Pending:
+        // Kept (bounded) until the answer is out; a full buffer stops reading.
+        if (m_buffer.size() - m_start >= m_readLimit) {
+            m_readNotifier->setEnabled(false);
+            break;
+        }
+        {
+            const qsizetype old = m_buffer.size();
+            const qsizetype room = std::min<qsizetype>(m_readLimit - (old - m_start), 8192);
+            m_buffer.resize(old + room);
+            const qsizetype got = receive(m_buffer.data() + old, room);
+            if (m_state != State::Dead)
+                m_buffer.resize(old + std::max<qsizetype>(got, 0));
+        }
+        break;
+    case State::Dead:
+        break;
+    }
+}
+
+void Connection::onWritable()
+{
+    bool progress = false;
+    while (m_outSent < m_out.size()) {
+        const ssize_t n = ::send(m_fd, m_out.constData() + m_outSent, size_t(m_out.size() - m_outSent),
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (progress)
+                onBytesWritten(); // a blocked reader may have room again
+            return;
+        }
+        if (n <= 0) {
+            abortSocket();
+            return;
+        }
+        m_outSent += n;
+        progress = true;
+    }
+    m_out.resize(0);
+    m_outSent = 0;
+    m_writeNotifier->setEnabled(false);
+    onBytesWritten();
 }
 
 void Connection::onBytesWritten()
 {
     if (m_state == State::Closing) {
-        if (m_socket->bytesToWrite() == 0 && m_socket->state() == QAbstractSocket::ConnectedState)
-            ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-    } else if (m_state == State::Reading && m_writeBlocked && m_socket->bytesToWrite() <= kMaxUnsentBytes / 2) {
+        if (bytesToWrite() == 0 && connected())
+            ::shutdown(m_fd, SHUT_WR);
+    } else if (m_state == State::Reading && m_writeBlocked && bytesToWrite() <= kMaxUnsentBytes / 2) {
         m_writeBlocked = false;
         m_deadline = now() + (m_gotBytes ? limits().readTimeoutMs : limits().idleTimeoutMs);
         process();
@@ -537,6 +645,7 @@ void Connection::onDisconnected()
         m_registered = false;
         m_server->unregisterConnection(this);
     }
+    closeSocket();
     m_buffer = QByteArray();
     m_start = 0;
     m_request = Request();
@@ -550,7 +659,7 @@ void Connection::onDeadline()
     switch (m_state) {
     case State::Reading:
         if (m_writeBlocked) {
-            m_socket->abort();
+            abortSocket();
         } else if (m_gotBytes) {
             fail(408, u"timeout"_s,
                  u"the request did not arrive within %1 ms"_s.arg(limits().readTimeoutMs));
@@ -559,13 +668,13 @@ void Connection::onDeadline()
         }
         break;
     case State::Closing:
-        m_socket->abort();
+        abortSocket();
         break;
     case State::Pending:
     case State::Dead:
         break;
     }
-    if (m_state != State::Dead && m_socket->state() == QAbstractSocket::UnconnectedState)
+    if (m_state != State::Dead && !connected())
         onDisconnected();
 }
 
@@ -575,7 +684,7 @@ void Connection::process()
         return; // respond() from inside the handler: the loop below carries on
     m_inProcess = true;
     while (m_state == State::Reading) {
-        if (m_socket->bytesToWrite() > kMaxUnsentBytes) {
+        if (bytesToWrite() > kMaxUnsentBytes) {
             // The client sends requests but does not read answers: stop until it does.
             m_writeBlocked = true;
             m_deadline = now() + limits().idleTimeoutMs;
@@ -591,17 +700,19 @@ void Connection::process()
 
 bool Connection::pull()
 {
-    const qint64 available = m_socket->bytesAvailable();
-    if (available <= 0)
-        return false;
+    if (!m_readable)
+        return false; // nothing since the last read came up short: no recv() to learn that again
     if (m_start > 0) {
         m_buffer.remove(0, m_start); // one move per read, not one per pipelined request
         m_start = 0;
     }
     const qsizetype old = m_buffer.size();
-    m_buffer.resize(old + available);
-    const qint64 got = m_socket->read(m_buffer.data() + old, available);
-    m_buffer.resize(old + std::max<qint64>(got, 0));
+    const qsizetype room = std::min<qsizetype>(std::max<qsizetype>(m_readLimit - old, 1), 8192);
+    m_buffer.resize(old + room);
+    const qsizetype got = receive(m_buffer.data() + old, room);
+    if (m_state == State::Dead)
+        return false;
+    m_buffer.resize(old + std::max<qsizetype>(got, 0));
     if (got <= 0)
         return false;
     if (!m_gotBytes) {
@@ -822,7 +933,7 @@ bool Connection::finishHead()
     }
     m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
     if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd
-        && m_socket->state() == QAbstractSocket::ConnectedState) {
+        && connected()) {
         send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
         if (m_state != State::Reading)
             return false;
@@ -885,6 +996,8 @@ void Connection::answer(Response &&response)
     const bool keepAlive = m_keepAlive && !m_server->m_stopped;
     // Not Pending from here on: a disconnect during the write cleans up by itself.
     m_state = State::Reading;
+    if (connected() && !m_readNotifier->isEnabled())
+        m_readNotifier->setEnabled(true); // reading stopped on a full buffer while pending
     write(response, keepAlive);
     if (m_state != State::Reading)
         return;
@@ -892,7 +1005,7 @@ void Connection::answer(Response &&response)
         closeGracefully();
         return;
     }
-    m_gotBytes = buffered() > 0 || m_socket->bytesAvailable() > 0;
+    m_gotBytes = buffered() > 0;
     m_idle = !m_gotBytes;
     m_deadline = now() + (m_idle ? limits().idleTimeoutMs : limits().readTimeoutMs);
     process();
@@ -907,7 +1020,7 @@ void Connection::fail(int status, const QString &code, const QString &message)
 
 void Connection::write(const Response &response, bool keepAlive)
 {
-    if (m_socket->state() != QAbstractSocket::ConnectedState)
+    if (!connected())
         return;
     // One write, flushed now: no extra trip through the event loop.
     send(serialize(response, keepAlive, m_server->dateHeader()));
@@ -915,26 +1028,27 @@ void Connection::write(const Response &response, bool keepAlive)
 
 void Connection::send(const QByteArray &bytes)
 {
-    // Straight to the kernel when Qt holds nothing unsent: QAbstractSocket::write()
-    // would buffer, switch the write notifier on and flush() switch it off again,
-    // and every switch re-registers a poll descriptor with the event dispatcher.
-    // Whatever the kernel does not take (or an error) goes through Qt as before.
     qsizetype sent = 0;
-    if (m_socket->bytesToWrite() == 0) {
-        const ssize_t n = ::send(int(m_socket->socketDescriptor()), bytes.constData(), size_t(bytes.size()),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-        sent = n > 0 ? qsizetype(n) : 0;
+    if (bytesToWrite() == 0) {
+        ssize_t n;
+        do {
+            n = ::send(m_fd, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            abortSocket();
+            return;
+        }
+        sent = std::max<qsizetype>(n, 0);
+        if (sent == bytes.size())
+            return;
     }
-    if (sent == bytes.size())
-        return;
-    m_socket->write(bytes.constData() + sent, bytes.size() - sent);
-    m_socket->flush();
-    // bytesWritten is only wanted once the kernel did not take everything: connected
-    // from the start, Qt would emit it for every answer.
-    if (!m_watchingWrites && m_socket->bytesToWrite() > 0) {
-        m_watchingWrites = true;
-        connect(m_socket, &QTcpSocket::bytesWritten, this, &Connection::onBytesWritten);
+    // The rest when the kernel takes it; the write notifier is on only meanwhile.
+    if (m_outSent > 0) {
+        m_out.remove(0, m_outSent);
+        m_outSent = 0;
     }
+    m_out.append(bytes.constData() + sent, bytes.size() - sent);
+    m_writeNotifier->setEnabled(true);
 }
 
 void Connection::closeGracefully()
@@ -946,20 +1060,20 @@ void Connection::closeGracefully()
     m_start = 0;
     m_request = Request();
     m_deadline = now() + std::min(kLingerMs, limits().readTimeoutMs);
-    if (m_socket->state() == QAbstractSocket::UnconnectedState) {
+    if (!connected()) {
         onDisconnected();
         return;
     }
-    if (m_socket->state() == QAbstractSocket::ConnectedState && m_socket->bytesToWrite() == 0)
-        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+    if (bytesToWrite() == 0)
+        ::shutdown(m_fd, SHUT_WR);
     discardInput();
 }
 
 void Connection::discardInput()
 {
-    const qint64 available = m_socket->bytesAvailable();
-    if (available > 0)
-        m_socket->skip(available);
+    char sink[4096];
+    while (m_readable && receive(sink, sizeof sink) > 0) {
+    }
 }
 
 } // namespace detail
