@@ -629,6 +629,7 @@ void Connection::onBytesWritten()
             ::shutdown(m_fd, SHUT_WR);
     } else if (m_state == State::Reading && m_writeBlocked && bytesToWrite() <= kMaxUnsentBytes / 2) {
         m_writeBlocked = false;
+        m_readNotifier->setEnabled(true);
         m_deadline = now() + (m_gotBytes ? limits().readTimeoutMs : limits().idleTimeoutMs);
         process();
     }
@@ -688,6 +689,8 @@ void Connection::process()
             // The client sends requests but does not read answers: stop until it does.
             m_writeBlocked = true;
             m_deadline = now() + limits().idleTimeoutMs;
+            // Level-triggered: bytes left unread would wake us on every loop iteration.
+            m_readNotifier->setEnabled(false);
             break;
         }
         // Pull only when the buffered bytes hold no complete request: the buffer stays
