@@ -417,6 +417,7 @@ private:
     bool connected() const { return m_fd >= 0; }
     qsizetype bytesToWrite() const { return m_out.size() - m_outSent; }
     qsizetype receive(char *into, qsizetype room); // > 0 bytes, 0 none now, -1 gone (disconnected)
+    qsizetype readMore();                          // receive() appended to m_buffer
     void abortSocket();                            // closes now, then onDisconnected()
     void closeSocket();
     void onReadable();
@@ -582,14 +583,7 @@ void Connection::onReadable()
             m_readNotifier->setEnabled(false);
             break;
         }
-        {
-            const qsizetype old = m_buffer.size();
-            const qsizetype room = std::min<qsizetype>(m_readLimit - (old - m_start), 8192);
-            m_buffer.resize(old + room);
-            const qsizetype got = receive(m_buffer.data() + old, room);
-            if (m_state != State::Dead)
-                m_buffer.resize(old + std::max<qsizetype>(got, 0));
-        }
+        readMore();
         break;
     case State::Dead:
         break;
@@ -701,6 +695,18 @@ void Connection::process()
     m_inProcess = false;
 }
 
+qsizetype Connection::readMore()
+{
+    // Through a scratch buffer, so that m_buffer's capacity stays the size of the
+    // requests (an idle keep-alive connection holds a few hundred bytes, not a read's worth).
+    thread_local std::array<char, 16 * 1024> scratch;
+    const qsizetype room = std::clamp<qsizetype>(m_readLimit - buffered(), 1, qsizetype(scratch.size()));
+    const qsizetype got = receive(scratch.data(), room);
+    if (got > 0)
+        m_buffer.append(scratch.data(), got);
+    return got;
+}
+
 bool Connection::pull()
 {
     if (!m_readable)
@@ -709,14 +715,7 @@ bool Connection::pull()
         m_buffer.remove(0, m_start); // one move per read, not one per pipelined request
         m_start = 0;
     }
-    const qsizetype old = m_buffer.size();
-    const qsizetype room = std::min<qsizetype>(std::max<qsizetype>(m_readLimit - old, 1), 8192);
-    m_buffer.resize(old + room);
-    const qsizetype got = receive(m_buffer.data() + old, room);
-    if (m_state == State::Dead)
-        return false;
-    m_buffer.resize(old + std::max<qsizetype>(got, 0));
-    if (got <= 0)
+    if (readMore() <= 0)
         return false;
     if (!m_gotBytes) {
         m_gotBytes = true;
