@@ -5,6 +5,7 @@
 #include "coupon/soldout_memo.h"
 #include "coupon/validation.h"
 
+#include <QHash>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 
@@ -248,10 +249,14 @@ void ApplyService::settleLoop()
 
 void ApplyService::settle(std::vector<Completion> &batch)
 {
-    // One pipelined round trip for the whole batch: confirmations drop the
-    // pending mark, definite failures run the release script.
+    // Accepted and uncertain answers go out first: the confirmations that
+    // follow are housekeeping (a lost one leaves the pending mark for the
+    // reaper, which finds the coupon). Then one pipelined round trip: one
+    // ZREM per campaign for the confirmations, the release script for each
+    // definite failure, whose answer waits for it.
+    QHash<QString, RedisArgs> confirmations;
     std::vector<RedisArgs> commands;
-    std::vector<size_t> owner;
+    std::vector<size_t> released;
     for (size_t i = 0; i < batch.size(); ++i) {
         Completion &c = batch[i];
         const CampaignKeys keys(c.campaign);
@@ -260,33 +265,40 @@ void ApplyService::settle(std::vector<Completion> &batch)
             c.result.status = ApplyStatus::Accepted;
             c.result.partition = c.report.partition;
             c.result.offset = c.report.offset;
-            commands.push_back({"ZREM", keys.pending, user});
-            owner.push_back(i);
+            RedisArgs &zrem = confirmations[c.campaign];
+            if (zrem.empty())
+                zrem = {"ZREM", keys.pending};
+            zrem.push_back(user);
         } else if (c.report.status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
             c.result.status = ApplyStatus::Unavailable;
             if (c.result.detail.isEmpty())
                 c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
             m_memo->changed(c.campaign);
             commands.push_back(evalshaCommand(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user}));
-            owner.push_back(i);
+            released.push_back(i);
+            continue;
         } else {
             // Possibly written: keep the reservation pending; the reaper
             // settles it against MySQL once the topic is drained.
             c.result.status = ApplyStatus::Uncertain;
             c.result.detail = errors::fromKafka(c.report.err, u"Kafka (possibly persisted)"_s).message;
         }
+        finish(c.result, c.done);
+        m_outstanding.fetch_sub(1);
     }
+    for (auto it = confirmations.begin(); it != confirmations.end(); ++it)
+        commands.push_back(std::move(it.value()));
     if (!commands.empty()) {
         Result<std::vector<RedisReplyHandle>> replies = m_settleRedis.pipeline(commands);
         if (!replies) {
             // The answers stand; what Redis did not hear stays pending and
             // the reaper settles it (coupon present -> confirm, absent -> release).
-            qCWarning(lcApply, "settle: %s; %zu reservation(s) left pending for the reaper",
+            qCWarning(lcApply, "settle: %s; %zu command(s) not done, their reservations left pending for the reaper",
                       qPrintable(replies.error().message), commands.size());
         } else {
-            for (size_t k = 0; k < replies->size(); ++k) {
+            for (size_t k = 0; k < released.size(); ++k) {
                 if (errors::isNoScript((*replies)[k].get())) {
-                    const Completion &c = batch[owner[k]];
+                    const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
                     Result<RedisReplyHandle> again = m_settleRedis.eval(
                         scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(c.userId)});
@@ -296,8 +308,8 @@ void ApplyService::settle(std::vector<Completion> &batch)
             }
         }
     }
-    for (Completion &c : batch) {
-        finish(c.result, c.done);
+    for (size_t i : released) {
+        finish(batch[i].result, batch[i].done);
         m_outstanding.fetch_sub(1);
     }
 }
