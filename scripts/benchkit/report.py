@@ -27,12 +27,16 @@ def ratio(label, num, den, aim):
 
 ratio('decisions / pipelined EVALSHA', 'ours.decisions', 'limit.redis.evalsha.pipelined', 0.5)
 ratio('decisions / unpipelined EVALSHA', 'ours.decisions', 'limit.redis.evalsha', 0.0)
+ratio('sold-out memo decisions / Lua decisions', 'ours.decisions.memo', 'ours.decisions', 0.0)
 ratio('drain / raw batched inserts', 'ours.drain', 'limit.mysql.batched', 0.4)
 ratio('gateway apply / trivial endpoint', 'ours.gateway.apply', 'ours.gateway.trivial', 0.6)
+ratio('gateway CPU: trivial / apply (per request)', 'ours.gateway.cpu.trivial', 'ours.gateway.cpu.apply', 0.0)
+ratio('gateway sold-out apply / trivial endpoint', 'ours.gateway.soldout', 'ours.gateway.trivial', 0.0)
 ratio('accepted in-process / Kafka producer limit', 'ours.accepted', 'limit.kafka.producer', 0.0)
 ratio('drain / tutorial drain', 'ours.drain', 'tutorial.drain', 0.0)
 ratio('accepted / tutorial apply', 'ours.accepted', 'tutorial.apply', 0.0)
 ratio('end to end / tutorial end to end', 'ours.e2e', 'tutorial.e2e', 30.0)
+ratio('end to end: memo off time / memo on time', 'ours.e2e.nomemo.seconds', 'ours.e2e.seconds', 0.0)
 
 meminfo = open('/proc/meminfo').readline().split()[1]
 machine = {

@@ -40,7 +40,7 @@ constexpr Spec kSpecs[] = {
     {"kafka.topic", "coupon_create", Kind::NonEmpty},
     {"kafka.bootstrap.servers", "127.0.0.1:9092", Kind::NonEmpty},
     {"worker.group", "group_1", Kind::NonEmpty},
-    {"worker.batch.size", "500", Kind::Int, 1, 100000},
+    {"worker.batch.size", "2000", Kind::Int, 1, 100000},
     {"worker.batch.ms", "20", Kind::Int, 0, 60000},
     {"campaign.default", "default", Kind::NonEmpty},
     {"apply.soldout.memo.ms", "100", Kind::Int, 0, 10000},
