@@ -126,6 +126,42 @@ private slots:
         QCOMPARE(m_ops->store().couponCount(closed).value(), 0);
     }
 
+    // After the drop the gateway answers from its sold-out memo, exactly as
+    // Redis would, and notices an operator closing the campaign.
+    void soldOutMemoAnswersAndSeesAClose()
+    {
+        const QString campaign = openCampaign(u"gw-memo"_s, 1);
+        const QByteArray path = applyPath(campaign);
+        auto metric = [&](const QByteArray &name) -> qint64 {
+            const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+            const QByteArray prefix = QByteArray("\n") + name + ' ';
+            const qsizetype at = body.indexOf(prefix);
+            if (at < 0)
+                return -1;
+            const qsizetype from = at + prefix.size();
+            return body.mid(from, body.indexOf('\n', from) - from).toLongLong();
+        };
+        QCOMPARE(test::http(m_port, "POST", path, userBody(1)).status, 202);
+        const qint64 snapshots = metric("coupon_gateway_soldout_memo_snapshots_total");
+        QVERIFY(snapshots >= 0);
+        QCOMPARE(test::http(m_port, "POST", path, userBody(2)).status, 410); // from Redis; the memo loads
+        QVERIFY(test::waitFor([&] { return metric("coupon_gateway_soldout_memo_snapshots_total") > snapshots; }, 10000));
+        const qint64 answers = metric("coupon_gateway_soldout_memo_answers_total");
+        for (int i = 0; i < 20; ++i) {
+            test::HttpResult holder = test::http(m_port, "POST", path, userBody(1));
+            QCOMPARE(holder.status, 409);
+            QCOMPARE(json(holder)[u"code"_s].toString(), u"duplicate"_s);
+            QCOMPARE(test::http(m_port, "POST", path, userBody(1000 + i)).status, 410);
+        }
+        QVERIFY2(metric("coupon_gateway_soldout_memo_answers_total") > answers, "the memo answered none of them");
+        QCOMPARE(state(campaign).redisUsers, 1);
+
+        QVERIFY(m_ops->close(campaign).ok());
+        QVERIFY2(test::waitFor([&] { return test::http(m_port, "POST", path, userBody(3)).status == 403; }, 5000),
+                 "still not answered closed 5 s after the close");
+        QCOMPARE(test::http(m_port, "POST", path, userBody(1)).status, 403); // closed comes before duplicate
+    }
+
     void idempotencyKeyReplaysTheFirstAnswer()
     {
         const QString campaign = openCampaign(u"gw-idem"_s, 10);

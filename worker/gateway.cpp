@@ -624,6 +624,12 @@ void Gateway::metrics(http::Responder responder)
     out += "# HELP coupon_gateway_kafka_errors_total Produces that failed or were left uncertain.\n"
            "# TYPE coupon_gateway_kafka_errors_total counter\ncoupon_gateway_kafka_errors_total "
            + QByteArray::number(m_service->kafkaErrors()) + '\n';
+    out += "# HELP coupon_gateway_soldout_memo_answers_total Applies answered by the sold-out memo, without Redis.\n"
+           "# TYPE coupon_gateway_soldout_memo_answers_total counter\ncoupon_gateway_soldout_memo_answers_total "
+           + QByteArray::number(m_service->memo().answers()) + '\n';
+    out += "# HELP coupon_gateway_soldout_memo_snapshots_total Snapshots of sold-out campaigns' holders taken.\n"
+           "# TYPE coupon_gateway_soldout_memo_snapshots_total counter\ncoupon_gateway_soldout_memo_snapshots_total "
+           + QByteArray::number(m_service->memo().snapshots()) + '\n';
     out += "# HELP coupon_gateway_up Whether a dependency answers (1) or not (0).\n# TYPE coupon_gateway_up gauge\n"
            "coupon_gateway_up{dependency=\"redis\"} " + QByteArray(m_service->redis().isConnected() ? "1" : "0") + '\n'
            + "coupon_gateway_up{dependency=\"kafka\"} " + QByteArray(m_kafkaUp.load() ? "1" : "0") + '\n';
