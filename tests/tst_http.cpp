@@ -233,7 +233,7 @@ class TestHttp : public QObject
 private:
     // Echo handler: /drop drops the Responder, /hold keeps it in m_held,
     // /async* answers from the event loop, a query with "big" gets a 32 KiB
-    // answer, /nocontent answers 204,
+    // answer ("huge": 4 MiB), /nocontent answers 204,
     // /badheader sets a header that would split the response.
     void handle(Request request, Responder responder)
     {
@@ -261,7 +261,9 @@ private:
             {u"headers"_s, int(request.headers.size())},
             {u"peer"_s, request.peer.toString()},
         };
-        if (request.query.contains("big"))
+        if (request.query.contains("huge"))
+            echo.insert(u"pad"_s, QString(4 * 1024 * 1024, u'x'));
+        else if (request.query.contains("big"))
             echo.insert(u"pad"_s, QString(32 * 1024, u'x'));
         Response response = Response::json(200, echo);
         response.headers.append({QByteArrayLiteral("X-Echo"), QByteArrayLiteral("1")});
@@ -824,17 +826,27 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(server->connectionCount(), 0, kWaitMs);
     }
 
+    // A client that shuts down its sending side after its requests still gets
+    // the answers given to the complete ones (also when one is larger than the
+    // socket takes at once); then the server closes.
     void halfClosedClients_data()
     {
         QTest::addColumn<QByteArray>("input");
-        QTest::newRow("nothing") << QByteArray();
-        QTest::newRow("half a request") << QByteArray("GET / HT");
-        QTest::newRow("a whole request") << get("/");
+        QTest::addColumn<int>("answers");
+        QTest::newRow("nothing") << QByteArray() << 0;
+        QTest::newRow("half a request") << QByteArray("GET / HT") << 0;
+        QTest::newRow("a whole request") << get("/") << 1;
+        QTest::newRow("three pipelined") << QByteArray(get("/sync?n=1") + get("/sync?n=2") + get("/sync?n=3")) << 3;
+        QTest::newRow("HTTP/1.0") << QByteArray("GET /sync?n=1 HTTP/1.0\r\n\r\n") << 1;
+        QTest::newRow("a big answer, connection close") << get("/sync?big=1", "Connection: close\r\n") << 1;
+        QTest::newRow("two whole requests and half a third")
+            << QByteArray(get("/sync?n=1") + get("/sync?n=2") + "GET / HT") << 2;
     }
 
     void halfClosedClients()
     {
         QFETCH(QByteArray, input);
+        QFETCH(int, answers);
         auto server = startServer();
         QVERIFY(server);
         Client client(server->port());
@@ -842,9 +854,39 @@ private slots:
         if (!input.isEmpty())
             client.send(input);
         QCOMPARE(::shutdown(int(client.socket().socketDescriptor()), SHUT_WR), 0);
+        if (answers > 0) {
+            const QList<RawResponse> got = client.responses(answers);
+            QCOMPARE(got.size(), answers);
+            for (const RawResponse &r : got)
+                QCOMPARE(r.status, 200);
+        }
         QVERIFY(client.waitClosed());
+        QVERIFY(client.unread().isEmpty()); // nothing beyond the answers
         QTRY_COMPARE_WITH_TIMEOUT(server->connectionCount(), 0, kWaitMs);
         QTRY_COMPARE_WITH_TIMEOUT(server->inFlight(), 0, kWaitMs);
+    }
+
+    // The server closes after an answer larger than the socket takes at once,
+    // the client has already shut down its sending side and reads only later:
+    // the whole answer still arrives, then the close.
+    void halfClosedSlowReaderGetsTheWholeAnswer()
+    {
+        auto server = startServer();
+        QVERIFY(server);
+        Client client(server->port());
+        QVERIFY(client.waitConnected());
+        client.pauseReading();
+        client.send(get("/sync?huge=1", "Connection: close\r\n"));
+        QCOMPARE(::shutdown(int(client.socket().socketDescriptor()), SHUT_WR), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(m_requests, 1, kWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(server->inFlight(), 0, kWaitMs);
+        client.resumeReading();
+        const auto response = client.response();
+        QVERIFY2(response, "the answer was cut short");
+        QCOMPARE(response->status, 200);
+        QCOMPARE(response->json().value(u"pad"_s).toString().size(), 4 * 1024 * 1024);
+        QVERIFY(client.waitClosed());
+        QTRY_COMPARE_WITH_TIMEOUT(server->connectionCount(), 0, kWaitMs);
     }
 
     void garbageNeverCrashes()

@@ -416,7 +416,8 @@ private:
     // switched on and off per answer) cost more than the parsing it feeds.
     bool connected() const { return m_fd >= 0; }
     qsizetype bytesToWrite() const { return m_out.size() - m_outSent; }
-    qsizetype receive(char *into, qsizetype room); // > 0 bytes, 0 none now, -1 gone (disconnected)
+    // > 0 bytes; 0 none now (or none ever again: m_peerDone); -1 gone (disconnected)
+    qsizetype receive(char *into, qsizetype room);
     qsizetype readMore();                          // receive() appended to m_buffer
     void abortSocket();                            // closes now, then onDisconnected()
     void closeSocket();
@@ -473,6 +474,7 @@ private:
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
     bool m_inProcess = false;
+    bool m_peerDone = false;     // the client shut down its sending side (EOF read)
 };
 
 Connection::Connection(Server *server, qintptr descriptor, bool reject)
@@ -562,7 +564,19 @@ qsizetype Connection::receive(char *into, qsizetype room)
         m_readable = false;
         return 0;
     }
-    // End of stream or an error: like QTcpSocket, the connection is gone.
+    if (n == 0 && m_state != State::Pending) {
+        // End of stream with no request being answered: the client has sent all it
+        // will (it may have shut down only its sending side). Answers already given
+        // are still flushed, then the connection closes (process(), discardInput()).
+        // Reading stops: a level-triggered notifier would report the end of stream
+        // on every loop iteration. (While a request is being answered, the end of
+        // stream counts as the client gone, below, as nginx counts it.)
+        m_peerDone = true;
+        m_readable = false;
+        m_readNotifier->setEnabled(false);
+        return 0;
+    }
+    // An error (reset), or the end of stream while an answer is awaited: gone.
     abortSocket();
     return -1;
 }
@@ -619,11 +633,15 @@ void Connection::onWritable()
 void Connection::onBytesWritten()
 {
     if (m_state == State::Closing) {
-        if (bytesToWrite() == 0 && connected())
+        if (bytesToWrite() == 0 && connected()) {
             ::shutdown(m_fd, SHUT_WR);
+            if (m_peerDone)
+                abortSocket(); // both directions done
+        }
     } else if (m_state == State::Reading && m_writeBlocked && bytesToWrite() <= kMaxUnsentBytes / 2) {
         m_writeBlocked = false;
-        m_readNotifier->setEnabled(true);
+        if (!m_peerDone)
+            m_readNotifier->setEnabled(true);
         m_deadline = now() + (m_gotBytes ? limits().readTimeoutMs : limits().idleTimeoutMs);
         process();
     }
@@ -693,6 +711,10 @@ void Connection::process()
             break;
     }
     m_inProcess = false;
+    // The client sent its last byte and no complete request is left: once what
+    // is queued for it is out, the connection is done.
+    if (m_peerDone && m_state == State::Reading && !m_writeBlocked)
+        closeGracefully();
 }
 
 qsizetype Connection::readMore()
@@ -998,7 +1020,7 @@ void Connection::answer(Response &&response)
     const bool keepAlive = m_keepAlive && !m_server->m_stopped;
     // Not Pending from here on: a disconnect during the write cleans up by itself.
     m_state = State::Reading;
-    if (connected() && !m_readNotifier->isEnabled())
+    if (connected() && !m_peerDone && !m_readNotifier->isEnabled())
         m_readNotifier->setEnabled(true); // reading stopped on a full buffer while pending
     write(response, keepAlive);
     if (m_state != State::Reading)
@@ -1076,6 +1098,8 @@ void Connection::discardInput()
     char sink[4096];
     while (m_readable && receive(sink, sizeof sink) > 0) {
     }
+    if (m_state == State::Closing && m_peerDone && connected() && bytesToWrite() == 0)
+        abortSocket(); // the client is done and has everything: no need to linger
 }
 
 } // namespace detail

@@ -22,6 +22,10 @@
 // Closing is graceful: the answer is flushed, the write side shut down, and
 // whatever the client still sends is discarded for up to
 // min(2 s, readTimeoutMs) so a reset cannot destroy the answer in flight.
+// A client that shuts down its sending side (end of stream) still gets every
+// answer already given, flushed, before the close; an end of stream while a
+// request is being answered counts as the client gone (the answer is dropped,
+// Responder::isConnected() turns false), as nginx counts it.
 
 #include <QByteArray>
 #include <QByteArrayView>
