@@ -212,10 +212,12 @@ void StatusBadge::setStatus(LagStatus status)
 // --- TimeChart ------------------------------------------------------------------------
 
 TimeChart::TimeChart(const QString &title, const QColor &color, QWidget *parent)
-    : QChartView(parent), m_series(new QLineSeries), m_ceiling(new QLineSeries), m_x(new QDateTimeAxis),
+    // The view gets its chart at construction: QChartView(parent) would make a
+    // default chart that setChart() later releases without deleting (a leak).
+    : QChartView(new QChart, parent), m_series(new QLineSeries), m_ceiling(new QLineSeries), m_x(new QDateTimeAxis),
       m_y(new QValueAxis)
 {
-    auto *chart = new QChart;
+    QChart *chart = this->chart();
     chart->setTitle(title);
     chart->legend()->hide();
     chart->setMargins(QMargins(2, 2, 2, 2));
@@ -244,7 +246,6 @@ TimeChart::TimeChart(const QString &title, const QColor &color, QWidget *parent)
         s->attachAxis(m_x);
         s->attachAxis(m_y);
     }
-    setChart(chart);
     setRenderHint(QPainter::Antialiasing);
     setMinimumHeight(150);
     rescale(QDateTime::currentMSecsSinceEpoch());
