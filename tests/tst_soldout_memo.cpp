@@ -2,6 +2,7 @@
 // memo scripts return (scripts.h), so every branch is driven exactly. The
 // memo against a real Redis is covered by tst_pipeline.
 
+#include "coupon/apply.h"
 #include "coupon/soldout_memo.h"
 #include "testsupport.h"
 
@@ -47,6 +48,11 @@ public:
         r->element = owned.data();
         return r;
     }
+    // What scripts::fingerprint answers.
+    const redisReply *fingerprint(const QByteArray &print, qint64 nowMs = 1'000'000)
+    {
+        return array({string(print), integer(nowMs)});
+    }
     // What scripts::soldOutSnapshot answers for a snapshot-able campaign.
     const redisReply *snapshot(const QByteArray &fingerprint, const std::vector<QByteArray> &holders,
                                qint64 nowMs = 1'000'000, qint64 startsMs = 0, qint64 endsMs = 0)
@@ -84,8 +90,9 @@ SoldOutMemo::Options options(int validForMs, qint64 maxUsers = 1000)
 // A memo holding a snapshot of holders 3, 1, 2 (unsorted, as SMEMBERS gives them).
 void loadHolders(SoldOutMemo &memo, Replies &replies)
 {
-    QVERIFY(memo.claimLoad(kCampaign));
-    memo.loaded(kCampaign, replies.snapshot(kPrint, {"3", "1", "2"}));
+    const quint64 token = memo.claimLoad(kCampaign);
+    QVERIFY(token != 0);
+    memo.loaded(kCampaign, token, replies.snapshot(kPrint, {"3", "1", "2"}));
     QCOMPARE(memo.snapshots(), 1);
 }
 
@@ -108,9 +115,9 @@ private slots:
     {
         SoldOutMemo memo(options(0));
         QVERIFY(!memo.enabled());
-        QVERIFY(!memo.claimLoad(kCampaign));
+        QCOMPARE(memo.claimLoad(kCampaign), 0u);
         Replies replies;
-        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}));
+        memo.loaded(kCampaign, 1, replies.snapshot(kPrint, {"1"}));
         const SoldOutMemo::Lookup l = memo.lookup(kCampaign, 1);
         QVERIFY(!l.answer);
         QVERIFY(!l.check);
@@ -142,12 +149,16 @@ private slots:
     void oneLoadAtATime()
     {
         SoldOutMemo memo(options(60'000));
-        QVERIFY(memo.claimLoad(kCampaign));
-        QVERIFY(!memo.claimLoad(kCampaign)); // in flight
-        QVERIFY(memo.claimLoad(u"other"_s));  // per campaign
+        const quint64 token = memo.claimLoad(kCampaign);
+        QVERIFY(token != 0);
+        QCOMPARE(memo.claimLoad(kCampaign), 0u); // in flight
+        QVERIFY(memo.claimLoad(u"other"_s) != 0); // per campaign
         Replies replies;
-        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}));
-        QVERIFY(!memo.claimLoad(kCampaign)); // a snapshot exists
+        memo.loaded(kCampaign, token + 100, replies.snapshot(kPrint, {"1"})); // not this load's reply
+        QCOMPARE(memo.snapshots(), 0);
+        memo.loaded(kCampaign, token, replies.snapshot(kPrint, {"1"}));
+        QCOMPARE(memo.snapshots(), 1);
+        QCOMPARE(memo.claimLoad(kCampaign), 0u); // a snapshot exists
     }
 
     void notSnapshotableWaitsBeforeTheNextLoad_data()
@@ -167,12 +178,13 @@ private slots:
                                   : shape == 1 ? nullptr
                                   : shape == 2 ? replies.snapshot(kPrint, {"1", "x2"})
                                                : replies.integer(1);
-        QVERIFY(memo.claimLoad(kCampaign));
-        memo.loaded(kCampaign, reply);
+        const quint64 token = memo.claimLoad(kCampaign);
+        QVERIFY(token != 0);
+        memo.loaded(kCampaign, token, reply);
         QCOMPARE(memo.snapshots(), 0);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
-        QVERIFY(!memo.claimLoad(kCampaign));                   // not at once...
-        QVERIFY(coupon::test::waitFor([&] { return memo.claimLoad(kCampaign); }, 5000)); // ...but after validForMs
+        QCOMPARE(memo.claimLoad(kCampaign), 0u); // not at once...
+        QVERIFY(coupon::test::waitFor([&] { return memo.claimLoad(kCampaign) != 0; }, 5000)); // ...but after validForMs
     }
 
     void dueSnapshotIsCheckedOnceThenRenewed()
@@ -188,7 +200,7 @@ private slots:
         SoldOutMemo::Lookup second = memo.lookup(kCampaign, 9);
         QVERIFY(!second.answer);
         QVERIFY(!second.check);
-        memo.checked(kCampaign, replies.string(kPrint), memo.nowMs());
+        memo.checked(kCampaign, *due, replies.fingerprint(kPrint));
         const SoldOutMemo::Lookup renewed = memo.lookup(kCampaign, 2);
         QVERIFY(renewed.answer);
         QCOMPARE(int(*renewed.answer), int(ApplyStatus::Duplicate));
@@ -223,10 +235,10 @@ private slots:
         loadHolders(memo, replies);
         const SoldOutMemo::Lookup due = waitUntilDue(memo);
         QVERIFY(due.check);
-        memo.checked(kCampaign, replies.string(now), due.checkSentAtMs);
+        memo.checked(kCampaign, due, replies.fingerprint(now));
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
         QVERIFY(!memo.lookup(kCampaign, 1).check);
-        QVERIFY(memo.claimLoad(kCampaign)); // the next sold_out may load again
+        QVERIFY(memo.claimLoad(kCampaign) != 0); // the next sold_out may load again
     }
 
     void failedCheckDropsTheSnapshot()
@@ -236,7 +248,7 @@ private slots:
         loadHolders(memo, replies);
         const SoldOutMemo::Lookup due = waitUntilDue(memo);
         QVERIFY(due.check);
-        memo.checked(kCampaign, nullptr, due.checkSentAtMs);
+        memo.checked(kCampaign, due, nullptr);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
     }
 
@@ -260,9 +272,76 @@ private slots:
         QFETCH(bool, answers);
         SoldOutMemo memo(options(60'000));
         Replies replies;
-        QVERIFY(memo.claimLoad(kCampaign));
-        memo.loaded(kCampaign, replies.snapshot(kPrint, {"1"}, 1'000'000, startsMs, endsMs));
+        const quint64 token = memo.claimLoad(kCampaign);
+        QVERIFY(token != 0);
+        // Redis' clock at the snapshot, relative to ours: the window is placed around it.
+        const qint64 redisNow = 1'000'000;
+        memo.loaded(kCampaign, token, replies.snapshot(kPrint, {"1"}, redisNow, startsMs, endsMs));
         QCOMPARE(memo.lookup(kCampaign, 5).answer.has_value(), answers);
+    }
+
+    // What this process itself reserved or released voids the snapshot and
+    // any load still on its way (its reply may predate the change).
+    void changedVoidsSnapshotAndLoadInFlight()
+    {
+        SoldOutMemo memo(options(60'000));
+        Replies replies;
+        loadHolders(memo, replies);
+        memo.changed(kCampaign);
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+        const quint64 token = memo.claimLoad(kCampaign);
+        QVERIFY(token != 0);
+        memo.changed(kCampaign);
+        memo.loaded(kCampaign, token, replies.snapshot(kPrint, {"1"}));
+        QCOMPARE(memo.snapshots(), 1); // the voided load installed nothing
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+        QVERIFY(memo.claimLoad(kCampaign) != 0); // and a new load may go at once
+    }
+
+    void clearDropsEverything()
+    {
+        SoldOutMemo memo(options(60'000));
+        Replies replies;
+        loadHolders(memo, replies);
+        const quint64 other = memo.claimLoad(u"other"_s);
+        memo.clear();
+        QVERIFY(!memo.lookup(kCampaign, 1).answer);
+        memo.loaded(u"other"_s, other, replies.snapshot(kPrint, {"1"}));
+        QVERIFY(!memo.lookup(u"other"_s, 1).answer);
+    }
+
+    // A check's reply about a snapshot that was replaced meanwhile changes nothing.
+    void checkOfAReplacedSnapshotIsIgnored()
+    {
+        SoldOutMemo memo(options(50));
+        Replies replies;
+        loadHolders(memo, replies);
+        const SoldOutMemo::Lookup due = waitUntilDue(memo);
+        QVERIFY(due.check);
+        memo.changed(kCampaign);
+        const quint64 token = memo.claimLoad(kCampaign);
+        memo.loaded(kCampaign, token, replies.snapshot("other|print", {"5"}));
+        memo.checked(kCampaign, due, replies.fingerprint(kPrint)); // about the first snapshot
+        const SoldOutMemo::Lookup l = memo.lookup(kCampaign, 5);
+        QVERIFY(l.answer);
+        QCOMPARE(int(*l.answer), int(ApplyStatus::Duplicate));
+    }
+
+    // With more campaigns than it keeps, the memo evicts the least recently
+    // used one that has no load on its way.
+    void evictionSparesLoadsInFlight()
+    {
+        SoldOutMemo::Options o = options(60'000);
+        o.maxCampaigns = 2;
+        SoldOutMemo memo(o);
+        Replies replies;
+        const quint64 a = memo.claimLoad(u"a"_s);
+        memo.loaded(u"a"_s, a, replies.snapshot(kPrint, {"1"}));
+        const quint64 b = memo.claimLoad(u"b"_s); // on its way
+        QVERIFY(memo.claimLoad(u"c"_s) != 0);     // evicts a, not b
+        memo.loaded(u"b"_s, b, replies.snapshot(kPrint, {"1"}));
+        QVERIFY(memo.lookup(u"b"_s, 1).answer);
+        QVERIFY(!memo.lookup(u"a"_s, 1).answer);
     }
 
     void boundedNumberOfCampaigns()
@@ -272,8 +351,9 @@ private slots:
         SoldOutMemo memo(o);
         Replies replies;
         for (const QString &c : {u"a"_s, u"b"_s, u"c"_s}) {
-            QVERIFY(memo.claimLoad(c));
-            memo.loaded(c, replies.snapshot(kPrint, {"1"}));
+            const quint64 token = memo.claimLoad(c);
+            QVERIFY(token != 0);
+            memo.loaded(c, token, replies.snapshot(kPrint, {"1"}));
         }
         int answering = 0;
         for (const QString &c : {u"a"_s, u"b"_s, u"c"_s})

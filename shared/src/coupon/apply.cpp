@@ -119,6 +119,7 @@ ApplyService::~ApplyService()
     // Applies waiting for Redis are decided (and produced) first; then every
     // produced message gets its delivery report, and so its answer, before
     // the settle thread stops.
+    m_closing.store(true);
     m_redis.reset();
     m_producer.reset();
     {
@@ -149,7 +150,7 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
         return finish(result, done);
     }
     if (memo.check)
-        checkMemo(campaign, memo.checkSentAtMs);
+        checkMemo(campaign, memo);
 
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
@@ -164,14 +165,17 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
                            Result<RedisReplyHandle> reply)
 {
     if (!reply) {
+        m_memo->clear(); // Redis may come back with other data: no snapshot survives this
         result.status = ApplyStatus::Unavailable;
         result.detail = reply.error().message;
         m_outstanding.fetch_sub(1);
         return finish(result, done);
     }
     if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted) {
-        if (result.status == ApplyStatus::SoldOut && m_memo->claimLoad(campaign))
-            loadMemo(campaign);
+        if (result.status == ApplyStatus::SoldOut) {
+            if (const quint64 token = m_memo->claimLoad(campaign))
+                loadMemo(campaign, token);
+        }
         m_outstanding.fetch_sub(1);
         return finish(result, done);
     }
@@ -192,22 +196,25 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
     }
 }
 
-void ApplyService::checkMemo(const QString &campaign, qint64 sentAtMs)
+void ApplyService::checkMemo(const QString &campaign, const SoldOutMemo::Lookup &due)
 {
     const CampaignKeys keys(campaign);
     m_redis->eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
-                  [this, campaign, sentAtMs](Result<RedisReplyHandle> reply) {
-                      m_memo->checked(campaign, reply ? reply->get() : nullptr, sentAtMs);
+                  [this, campaign, due](Result<RedisReplyHandle> reply) {
+                      m_memo->checked(campaign, due, reply ? reply->get() : nullptr);
                   });
 }
 
-void ApplyService::loadMemo(const QString &campaign)
+void ApplyService::loadMemo(const QString &campaign, quint64 token)
 {
+    // From a lane's thread; while the destructor drains the lanes, m_redis is being reset.
+    if (m_closing.load())
+        return;
     const CampaignKeys keys(campaign);
     m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
                   {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
-                  [this, campaign](Result<RedisReplyHandle> reply) {
-                      m_memo->loaded(campaign, reply ? reply->get() : nullptr);
+                  [this, campaign, token](Result<RedisReplyHandle> reply) {
+                      m_memo->loaded(campaign, token, reply ? reply->get() : nullptr);
                   });
 }
 
@@ -309,6 +316,8 @@ void ApplyService::settle(std::vector<Completion> &batch)
         }
     }
     for (size_t i : released) {
+        // Again once the release has run: a snapshot loaded in between held the user.
+        m_memo->changed(batch[i].campaign);
         finish(batch[i].result, batch[i].done);
         m_outstanding.fetch_sub(1);
     }

@@ -4,6 +4,7 @@
 #include "coupon/redis.h"
 #include "coupon/result.h"
 #include "coupon/settings.h"
+#include "coupon/soldout_memo.h"
 
 #include <QString>
 
@@ -18,7 +19,6 @@
 
 namespace coupon {
 
-class SoldOutMemo;
 
 enum class ApplyStatus {
     Accepted,    // durable in Kafka: a coupon will exist once the worker drains
@@ -99,11 +99,12 @@ private:
     void enqueue(Completion completion);
     void settleLoop();
     void settle(std::vector<Completion> &batch);
-    void checkMemo(const QString &campaign, qint64 sentAtMs);
-    void loadMemo(const QString &campaign);
+    void checkMemo(const QString &campaign, const SoldOutMemo::Lookup &due);
+    void loadMemo(const QString &campaign, quint64 token);
 
     Settings m_settings;
     std::unique_ptr<SoldOutMemo> m_memo;    // outlives m_redis: its callbacks fill it
+    std::atomic<bool> m_closing{false};     // the destructor runs: no new memo calls to Redis
     std::unique_ptr<RedisPipeline> m_redis; // first to stop: its callbacks produce
     RedisConnection m_settleRedis;
     std::unique_ptr<CouponProducer> m_producer;

@@ -22,6 +22,7 @@ AsyncApplyService::AsyncApplyService(const Settings &settings, QObject *parent)
     m_requestPrefix = QByteArray::number(QRandomGenerator::system()->generate64(), 36) + '-';
     connect(&m_redis, &AsyncRedis::connectedChanged, this, [this](bool connected) {
         m_scriptsLoaded = false;
+        m_memo.clear(); // Redis may come back with other data: no snapshot survives this
         if (connected)
             loadScripts();
     });
@@ -97,8 +98,8 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
     const CampaignKeys &keys = keysOf(campaign);
     if (memo.check) {
         m_redis.eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
-                     [this, campaign, sentAt = memo.checkSentAtMs](Result<const redisReply *> reply) {
-                         m_memo.checked(campaign, reply ? *reply : nullptr, sentAt);
+                     [this, campaign, memo](Result<const redisReply *> reply) {
+                         m_memo.checked(campaign, memo, reply ? *reply : nullptr);
                      });
     }
     ++m_inFlight;
@@ -116,8 +117,10 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                          return leave(result, done);
                      }
                      if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted) {
-                         if (result.status == ApplyStatus::SoldOut && m_memo.claimLoad(campaign))
-                             loadMemo(campaign);
+                         if (result.status == ApplyStatus::SoldOut) {
+                             if (const quint64 token = m_memo.claimLoad(campaign))
+                                 loadMemo(campaign, token);
+                         }
                          return leave(result, done);
                      }
 
@@ -144,12 +147,14 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                  });
 }
 
-void AsyncApplyService::loadMemo(const QString &campaign)
+void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
     m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
                  {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
-                 [this, campaign](Result<const redisReply *> reply) { m_memo.loaded(campaign, reply ? *reply : nullptr); });
+                 [this, campaign, token](Result<const redisReply *> reply) {
+                     m_memo.loaded(campaign, token, reply ? *reply : nullptr);
+                 });
 }
 
 void AsyncApplyService::deliveriesArrived()
@@ -208,7 +213,8 @@ void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmat
             result.detail = errors::fromKafka(d.report.err, u"Kafka"_s).message;
         m_memo.changed(d.campaign);
         m_redis.eval(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user},
-                     [](Result<const redisReply *> r) {
+                     [this, campaign = d.campaign](Result<const redisReply *> r) {
+                         m_memo.changed(campaign); // again once it has run (a NOSCRIPT retry comes later)
                          if (!r)
                              qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)",
                                        qPrintable(r.error().message));

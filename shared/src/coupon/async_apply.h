@@ -58,7 +58,7 @@ private:
         DeliveryReport report;
     };
     void loadScripts();
-    void loadMemo(const QString &campaign);
+    void loadMemo(const QString &campaign, quint64 token);
     void deliveriesArrived();
     // Answers one delivery; confirmations are collected per campaign and
     // sent as one ZREM each by the caller.

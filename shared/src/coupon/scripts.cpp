@@ -72,7 +72,10 @@ return {fingerprint, now, tonumber(m[3]) or 0, tonumber(m[4]) or 0, redis.call('
 
 const LuaScript &fingerprint()
 {
-    static const LuaScript script(QByteArray(kFingerprintLua) + "return fingerprint\n");
+    static const LuaScript script(QByteArray(kFingerprintLua) + R"lua(
+local t = redis.call('TIME')
+return {fingerprint, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
+)lua");
     return script;
 }
 

@@ -34,7 +34,7 @@ const LuaScript &loadMeta();
 // apply script decides on (limit|state|starts|ends|epoch|count).
 const LuaScript &soldOutSnapshot();
 
-// KEYS: meta, count. Returns the campaign's current fingerprint (as above).
+// KEYS: meta, count. Returns {fingerprint (as above), now_ms}.
 const LuaScript &fingerprint();
 
 } // namespace coupon::scripts

@@ -1,5 +1,6 @@
 #include "coupon/soldout_memo.h"
 
+#include "coupon/apply.h"
 #include "coupon/redis.h"
 
 #include <hiredis/hiredis.h>
@@ -15,8 +16,8 @@ namespace {
 // How close to a window edge (by Redis' clock, estimated) the memo leaves
 // the answer to the apply script.
 constexpr qint64 kWindowMarginMs = 1000;
-// A load that never came back (a lost connection) may be claimed again after this.
-constexpr qint64 kLoadTimeoutMs = 5000;
+// A load or check that never came back (a lost connection) may be sent again after this.
+constexpr qint64 kLostAfterMs = 5000;
 
 } // namespace
 
@@ -39,16 +40,18 @@ SoldOutMemo::Lookup SoldOutMemo::lookup(const QString &campaign, qint64 userId)
     }
     const qint64 now = nowMs();
     if (now >= snapshot->validUntilMs.load(std::memory_order_acquire)) {
-        // Due: this apply asks Redis, and one caller re-checks the fingerprint.
-        // (A check that never came back is sent again after kLoadTimeoutMs.)
-        const bool stuck = now - snapshot->validUntilMs.load(std::memory_order_relaxed) > kLoadTimeoutMs;
-        if (!snapshot->checking.exchange(true) || stuck) {
+        // Due: this apply asks Redis, and one caller re-checks the fingerprint
+        // (again, should a check not come back).
+        const bool lost = now - snapshot->checkSentAtMs.load(std::memory_order_relaxed) > kLostAfterMs;
+        if (!snapshot->checking.exchange(true) || lost) {
+            snapshot->checkSentAtMs.store(now, std::memory_order_relaxed);
             result.check = true;
+            result.snapshotId = snapshot->id;
             result.checkSentAtMs = now;
         }
         return result;
     }
-    const qint64 redisNow = snapshot->redisNowMs + (now - snapshot->takenAtMs);
+    const qint64 redisNow = now + snapshot->redisClockOffsetMs.load(std::memory_order_relaxed);
     if ((snapshot->startsMs > 0 && redisNow < snapshot->startsMs + kWindowMarginMs)
         || (snapshot->endsMs > 0 && redisNow + kWindowMarginMs >= snapshot->endsMs))
         return result;
@@ -59,56 +62,61 @@ SoldOutMemo::Lookup SoldOutMemo::lookup(const QString &campaign, qint64 userId)
     return result;
 }
 
-bool SoldOutMemo::claimLoad(const QString &campaign)
+bool SoldOutMemo::loadAllowed(const Entry &e, qint64 now) const
+{
+    if (e.snapshot)
+        return false; // its checks keep it current
+    if (e.loadToken != 0 && now - e.loadClaimedAtMs < kLostAfterMs)
+        return false; // one on its way
+    return e.lastLoadMs < 0 || now - e.lastLoadMs >= m_options.validForMs;
+}
+
+quint64 SoldOutMemo::claimLoad(const QString &campaign)
 {
     if (!enabled())
-        return false;
+        return 0;
     const qint64 now = nowMs();
+    {
+        // The usual answer (a snapshot exists, or a load is on its way) needs no exclusive lock.
+        std::shared_lock lock(m_mutex);
+        auto it = m_entries.constFind(campaign);
+        if (it != m_entries.cend() && !loadAllowed(*it, now))
+            return 0;
+    }
     std::unique_lock lock(m_mutex);
     auto it = m_entries.find(campaign);
     if (it == m_entries.end()) {
-        evictIfFull();
+        evictIfFull(now);
         it = m_entries.insert(campaign, Entry{});
     }
     Entry &e = *it;
-    if (e.snapshot)
-        return false; // a snapshot exists; its checks keep it current
-    if (e.loadClaimedAtMs >= 0 && now - e.loadClaimedAtMs < kLoadTimeoutMs)
-        return false;
-    if (e.lastLoadMs >= 0 && now - e.lastLoadMs < m_options.validForMs)
-        return false;
+    if (!loadAllowed(e, now))
+        return 0;
+    e.loadToken = ++m_nextToken;
     e.loadClaimedAtMs = now;
-    e.loadGeneration = e.generation;
-    return true;
+    e.lastUsedMs = now;
+    m_loads.fetch_add(1, std::memory_order_relaxed);
+    return e.loadToken;
 }
 
-void SoldOutMemo::changed(const QString &campaign)
+void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisReply *reply)
 {
-    if (!enabled())
-        return;
     {
+        // A reply nobody waits for any more (changed, cleared, evicted) is not even read.
         std::shared_lock lock(m_mutex);
-        if (!m_entries.contains(campaign))
-            return; // the usual case while a campaign sells: nothing to drop
+        auto it = m_entries.constFind(campaign);
+        if (it == m_entries.cend() || it->loadToken != token)
+            return;
     }
-    std::unique_lock lock(m_mutex);
-    auto it = m_entries.find(campaign);
-    if (it == m_entries.end())
-        return;
-    ++it->generation;
-    it->snapshot.reset();
-    it->lastLoadMs = -1;
-}
-
-void SoldOutMemo::loaded(const QString &campaign, const redisReply *reply)
-{
     const qint64 now = nowMs();
     auto snapshot = std::make_shared<Snapshot>();
+    snapshot->id = token;
     bool usable = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 5
                   && reply->element[4]->type == REDIS_REPLY_ARRAY;
+    qint64 redisNowMs = 0;
     if (usable) {
         snapshot->fingerprint = replyString(reply->element[0]);
-        snapshot->redisNowMs = replyInteger(reply->element[1]).value_or(0);
+        redisNowMs = replyInteger(reply->element[1]).value_or(0);
         snapshot->startsMs = replyInteger(reply->element[2]).value_or(0);
         snapshot->endsMs = replyInteger(reply->element[3]).value_or(0);
         const redisReply *members = reply->element[4];
@@ -127,53 +135,94 @@ void SoldOutMemo::loaded(const QString &campaign, const redisReply *reply)
 
     std::unique_lock lock(m_mutex);
     auto it = m_entries.find(campaign);
-    if (it == m_entries.end())
-        return; // evicted meanwhile
+    if (it == m_entries.end() || it->loadToken != token)
+        return; // changed meanwhile: this snapshot may predate what this process did
     Entry &e = *it;
-    snapshot->takenAtMs = e.loadClaimedAtMs >= 0 ? e.loadClaimedAtMs : now;
+    const qint64 askedAt = e.loadClaimedAtMs;
+    e.loadToken = 0;
     e.loadClaimedAtMs = -1;
-    if (e.loadGeneration != e.generation)
-        return; // this process changed the campaign after the load was asked for
     if (!usable) {
         e.lastLoadMs = now;
         return;
     }
-    snapshot->validUntilMs.store(snapshot->takenAtMs + m_options.validForMs);
+    // Measured from when it was asked for, Redis' clock read in between.
+    snapshot->redisClockOffsetMs.store(redisNowMs - askedAt);
+    snapshot->validUntilMs.store(askedAt + m_options.validForMs);
     e.snapshot = std::move(snapshot);
     e.lastLoadMs = -1;
+    e.lastUsedMs = now;
     m_snapshots.fetch_add(1, std::memory_order_relaxed);
 }
 
-void SoldOutMemo::checked(const QString &campaign, const redisReply *reply, qint64 sentAtMs)
+void SoldOutMemo::checked(const QString &campaign, const Lookup &due, const redisReply *reply)
 {
     std::unique_lock lock(m_mutex);
     auto it = m_entries.find(campaign);
-    if (it == m_entries.end() || !it->snapshot)
-        return;
+    if (it == m_entries.end() || !it->snapshot || it->snapshot->id != due.snapshotId)
+        return; // about a snapshot that is gone already
     Snapshot &s = *it->snapshot;
-    if (reply && reply->type == REDIS_REPLY_STRING && replyString(reply) == s.fingerprint) {
-        s.validUntilMs.store(sentAtMs + m_options.validForMs, std::memory_order_release);
-        s.checking.store(false);
+    const bool same = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
+                      && replyString(reply->element[0]) == s.fingerprint;
+    if (!same) {
+        // Changed, or Redis could not say: Redis answers until the next sold_out.
+        it->snapshot.reset();
         return;
     }
-    // Changed, or Redis could not say: Redis answers until the next sold_out.
-    it->snapshot.reset();
+    if (const std::optional<qint64> redisNow = replyInteger(reply->element[1]))
+        s.redisClockOffsetMs.store(*redisNow - due.checkSentAtMs, std::memory_order_relaxed);
+    const qint64 until = due.checkSentAtMs + m_options.validForMs;
+    if (until > s.validUntilMs.load())
+        s.validUntilMs.store(until, std::memory_order_release);
+    s.checking.store(false);
+    it->lastUsedMs = nowMs();
 }
 
-void SoldOutMemo::evictIfFull()
+void SoldOutMemo::changed(const QString &campaign)
+{
+    if (!enabled())
+        return;
+    {
+        std::shared_lock lock(m_mutex);
+        if (!m_entries.contains(campaign))
+            return; // the usual case while a campaign sells: nothing to drop
+    }
+    std::unique_lock lock(m_mutex);
+    auto it = m_entries.find(campaign);
+    if (it == m_entries.end())
+        return;
+    it->snapshot.reset();
+    it->loadToken = 0; // a load on its way may predate this change
+    it->loadClaimedAtMs = -1;
+    it->lastLoadMs = -1;
+}
+
+void SoldOutMemo::clear()
+{
+    if (!enabled())
+        return;
+    std::unique_lock lock(m_mutex);
+    m_entries.clear();
+}
+
+void SoldOutMemo::evictIfFull(qint64 now)
 {
     if (m_entries.size() < m_options.maxCampaigns)
         return;
-    auto oldest = m_entries.begin();
-    qint64 oldestAt = std::numeric_limits<qint64>::max();
+    // The least recently used entry with no load on its way; only if every
+    // entry has one, the oldest claim.
+    auto victim = m_entries.end();
+    qint64 victimUsed = std::numeric_limits<qint64>::max();
+    bool victimLoading = true;
     for (auto it = m_entries.begin(); it != m_entries.end(); ++it) {
-        const qint64 at = it->snapshot ? it->snapshot->takenAtMs : -1;
-        if (at < oldestAt) {
-            oldestAt = at;
-            oldest = it;
+        const bool loading = it->loadToken != 0 && now - it->loadClaimedAtMs < kLostAfterMs;
+        if ((victimLoading && !loading) || (loading == victimLoading && it->lastUsedMs < victimUsed)) {
+            victim = it;
+            victimUsed = it->lastUsedMs;
+            victimLoading = loading;
         }
     }
-    m_entries.erase(oldest);
+    if (victim != m_entries.end())
+        m_entries.erase(victim);
 }
 
 } // namespace coupon
