@@ -242,6 +242,28 @@ private slots:
         QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyStatus::Duplicate));
     }
 
+    // Redis lost an open campaign, an operator closes and reopens it: the
+    // reopen rebuilds from MySQL (never sells again from zero).
+    void reopenAfterRedisLossRebuilds()
+    {
+        const QString campaign = openCampaign(u"lost"_s, 5);
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));
+        QVERIFY(m_ops->waitForDrain(60000).ok());
+        const CampaignKeys keys(campaign);
+        RedisConnection redis(m_settings.redis);
+        QVERIFY(redis.command({"DEL", keys.meta, keys.users, keys.count, keys.pending}).ok());
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 2).status), toString(ApplyStatus::NotLoaded));
+        QVERIFY(m_ops->close(campaign).ok());
+        QVERIFY(m_ops->open(campaign).ok());
+        const CampaignStatus s = m_ops->status(campaign).value();
+        QCOMPARE(s.redisCount, 1);
+        QCOMPARE(s.redisUsers, 1);
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyStatus::Duplicate));
+        const ApplyResult second = m_service->applyAndWait(campaign, 2);
+        QCOMPARE(toString(second.status), toString(ApplyStatus::Accepted));
+        QCOMPARE(second.ticket, 2);
+    }
+
     // The sold-out memo answers like the script would, and a release (the
     // reaper's, here) reopens the slot for the crowd within its validity.
     void soldOutMemoAnswersExactlyAndSeesARelease()

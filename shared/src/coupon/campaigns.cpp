@@ -94,11 +94,14 @@ Status CampaignOps::open(const QString &id)
     if (Status st = m_store->setState(id, u"open"_s); !st)
         return st;
     c->state = u"open"_s;
-    Result<RedisReplyHandle> exists = m_redis.command({"EXISTS", CampaignKeys(id).meta});
-    if (!exists)
-        return exists.error();
-    if (replyInteger(exists->get()).value_or(0) == 0 && c->issued > 0)
-        return rebuild(id, 60000); // Redis lost it: never sell again from zero
+    // A meta without its limit is not ours: Redis lost the campaign (whatever
+    // wrote a field since). Rebuild from the drained topic and MySQL, never
+    // sell again from zero; coupons may be on their way even while issued is 0.
+    Result<RedisReplyHandle> loaded = m_redis.command({"HEXISTS", CampaignKeys(id).meta, "limit"});
+    if (!loaded)
+        return loaded.error();
+    if (replyInteger(loaded->get()).value_or(0) == 0)
+        return rebuild(id, 60000);
     return loadMeta(*c);
 }
 
@@ -109,7 +112,15 @@ Status CampaignOps::close(const QString &id)
         return c.error();
     if (Status st = m_store->setState(id, u"closed"_s); !st)
         return st;
-    Result<RedisReplyHandle> r = m_redis.command({"HSET", CampaignKeys(id).meta, "state", "closed"});
+    // Only a meta Redis still has: a lone `state` field would pass for a
+    // loaded campaign later (open() would then sell again from zero).
+    const CampaignKeys keys(id);
+    Result<RedisReplyHandle> loaded = m_redis.command({"HEXISTS", keys.meta, "limit"});
+    if (!loaded)
+        return loaded.error();
+    if (replyInteger(loaded->get()).value_or(0) == 0)
+        return Ok{}; // nothing to close in Redis: applies answer not_loaded already
+    Result<RedisReplyHandle> r = m_redis.command({"HSET", keys.meta, "state", "closed"});
     if (!r)
         return r.error();
     return Ok{};
