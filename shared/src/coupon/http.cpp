@@ -436,6 +436,8 @@ private:
     void fail(int status, const QString &code, const QString &message);
     void write(const Response &response, bool keepAlive);
     void send(const QByteArray &bytes); // writes and flushes
+    // Hands bytes to the kernel: how many it took (0 while its buffer is full), -1 when the socket failed.
+    qsizetype sendSome(const char *data, qsizetype size);
     void closeGracefully();
     void resetParser();
     void discardInput();
@@ -608,17 +610,14 @@ void Connection::onWritable()
 {
     bool progress = false;
     while (m_outSent < m_out.size()) {
-        const ssize_t n = ::send(m_fd, m_out.constData() + m_outSent, size_t(m_out.size() - m_outSent),
-                                 MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (progress)
-                onBytesWritten(); // a blocked reader may have room again
+        const qsizetype n = sendSome(m_out.constData() + m_outSent, m_out.size() - m_outSent);
+        if (n < 0) {
+            abortSocket();
             return;
         }
-        if (n <= 0) {
-            abortSocket();
+        if (n == 0) {
+            if (progress)
+                onBytesWritten(); // a blocked reader may have room again
             return;
         }
         m_outSent += n;
@@ -1050,19 +1049,26 @@ void Connection::write(const Response &response, bool keepAlive)
     send(serialize(response, keepAlive, m_server->dateHeader()));
 }
 
+qsizetype Connection::sendSome(const char *data, qsizetype size)
+{
+    ssize_t n;
+    do {
+        n = ::send(m_fd, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return qsizetype(n);
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+}
+
 void Connection::send(const QByteArray &bytes)
 {
     qsizetype sent = 0;
     if (bytesToWrite() == 0) {
-        ssize_t n;
-        do {
-            n = ::send(m_fd, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        } while (n < 0 && errno == EINTR);
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+        sent = sendSome(bytes.constData(), bytes.size());
+        if (sent < 0) {
             abortSocket();
             return;
         }
-        sent = std::max<qsizetype>(n, 0);
         if (sent == bytes.size())
             return;
     }
