@@ -276,7 +276,7 @@ private slots:
         // User 3's reservation stays pending (as if its produce were in doubt).
         RedisConnection redis(m_settings.redis);
         Result<RedisReplyHandle> reserved =
-            redis.eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {"3"});
+            redis.eval(scripts::apply(), keys.all(), {"3"});
         QVERIFY(reserved.ok());
         QCOMPARE(replyString(reserved->get()->element[0]), QByteArray("accepted"));
 
@@ -295,7 +295,7 @@ private slots:
         // changed (the epoch tells). Within the memo's validity user 6 must
         // hear duplicate and user 3 sold_out.
         auto run = [&](const LuaScript &script, const char *user) -> QByteArray {
-            Result<RedisReplyHandle> r = redis.eval(script, {keys.meta, keys.users, keys.count, keys.pending}, {user});
+            Result<RedisReplyHandle> r = redis.eval(script, keys.all(), {user});
             if (!r)
                 return QByteArray("error: ") + r.error().message.toUtf8();
             const redisReply *reply = r->get();

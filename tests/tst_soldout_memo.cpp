@@ -104,6 +104,14 @@ SoldOutMemo::Lookup waitUntilDue(SoldOutMemo &memo)
     return due;
 }
 
+// A memo of validForMs 50 holding holders 1..3, until its snapshot is due: `due` asks for the check.
+void dueSnapshot(SoldOutMemo &memo, Replies &replies, SoldOutMemo::Lookup &due)
+{
+    loadHolders(memo, replies);
+    due = waitUntilDue(memo);
+    QVERIFY(due.check);
+}
+
 } // namespace
 
 class TestSoldOutMemo : public QObject
@@ -210,9 +218,8 @@ private slots:
     {
         SoldOutMemo memo(options(50));
         Replies replies;
-        loadHolders(memo, replies);
-        const SoldOutMemo::Lookup due = waitUntilDue(memo);
-        QVERIFY(due.check);
+        SoldOutMemo::Lookup due;
+        dueSnapshot(memo, replies, due);
         QVERIFY(!due.answer);
         QVERIFY(due.checkSentAtMs > 0);
         QVERIFY(!memo.lookup(kCampaign, 9).check);
@@ -232,9 +239,8 @@ private slots:
         QFETCH(QByteArray, now);
         SoldOutMemo memo(options(50));
         Replies replies;
-        loadHolders(memo, replies);
-        const SoldOutMemo::Lookup due = waitUntilDue(memo);
-        QVERIFY(due.check);
+        SoldOutMemo::Lookup due;
+        dueSnapshot(memo, replies, due);
         memo.checked(kCampaign, due, replies.fingerprint(now));
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
         QVERIFY(!memo.lookup(kCampaign, 1).check);
@@ -245,9 +251,8 @@ private slots:
     {
         SoldOutMemo memo(options(50));
         Replies replies;
-        loadHolders(memo, replies);
-        const SoldOutMemo::Lookup due = waitUntilDue(memo);
-        QVERIFY(due.check);
+        SoldOutMemo::Lookup due;
+        dueSnapshot(memo, replies, due);
         memo.checked(kCampaign, due, nullptr);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
     }
@@ -315,9 +320,8 @@ private slots:
     {
         SoldOutMemo memo(options(50));
         Replies replies;
-        loadHolders(memo, replies);
-        const SoldOutMemo::Lookup due = waitUntilDue(memo);
-        QVERIFY(due.check);
+        SoldOutMemo::Lookup due;
+        dueSnapshot(memo, replies, due);
         memo.changed(kCampaign);
         const quint64 token = memo.claimLoad(kCampaign);
         memo.loaded(kCampaign, token, replies.snapshot("other|print", {"5"}));

@@ -85,8 +85,7 @@ CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const Appl
 
 ApplyService::ApplyService(const Settings &settings, Options options)
     : m_settings(settings)
-    , m_memo(std::make_unique<SoldOutMemo>(
-          SoldOutMemo::Options{settings.apply.soldOutMemoMs, settings.apply.soldOutMemoMaxUsers}))
+    , m_memo(std::make_unique<SoldOutMemo>(settings.apply))
     , m_redis(std::make_unique<RedisPipeline>(settings.redis, options.redisLanes))
     , m_settleRedis(settings.redis)
 {
@@ -154,7 +153,7 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
 
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
-    m_redis->eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
+    m_redis->eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
                  [this, campaign, userId, result, done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
                      // On the pipeline lane's thread.
                      decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
@@ -212,7 +211,7 @@ void ApplyService::loadMemo(const QString &campaign, quint64 token)
         return;
     const CampaignKeys keys(campaign);
     m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
-                  {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
+                  {m_memo->snapshotArgument()},
                   [this, campaign, token](Result<RedisReplyHandle> reply) {
                       m_memo->loaded(campaign, token, reply ? reply->get() : nullptr);
                   });
@@ -281,7 +280,7 @@ void ApplyService::settle(std::vector<Completion> &batch)
             if (c.result.detail.isEmpty())
                 c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
             m_memo->changed(c.campaign);
-            commands.push_back(evalshaCommand(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user}));
+            commands.push_back(evalshaCommand(scripts::release(), keys.all(), {user}));
             released.push_back(i);
             continue;
         } else {
@@ -308,7 +307,7 @@ void ApplyService::settle(std::vector<Completion> &batch)
                     const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
                     Result<RedisReplyHandle> again = m_settleRedis.eval(
-                        scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(c.userId)});
+                        scripts::release(), keys.all(), {QByteArray::number(c.userId)});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }

@@ -16,7 +16,7 @@ namespace coupon {
 AsyncApplyService::AsyncApplyService(const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
-    , m_memo(SoldOutMemo::Options{settings.apply.soldOutMemoMs, settings.apply.soldOutMemoMaxUsers})
+    , m_memo(settings.apply)
     , m_redis(settings.redis)
 {
     m_requestPrefix = QByteArray::number(QRandomGenerator::system()->generate64(), 36) + '-';
@@ -103,7 +103,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                      });
     }
     ++m_inFlight;
-    m_redis.eval(scripts::apply(), {keys.meta, keys.users, keys.count, keys.pending}, {QByteArray::number(userId)},
+    m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
                  [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
                      auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
                          --m_inFlight;
@@ -151,7 +151,7 @@ void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
     m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
-                 {QByteArray::number(m_settings.apply.soldOutMemoMaxUsers)},
+                 {m_memo.snapshotArgument()},
                  [this, campaign, token](Result<const redisReply *> reply) {
                      m_memo.loaded(campaign, token, reply ? *reply : nullptr);
                  });
@@ -212,7 +212,7 @@ void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmat
         if (result.detail.isEmpty())
             result.detail = errors::fromKafka(d.report.err, u"Kafka"_s).message;
         m_memo.changed(d.campaign);
-        m_redis.eval(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user},
+        m_redis.eval(scripts::release(), keys.all(), {user},
                      [this, campaign = d.campaign](Result<const redisReply *> r) {
                          m_memo.changed(campaign); // again once it has run (a NOSCRIPT retry comes later)
                          if (!r)

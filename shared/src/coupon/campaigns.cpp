@@ -276,7 +276,7 @@ Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs)
                 return r.error();
             ++report.confirmed;
         } else if (drained) {
-            Result<RedisReplyHandle> r = m_redis.eval(scripts::release(), {keys.meta, keys.users, keys.count, keys.pending}, {user});
+            Result<RedisReplyHandle> r = m_redis.eval(scripts::release(), keys.all(), {user});
             if (!r)
                 return r.error();
             ++report.released;

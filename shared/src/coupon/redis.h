@@ -25,17 +25,20 @@ struct LuaScript
     QByteArray sha1; // lower-case hex
 };
 
+using RedisArgs = std::vector<QByteArray>;
+
 // The keys of one campaign, hash-tagged so they share a Redis Cluster slot.
 struct CampaignKeys
 {
     explicit CampaignKeys(const QString &campaign);
-    QByteArray meta;    // hash: limit, state, starts, ends (ms epoch, 0 = none)
+    QByteArray meta;    // hash: limit, state, starts, ends (ms epoch, 0 = none), epoch
     QByteArray users;   // set of user ids holding a reservation or coupon
     QByteArray count;   // string: reservations made (the ticket counter)
     QByteArray pending; // sorted set: user id -> reservation time (ms)
-};
 
-using RedisArgs = std::vector<QByteArray>;
+    // meta, users, count, pending: the KEYS of the apply and release scripts.
+    RedisArgs all() const { return {meta, users, count, pending}; }
+};
 
 // EVALSHA <sha1> <number of keys> keys... args...
 RedisArgs evalshaCommand(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "coupon/settings.h"
+
 #include <QElapsedTimer>
 #include <QHash>
 #include <QString>
@@ -48,11 +50,17 @@ public:
         int maxCampaigns = 64;
     };
     explicit SoldOutMemo(Options options);
+    // apply.soldout.memo.ms and apply.soldout.memo.max.users.
+    explicit SoldOutMemo(const ApplySettings &settings)
+        : SoldOutMemo(Options{settings.soldOutMemoMs, settings.soldOutMemoMaxUsers})
+    {}
     ~SoldOutMemo();
     SoldOutMemo(const SoldOutMemo &) = delete;
     SoldOutMemo &operator=(const SoldOutMemo &) = delete;
 
     bool enabled() const { return m_options.validForMs > 0; }
+    // ARGV of scripts::soldOutSnapshot: the most holders to copy.
+    QByteArray snapshotArgument() const { return QByteArray::number(m_options.maxUsers); }
 
     struct Lookup
     {
