@@ -1,4 +1,4 @@
-#include "coupon/cli.h"
+#include "coupon/base/cli.h"
 #include "coupon/version.h"
 #include "backend.h"
 #include "dialogs.h"

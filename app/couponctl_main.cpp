@@ -1,13 +1,13 @@
 // couponctl: campaign operations, applies, simulations and audits from a shell.
 // Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 
-#include "coupon/apply.h"
-#include "coupon/campaigns.h"
-#include "coupon/cli.h"
-#include "coupon/http_client.h"
-#include "coupon/simulation.h"
-#include "coupon/soldout_memo.h"
-#include "coupon/validation.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/base/cli.h"
+#include "coupon/loadgen/http_client.h"
+#include "coupon/loadgen/simulation.h"
+#include "coupon/protocol/soldout_memo.h"
+#include "coupon/base/validation.h"
 #include "coupon/version.h"
 
 #include <QCoreApplication>

@@ -4,7 +4,7 @@
 #include "chart.h"
 #include "tutorial.h"
 
-#include "coupon/cli.h"
+#include "coupon/base/cli.h"
 #include "coupon/version.h"
 
 #include <QApplication>

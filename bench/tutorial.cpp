@@ -1,10 +1,11 @@
 #include "tutorial.h"
 
-#include "coupon/codec.h"
-#include "coupon/handles.h"
-#include "coupon/kafka.h"
-#include "coupon/redis.h"
-#include "coupon/simulation.h"
+#include "coupon/protocol/codec.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/redis/redis_handles.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/redis/redis.h"
+#include "coupon/loadgen/simulation.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>

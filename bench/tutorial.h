@@ -8,7 +8,7 @@
 //  - consume: a listener that saves one row per message with autocommit.
 // Its own topic and table, so it never mixes with the product's data.
 
-#include "coupon/settings.h"
+#include "coupon/base/settings.h"
 
 #include <QString>
 

@@ -1,6 +1,6 @@
 #include "testsupport.h"
 
-#include "coupon/kafka.h"
+#include "coupon/kafka/kafka.h"
 
 #include <QCoreApplication>
 #include <QProcessEnvironment>

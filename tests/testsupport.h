@@ -1,9 +1,9 @@
 #pragma once
 
-#include "coupon/campaigns.h"
-#include "coupon/codec.h"
-#include "coupon/handles.h"
-#include "coupon/settings.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/protocol/codec.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/base/settings.h"
 
 #include <QByteArray>
 #include <QDeadlineTimer>

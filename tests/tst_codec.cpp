@@ -1,5 +1,5 @@
-#include "coupon/codec.h"
-#include "coupon/validation.h"
+#include "coupon/protocol/codec.h"
+#include "coupon/base/validation.h"
 
 #include <QList>
 #include <QTest>

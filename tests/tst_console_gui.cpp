@@ -3,7 +3,7 @@
 // coupons appear and the audit's verdict; cut Redis and check that the window
 // keeps answering while the service bar turns red.
 
-#include "coupon/campaigns.h"
+#include "coupon/service/campaigns.h"
 #include "backend.h"
 #include "mainwindow.h"
 #include "models.h"

@@ -2,7 +2,7 @@
 // user filter against a fake page source, the lag table's shape, Burrow-like
 // status rules over sample sequences, the member assignment decoder.
 
-#include "coupon/group.h"
+#include "coupon/kafka/group.h"
 #include "dialogs.h"
 #include "lagstatus.h"
 #include "models.h"

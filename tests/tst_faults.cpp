@@ -2,9 +2,9 @@
 // front of the real servers, a fabricated fatal error in the real idempotent
 // producer, Redis' script cache flushed. Nothing may be lost or doubled.
 
-#include "coupon/apply.h"
-#include "coupon/campaigns.h"
-#include "coupon/simulation.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/loadgen/simulation.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 

@@ -2,9 +2,9 @@
 // Redis and MySQL state after it, a table of malformed requests, the
 // tutorial's crowd over 64 connections, Redis outages, SIGTERM.
 
-#include "coupon/campaigns.h"
-#include "coupon/http_client.h"
-#include "coupon/redis.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/loadgen/http_client.h"
+#include "coupon/redis/redis.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 

@@ -2,8 +2,8 @@
 // come back inside a test, so this one uses librdkafka's mock cluster (in
 // this process) as the gateway's Kafka; Redis stays the real one.
 
-#include "coupon/campaigns.h"
-#include "coupon/handles.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/kafka/kafka_handles.h"
 #include "testsupport.h"
 
 #include <librdkafka/rdkafka_mock.h>

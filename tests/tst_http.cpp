@@ -1,4 +1,4 @@
-#include "coupon/http.h"
+#include "coupon/http/server.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

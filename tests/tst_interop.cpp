@@ -4,7 +4,7 @@
 // topic (docs/DESIGN.md, "Wire format"). Needs Java 17 and the Kafka jars that
 // scripts/setup resolved; no servers. A missing java is a failure, not a skip.
 
-#include "coupon/codec.h"
+#include "coupon/protocol/codec.h"
 
 #include <QDir>
 #include <QFileInfo>

@@ -2,12 +2,12 @@
 // idempotent producer) in this process, the real coupon-worker binary as a
 // child process, MySQL as the record. Every wait has a deadline.
 
-#include "coupon/apply.h"
-#include "coupon/campaigns.h"
-#include "coupon/redis.h"
-#include "coupon/scripts.h"
-#include "coupon/soldout_memo.h"
-#include "coupon/simulation.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/redis/redis.h"
+#include "coupon/protocol/scripts.h"
+#include "coupon/protocol/soldout_memo.h"
+#include "coupon/loadgen/simulation.h"
 #include "testsupport.h"
 
 #include <QTest>

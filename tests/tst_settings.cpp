@@ -1,4 +1,4 @@
-#include "coupon/settings.h"
+#include "coupon/base/settings.h"
 
 #include <QTemporaryDir>
 #include <QTest>

@@ -2,8 +2,9 @@
 // through Qt's QMYSQL driver, Kafka through librdkafka on coupon_create.
 // Never skipped: a missing server is a failure that names the endpoint.
 
-#include "coupon/handles.h"
-#include "coupon/kafka.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/redis/redis_handles.h"
+#include "coupon/kafka/kafka.h"
 #include "testsupport.h"
 
 #include <QDeadlineTimer>

@@ -2,8 +2,8 @@
 // memo scripts return (scripts.h), so every branch is driven exactly. The
 // memo against a real Redis is covered by tst_pipeline.
 
-#include "coupon/apply.h"
-#include "coupon/soldout_memo.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/protocol/soldout_memo.h"
 #include "testsupport.h"
 
 #include <QTest>

@@ -1,10 +1,10 @@
 #include "gateway.h"
 
-#include "coupon/apply_request.h"
-#include "coupon/errors.h"
-#include "coupon/kafka.h"
-#include "coupon/store.h"
-#include "coupon/validation.h"
+#include "coupon/protocol/apply_request.h"
+#include "coupon/mysql/sql_errors.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/mysql/store.h"
+#include "coupon/base/validation.h"
 
 #include <QDateTime>
 #include <QJsonDocument>

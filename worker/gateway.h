@@ -1,8 +1,8 @@
 #pragma once
 
-#include "coupon/async_apply.h"
-#include "coupon/http.h"
-#include "coupon/settings.h"
+#include "coupon/service/async_apply_service.h"
+#include "coupon/http/server.h"
+#include "coupon/base/settings.h"
 
 #include <QElapsedTimer>
 #include <QObject>

@@ -1,7 +1,7 @@
 // coupon-gateway: the HTTP apply API. SIGTERM/SIGINT: stop accepting,
 // answer every in-flight apply (delivery reports included), exit 0.
 
-#include "coupon/cli.h"
+#include "coupon/base/cli.h"
 #include "coupon/version.h"
 
 #include "gateway.h"

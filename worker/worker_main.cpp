@@ -1,8 +1,8 @@
 // coupon-worker: drains topic coupon_create (consumer group group_1) into
 // MySQL. SIGTERM/SIGINT: finish the batch, commit, leave the group, exit 0.
 
-#include "coupon/cli.h"
-#include "coupon/consumer.h"
+#include "coupon/base/cli.h"
+#include "coupon/service/consumer.h"
 #include "coupon/version.h"
 
 #include "signals.h"

@@ -1,6 +1,6 @@
 #include "dialogs.h"
 
-#include "coupon/validation.h"
+#include "coupon/base/validation.h"
 
 #include <QCheckBox>
 #include <QDateTimeEdit>

@@ -3,11 +3,11 @@
 // Values the console's worker threads hand to the GUI thread (by queued
 // signals, so every type here is copyable and registered as a metatype).
 
-#include "coupon/campaigns.h"
-#include "coupon/group.h"
-#include "coupon/kafka.h"
-#include "coupon/simulation.h"
-#include "coupon/store.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/kafka/group.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/loadgen/simulation.h"
+#include "coupon/mysql/store.h"
 
 #include <QList>
 #include <QMetaType>

@@ -1,13 +1,13 @@
 #include "workers.h"
 
-#include "coupon/apply.h"
-#include "coupon/campaigns.h"
-#include "coupon/errors.h"
-#include "coupon/group.h"
-#include "coupon/http_client.h"
-#include "coupon/kafka.h"
-#include "coupon/redis.h"
-#include "coupon/store.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
+#include "coupon/mysql/sql_errors.h"
+#include "coupon/kafka/group.h"
+#include "coupon/loadgen/http_client.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/redis/redis.h"
+#include "coupon/mysql/store.h"
 #include "models.h"
 
 #include <QDateTime>

@@ -1,0 +1,112 @@
+#pragma once
+
+#include "coupon/base/result.h"
+
+#include <QList>
+#include <QMap>
+#include <QProcessEnvironment>
+#include <QString>
+#include <QStringList>
+
+#include <utility>
+
+namespace coupon {
+
+struct RedisSettings
+{
+    QString host;
+    quint16 port = 0;
+    QString password; // never logged
+    int database = 0;
+    int connectTimeoutMs = 0;
+    int commandTimeoutMs = 0;
+};
+
+struct MysqlSettings
+{
+    QString host;
+    quint16 port = 0;
+    QString database;
+    QString user;
+    QString password; // never logged
+    // Passed to QSqlDatabase::setConnectOptions, e.g. "SSL_CA=/etc/ca.pem" for TLS.
+    QString connectOptions;
+};
+
+struct KafkaSettings
+{
+    QString topic;
+    // Every `kafka.<name>` setting other than kafka.topic, handed to librdkafka
+    // as is (bootstrap.servers, security.protocol, sasl.*, ssl.*, ...).
+    QMap<QString, QString> properties;
+
+    QString bootstrapServers() const { return properties.value(QStringLiteral("bootstrap.servers")); }
+};
+
+struct WorkerSettings
+{
+    QString group;
+    int batchSize = 0;
+    int batchMs = 0;
+};
+
+struct ApplySettings
+{
+    // The sold-out memo (SoldOutMemo): how long a snapshot of a sold-out
+    // campaign answers applies in process before Redis confirms it is
+    // unchanged (0: off), and the most holders a snapshot may copy.
+    int soldOutMemoMs = 0;
+    qint64 soldOutMemoMaxUsers = 0;
+};
+
+struct GatewaySettings
+{
+    QString listenHost;
+    quint16 listenPort = 0;
+    bool reusePort = true;   // several gateway processes on one port
+    int maxInFlight = 0;     // applies in flight; beyond, 503 at once
+    int readTimeoutMs = 0;   // a request must arrive within this
+    int idempotencyTtlS = 0; // how long an Idempotency-Key's answer is kept
+};
+
+// Where settings come from, lowest precedence first: built-in defaults, the INI
+// file, COUPON_* environment variables, then `--set key=value` flags.
+struct SettingsSources
+{
+    QString iniPath; // empty: no file
+    QProcessEnvironment environment;
+    QList<std::pair<QString, QString>> overrides;
+};
+
+// One typed, validated view of the configuration. Keys are dotted and
+// lower-case (`redis.port`); the INI file spells them as `[redis] port=...`,
+// the environment as COUPON_REDIS_PORT.
+class Settings
+{
+public:
+    RedisSettings redis;
+    MysqlSettings mysql;
+    KafkaSettings kafka;
+    WorkerSettings worker;
+    ApplySettings apply;
+    GatewaySettings gateway;
+    QString defaultCampaign;
+
+    // Errors: "config.file" (unreadable INI), "config.unknown" (a key no part
+    // of the system reads), "config.invalid" (the message names the setting
+    // and the bad value). Secrets are never part of a message.
+    static Result<Settings> load(const SettingsSources &sources);
+
+    // The effective key/value pairs with every secret replaced by "***".
+    QStringList describe() const;
+
+    // The environment variable that sets `key`: redis.port -> COUPON_REDIS_PORT.
+    static QString environmentName(const QString &key);
+    // All keys this version knows (kafka.* passthrough keys aside).
+    static QStringList knownKeys();
+
+private:
+    QMap<QString, QString> m_effective;
+};
+
+} // namespace coupon

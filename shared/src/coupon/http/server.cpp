@@ -1,0 +1,1366 @@
+#include "coupon/http/server.h"
+
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QTcpServer>
+#include <QTimer>
+#include <QVarLengthArray>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string_view>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon::http {
+
+namespace {
+
+constexpr int kBacklog = 4096;                // the kernel caps it at net.core.somaxconn
+constexpr int kLingerMs = 2000;               // upper bound of a graceful close
+constexpr qint64 kMaxUnsentBytes = 64 * 1024; // answers a client has not read yet
+constexpr int kMaxRejecting = 256;            // 503 answers in progress; beyond, just close
+constexpr int kAcceptRetryMs = 100;
+constexpr qint64 kLengthCap = qint64(1) << 50; // Content-Length values saturate here
+
+constexpr std::array<bool, 256> makeTokenTable()
+{
+    std::array<bool, 256> table{};
+    for (int c = '0'; c <= '9'; ++c)
+        table[size_t(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[size_t(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[size_t(c)] = true;
+    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
+        table[size_t(uchar(c))] = true;
+    return table;
+}
+constexpr std::array<bool, 256> kToken = makeTokenTable();
+
+bool isToken(char c)
+{
+    return kToken[uchar(c)];
+}
+
+bool isVisible(char c)
+{
+    return uchar(c) > 0x20 && uchar(c) < 0x7f;
+}
+
+// field-value bytes: VCHAR, SP, HTAB and obs-text; no CTL (NUL, CR, LF, ...) and no DEL.
+bool isFieldValueByte(char c)
+{
+    const uchar u = uchar(c);
+    return u == '\t' || (u >= 0x20 && u != 0x7f);
+}
+
+bool isOws(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool allTokens(QByteArrayView text)
+{
+    return !text.isEmpty() && std::all_of(text.begin(), text.end(), isToken);
+}
+
+bool allFieldValueBytes(QByteArrayView text)
+{
+    return std::all_of(text.begin(), text.end(), isFieldValueByte);
+}
+
+QByteArrayView trimOws(QByteArrayView text)
+{
+    qsizetype begin = 0;
+    qsizetype end = text.size();
+    while (begin < end && isOws(text[begin]))
+        ++begin;
+    while (end > begin && isOws(text[end - 1]))
+        --end;
+    return text.sliced(begin, end - begin);
+}
+
+bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
+// "5" or a list of equal values "5, 5" (RFC 9110 section 8.6); false for anything else.
+bool parseContentLength(QByteArrayView text, qint64 &length)
+{
+    qint64 result = -1;
+    qsizetype i = 0;
+    const qsizetype size = text.size();
+    for (;;) {
+        while (i < size && isOws(text[i]))
+            ++i;
+        const qsizetype digitsStart = i;
+        qint64 value = 0;
+        while (i < size && text[i] >= '0' && text[i] <= '9') {
+            value = std::min(value * 10 + (text[i] - '0'), kLengthCap);
+            ++i;
+        }
+        if (i == digitsStart || (result >= 0 && value != result))
+            return false;
+        result = value;
+        while (i < size && isOws(text[i]))
+            ++i;
+        if (i == size)
+            break;
+        if (text[i] != ',')
+            return false;
+        ++i;
+    }
+    length = result;
+    return true;
+}
+
+bool hasToken(QByteArrayView list, QByteArrayView token)
+{
+    qsizetype start = 0;
+    while (start <= list.size()) {
+        qsizetype comma = list.indexOf(',', start);
+        if (comma < 0)
+            comma = list.size();
+        if (equalsIgnoringCase(trimOws(list.sliced(start, comma - start)), token))
+            return true;
+        start = comma + 1;
+    }
+    return false;
+}
+
+QByteArray internMethod(QByteArrayView method)
+{
+    // Literals share static data: no allocation for the usual methods.
+    if (method == "GET")
+        return QByteArrayLiteral("GET");
+    if (method == "POST")
+        return QByteArrayLiteral("POST");
+    if (method == "PUT")
+        return QByteArrayLiteral("PUT");
+    if (method == "DELETE")
+        return QByteArrayLiteral("DELETE");
+    if (method == "PATCH")
+        return QByteArrayLiteral("PATCH");
+    if (method == "HEAD")
+        return QByteArrayLiteral("HEAD");
+    if (method == "OPTIONS")
+        return QByteArrayLiteral("OPTIONS");
+    return method.toByteArray();
+}
+
+// The lower-cased name; the usual ones share static data (no allocation per request).
+QByteArray internHeaderName(QByteArrayView name)
+{
+    static const std::array<QByteArray, 12> kKnown = {
+        QByteArrayLiteral("host"),           QByteArrayLiteral("content-type"),
+        QByteArrayLiteral("content-length"), QByteArrayLiteral("connection"),
+        QByteArrayLiteral("user-agent"),     QByteArrayLiteral("accept"),
+        QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("idempotency-key"),
+        QByteArrayLiteral("expect"),         QByteArrayLiteral("transfer-encoding"),
+        QByteArrayLiteral("authorization"),  QByteArrayLiteral("x-request-id"),
+    };
+    for (const QByteArray &known : kKnown) {
+        if (equalsIgnoringCase(name, known))
+            return known;
+    }
+    QByteArray lowerName(name.size(), Qt::Uninitialized);
+    char *out = lowerName.data();
+    for (const char c : name)
+        *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+    return lowerName;
+}
+
+const char *reasonPhrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "";
+    }
+}
+
+void appendNumber(QByteArray &out, qint64 number)
+{
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, result.ptr - digits);
+}
+
+bool isServerOwnedHeader(QByteArrayView name)
+{
+    return equalsIgnoringCase(name, "content-length") || equalsIgnoringCase(name, "content-type")
+        || equalsIgnoringCase(name, "transfer-encoding") || equalsIgnoringCase(name, "connection")
+        || equalsIgnoringCase(name, "date");
+}
+
+QByteArray serialize(const Response &given, bool keepAlive, const QByteArray &dateLine)
+{
+    Response replacement;
+    const Response *response = &given;
+    if (given.status < 200 || given.status > 599) {
+        qWarning("coupon::http: handler answered status %d; sending 500", given.status);
+        replacement = Response::error(500, u"internal"_s, u"invalid status"_s);
+        response = &replacement;
+    }
+    const int status = response->status;
+    // RFC 9110 8.6 / 15.3.5: no Content-Length (and no content) in 204; 304 has no content.
+    const bool withContent = status != 204 && status != 304;
+
+    qsizetype extraBytes = 0;
+    for (const auto &[name, value] : response->headers)
+        extraBytes += name.size() + value.size() + 4;
+
+    QByteArray out;
+    out.reserve(128 + dateLine.size() + response->contentType.size() + extraBytes + response->body.size());
+    out.append("HTTP/1.1 ");
+    appendNumber(out, status);
+    out.append(' ');
+    out.append(reasonPhrase(status));
+    out.append("\r\n");
+    out.append(dateLine);
+    if (withContent) {
+        if (!response->contentType.isEmpty() && allFieldValueBytes(response->contentType)) {
+            out.append("Content-Type: ");
+            out.append(response->contentType);
+            out.append("\r\n");
+        }
+        out.append("Content-Length: ");
+        appendNumber(out, response->body.size());
+        out.append("\r\n");
+    }
+    out.append(keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    for (const auto &[name, value] : response->headers) {
+        if (!allTokens(name) || !allFieldValueBytes(value) || isServerOwnedHeader(name)) {
+            qWarning("coupon::http: dropping response header \"%s\"", name.constData());
+            continue;
+        }
+        out.append(name);
+        out.append(": ");
+        out.append(value);
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+    if (withContent)
+        out.append(response->body);
+    return out;
+}
+
+int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
+{
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    int family = AF_INET;
+    bool dualStack = false;
+
+    const auto setIpv4 = [&](quint32 ip) {
+        auto *in = reinterpret_cast<sockaddr_in *>(&storage);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(port);
+        in->sin_addr.s_addr = htonl(ip);
+        family = AF_INET;
+        length = sizeof(sockaddr_in);
+    };
+
+    switch (address.protocol()) {
+    case QAbstractSocket::AnyIPProtocol: {
+        auto *in6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        in6->sin6_addr = in6addr_any;
+        family = AF_INET6;
+        length = sizeof(sockaddr_in6);
+        dualStack = true;
+        break;
+    }
+    case QAbstractSocket::IPv4Protocol:
+        setIpv4(address.toIPv4Address());
+        break;
+    case QAbstractSocket::IPv6Protocol: {
+        auto *in6 = reinterpret_cast<sockaddr_in6 *>(&storage);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(port);
+        const Q_IPV6ADDR ip = address.toIPv6Address();
+        std::memcpy(&in6->sin6_addr, &ip, sizeof ip);
+        const QString scope = address.scopeId();
+        if (!scope.isEmpty()) {
+            bool numeric = false;
+            in6->sin6_scope_id = scope.toUInt(&numeric);
+            if (!numeric)
+                in6->sin6_scope_id = if_nametoindex(scope.toLocal8Bit().constData());
+        }
+        family = AF_INET6;
+        length = sizeof(sockaddr_in6);
+        break;
+    }
+    default:
+        *why = u"unsupported address %1"_s.arg(address.toString());
+        return -1;
+    }
+
+    int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0 && dualStack && errno == EAFNOSUPPORT) {
+        // No IPv6 on this host: "any" means any IPv4 address then.
+        storage = {};
+        setIpv4(INADDR_ANY);
+        dualStack = false;
+        fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    }
+    if (fd < 0) {
+        *why = u"socket(): %1"_s.arg(qt_error_string(errno));
+        return -1;
+    }
+    const auto fail = [&](const QString &step) {
+        const int saved = errno;
+        ::close(fd);
+        *why = u"%1 on %2 port %3: %4"_s.arg(step, address.toString()).arg(port).arg(qt_error_string(saved));
+        return -1;
+    };
+    const int one = 1;
+    const int v6only = dualStack ? 0 : 1;
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        return fail(u"SO_REUSEADDR"_s);
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        return fail(u"SO_REUSEPORT"_s);
+    if (family == AF_INET6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
+        return fail(u"IPV6_V6ONLY"_s);
+    if (::bind(fd, reinterpret_cast<const sockaddr *>(&storage), length) != 0)
+        return fail(u"bind"_s);
+    if (::listen(fd, kBacklog) != 0)
+        return fail(u"listen"_s);
+    return fd;
+}
+
+} // namespace
+
+namespace detail {
+
+class Listener final : public QTcpServer
+{
+public:
+    explicit Listener(Server *server) : QTcpServer(server), m_server(server) {}
+
+protected:
+    // Taking the descriptor here skips QTcpServer's pending queue and its limit of 30.
+    void incomingConnection(qintptr descriptor) override { m_server->accept(descriptor); }
+
+private:
+    Server *m_server;
+};
+
+class Connection final : public QObject
+{
+public:
+    Connection(Server *server, qintptr descriptor, bool reject);
+    ~Connection() override;
+
+    bool isAnswerable() const
+    {
+        return m_state == State::Pending && connected();
+    }
+    void answer(Response &&response);
+    void onDeadline();
+    qint64 deadline() const { return m_deadline; }
+    bool counted() const { return !m_reject; }
+
+    size_t m_slot = 0; // index in Server::m_connections while registered
+
+private:
+    enum class State { Reading, Pending, Closing, Dead };
+    enum class Phase { RequestLine, Headers, Body };
+
+    // The socket: the descriptor with two notifiers, no QTcpSocket. Its buffering
+    // (a read into QRingBuffer after an FIONREAD per notification, a write notifier
+    // switched on and off per answer) cost more than the parsing it feeds.
+    bool connected() const { return m_fd >= 0; }
+    qsizetype bytesToWrite() const { return m_out.size() - m_outSent; }
+    // > 0 bytes; 0 none now (or none ever again: m_peerDone); -1 gone (disconnected)
+    qsizetype receive(char *into, qsizetype room);
+    qsizetype readMore();                          // receive() appended to m_buffer
+    void abortSocket();                            // closes now, then onDisconnected()
+    void closeSocket();
+    void onReadable();
+    void onWritable();
+    void onBytesWritten();
+    void onDisconnected();
+    void process();
+    bool pull();
+    qsizetype buffered() const { return m_buffer.size() - m_start; }
+    bool parseNext();
+    bool parseRequestLine(QByteArrayView line);
+    bool parseHeaderLine(QByteArrayView line);
+    bool finishHead();
+    void dispatch();
+    void fail(int status, const QString &code, const QString &message);
+    void write(const Response &response, bool keepAlive);
+    void send(const QByteArray &bytes); // writes and flushes
+    // Hands bytes to the kernel: how many it took (0 while its buffer is full), -1 when the socket failed.
+    qsizetype sendSome(const char *data, qsizetype size);
+    void closeGracefully();
+    void resetParser();
+    void discardInput();
+    qint64 now() const { return m_server->m_clock.elapsed(); }
+    const Limits &limits() const { return m_server->m_limits; }
+
+    Server *m_server;
+    int m_fd = -1;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr; // enabled only while m_out holds unsent bytes
+    bool m_readable = false;   // the last notification's bytes may not all be read yet
+    qsizetype m_readLimit = 0; // m_buffer bytes beyond m_start; past it, reading stops
+    QByteArray m_out;          // what the kernel did not take yet
+    qsizetype m_outSent = 0;   // of m_out
+    QHostAddress m_peer;
+    QByteArray m_buffer;       // bytes read from the socket
+    qsizetype m_start = 0;     // where the current request starts in m_buffer
+    Request m_request;         // being parsed
+    State m_state = State::Reading;
+    Phase m_phase = Phase::RequestLine;
+    qsizetype m_scan = 0;      // from m_start: where the search for the next LF resumes
+    qsizetype m_lineStart = 0; // from m_start: the header line being read
+    qsizetype m_headEnd = 0;   // from m_start: the body
+    qint64 m_contentLength = -1;
+    qint64 m_deadline = 0; // on Server::m_clock; 0: none
+    bool m_reject = false;
+    bool m_registered = false;
+    bool m_http10 = false;
+    bool m_keepAlive = true;
+    bool m_connectionClose = false;
+    bool m_connectionKeepAlive = false;
+    bool m_transferEncoding = false;
+    bool m_badContentLength = false;
+    bool m_expectContinue = false;
+    bool m_gotBytes = false;     // some of the next request arrived
+    bool m_idle = false;         // kept alive, waiting for the next request
+    bool m_writeBlocked = false; // the client does not read its answers
+    bool m_inProcess = false;
+    bool m_peerDone = false;     // the client shut down its sending side (EOF read)
+};
+
+Connection::Connection(Server *server, qintptr descriptor, bool reject)
+    : QObject(server), m_server(server), m_reject(reject)
+{
+    const int fd = int(descriptor);
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        ::close(fd);
+        m_state = State::Dead;
+        deleteLater();
+        return;
+    }
+    m_fd = fd;
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    // Bounded: while a request is pending we stop reading, and so does the kernel's window.
+    m_readLimit = std::max<qsizetype>(16 * 1024, limits().maxHeaderBytes + limits().maxBodyBytes + 1024);
+    sockaddr_storage peer{};
+    socklen_t peerLength = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peerLength) == 0)
+        m_peer = QHostAddress(reinterpret_cast<const sockaddr *>(&peer));
+    bool isV4 = false;
+    const quint32 v4 = m_peer.toIPv4Address(&isV4);
+    if (isV4 && m_peer.protocol() == QAbstractSocket::IPv6Protocol)
+        m_peer = QHostAddress(v4);
+
+    m_readNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &Connection::onReadable);
+    m_writeNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &Connection::onWritable);
+    m_server->registerConnection(this);
+    m_registered = true;
+
+    if (m_reject) {
+        // Answered before any request arrives: the client reads it as the answer to its first.
+        Response response = Response::error(503, u"overloaded"_s, u"too many connections; retry later"_s);
+        response.headers.append({QByteArrayLiteral("Retry-After"), QByteArrayLiteral("1")});
+        write(response, false);
+        if (m_state != State::Dead)
+            closeGracefully();
+        return;
+    }
+    // A new connection has readTimeoutMs to deliver its first request, not idleTimeoutMs.
+    m_deadline = now() + limits().readTimeoutMs;
+}
+
+Connection::~Connection()
+{
+    closeSocket();
+}
+
+void Connection::closeSocket()
+{
+    if (m_fd < 0)
+        return;
+    // Off the dispatcher before the number can be reused.
+    m_readNotifier->setEnabled(false);
+    m_writeNotifier->setEnabled(false);
+    ::close(m_fd);
+    m_fd = -1;
+    m_readable = false;
+    m_out = QByteArray();
+    m_outSent = 0;
+}
+
+void Connection::abortSocket()
+{
+    closeSocket();
+    onDisconnected();
+}
+
+qsizetype Connection::receive(char *into, qsizetype room)
+{
+    if (m_fd < 0)
+        return -1;
+    ssize_t n;
+    do {
+        n = ::recv(m_fd, into, size_t(room), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        m_readable = n == room; // a short read emptied the kernel's queue
+        return qsizetype(n);
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        m_readable = false;
+        return 0;
+    }
+    if (n == 0 && m_state != State::Pending) {
+        // End of stream with no request being answered: the client has sent all it
+        // will (it may have shut down only its sending side). Answers already given
+        // are still flushed, then the connection closes (process(), discardInput()).
+        // Reading stops: a level-triggered notifier would report the end of stream
+        // on every loop iteration. (While a request is being answered, the end of
+        // stream counts as the client gone, below, as nginx counts it.)
+        m_peerDone = true;
+        m_readable = false;
+        m_readNotifier->setEnabled(false);
+        return 0;
+    }
+    // An error (reset), or the end of stream while an answer is awaited: gone.
+    abortSocket();
+    return -1;
+}
+
+void Connection::onReadable()
+{
+    m_readable = true;
+    switch (m_state) {
+    case State::Reading:
+        process();
+        break;
+    case State::Closing:
+        discardInput();
+        break;
+    case State::Pending:
+        // Kept (bounded) until the answer is out; a full buffer stops reading.
+        if (m_buffer.size() - m_start >= m_readLimit) {
+            m_readNotifier->setEnabled(false);
+            break;
+        }
+        readMore();
+        break;
+    case State::Dead:
+        break;
+    }
+}
+
+void Connection::onWritable()
+{
+    bool progress = false;
+    while (m_outSent < m_out.size()) {
+        const qsizetype n = sendSome(m_out.constData() + m_outSent, m_out.size() - m_outSent);
+        if (n < 0) {
+            abortSocket();
+            return;
+        }
+        if (n == 0) {
+            if (progress)
+                onBytesWritten(); // a blocked reader may have room again
+            return;
+        }
+        m_outSent += n;
+        progress = true;
+    }
+    m_out.resize(0);
+    m_outSent = 0;
+    m_writeNotifier->setEnabled(false);
+    onBytesWritten();
+}
+
+void Connection::onBytesWritten()
+{
+    if (m_state == State::Closing) {
+        if (bytesToWrite() == 0 && connected()) {
+            ::shutdown(m_fd, SHUT_WR);
+            if (m_peerDone)
+                abortSocket(); // both directions done
+        }
+    } else if (m_state == State::Reading && m_writeBlocked && bytesToWrite() <= kMaxUnsentBytes / 2) {
+        m_writeBlocked = false;
+        if (!m_peerDone)
+            m_readNotifier->setEnabled(true);
+        m_deadline = now() + (m_gotBytes ? limits().readTimeoutMs : limits().idleTimeoutMs);
+        process();
+    }
+}
+
+void Connection::onDisconnected()
+{
+    if (m_state == State::Dead)
+        return;
+    const bool pending = m_state == State::Pending;
+    m_state = State::Dead;
+    m_deadline = 0;
+    if (m_registered) {
+        m_registered = false;
+        m_server->unregisterConnection(this);
+    }
+    closeSocket();
+    m_buffer = QByteArray();
+    m_start = 0;
+    m_request = Request();
+    // A pending request keeps us alive until its Responder answers or is dropped.
+    if (!pending)
+        deleteLater();
+}
+
+void Connection::onDeadline()
+{
+    switch (m_state) {
+    case State::Reading:
+        if (m_writeBlocked) {
+            abortSocket();
+        } else if (m_gotBytes) {
+            fail(408, u"timeout"_s,
+                 u"the request did not arrive within %1 ms"_s.arg(limits().readTimeoutMs));
+        } else {
+            closeGracefully(); // idle: nothing to say
+        }
+        break;
+    case State::Closing:
+        abortSocket();
+        break;
+    case State::Pending:
+    case State::Dead:
+        break;
+    }
+    if (m_state != State::Dead && !connected())
+        onDisconnected();
+}
+
+void Connection::process()
+{
+    if (m_inProcess)
+        return; // respond() from inside the handler: the loop below carries on
+    m_inProcess = true;
+    while (m_state == State::Reading) {
+        if (bytesToWrite() > kMaxUnsentBytes) {
+            // The client sends requests but does not read answers: stop until it does.
+            m_writeBlocked = true;
+            m_deadline = now() + limits().idleTimeoutMs;
+            // Level-triggered: bytes left unread would wake us on every loop iteration.
+            m_readNotifier->setEnabled(false);
+            break;
+        }
+        // Pull only when the buffered bytes hold no complete request: the buffer stays
+        // bounded by one request plus one socket read, however much the client pipelines.
+        if (!parseNext() && !pull())
+            break;
+    }
+    m_inProcess = false;
+    // The client sent its last byte and no complete request is left: once what
+    // is queued for it is out, the connection is done.
+    if (m_peerDone && m_state == State::Reading && !m_writeBlocked)
+        closeGracefully();
+}
+
+qsizetype Connection::readMore()
+{
+    // Through a scratch buffer, so that m_buffer's capacity stays the size of the
+    // requests (an idle keep-alive connection holds a few hundred bytes, not a read's worth).
+    thread_local std::array<char, 16 * 1024> scratch;
+    const qsizetype room = std::clamp<qsizetype>(m_readLimit - buffered(), 1, qsizetype(scratch.size()));
+    const qsizetype got = receive(scratch.data(), room);
+    if (got > 0)
+        m_buffer.append(scratch.data(), got);
+    return got;
+}
+
+bool Connection::pull()
+{
+    if (!m_readable)
+        return false; // nothing since the last read came up short: no recv() to learn that again
+    if (m_start > 0) {
+        m_buffer.remove(0, m_start); // one move per read, not one per pipelined request
+        m_start = 0;
+    }
+    if (readMore() <= 0)
+        return false;
+    if (!m_gotBytes) {
+        m_gotBytes = true;
+        if (m_idle) {
+            m_idle = false;
+            m_deadline = now() + limits().readTimeoutMs;
+        }
+    }
+    return true;
+}
+
+// True when it changed the state (dispatched, or failed); false when it needs more bytes.
+bool Connection::parseNext()
+{
+    if (m_phase == Phase::RequestLine) {
+        if (m_scan == 0) {
+            // RFC 9112 2.2: empty lines before a request line are ignored.
+            const char *data = m_buffer.constData();
+            while (m_buffer.size() - m_start >= 2 && data[m_start] == '\r' && data[m_start + 1] == '\n')
+                m_start += 2;
+        }
+        const char *data = m_buffer.constData() + m_start;
+        const qsizetype size = buffered();
+        if (size == 0)
+            return false;
+        const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
+        if (!lf) {
+            // Reject garbage now rather than after maxRequestLineBytes or the timeout.
+            for (qsizetype i = m_scan; i < size; ++i) {
+                const char c = data[i];
+                if (c == '\r' ? i + 1 < size : (c != ' ' && !isVisible(c))) {
+                    fail(400, u"bad_request"_s, u"malformed request line"_s);
+                    return true;
+                }
+            }
+            const bool endsWithCr = data[size - 1] == '\r';
+            if (size - (endsWithCr ? 1 : 0) > limits().maxRequestLineBytes) {
+                fail(414, u"uri_too_long"_s,
+                     u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
+                return true;
+            }
+            m_scan = endsWithCr ? size - 1 : size;
+            return false;
+        }
+        const qsizetype end = static_cast<const char *>(lf) - data;
+        if (end == 0 || data[end - 1] != '\r') {
+            fail(400, u"bad_request"_s, u"lines must end with CRLF"_s);
+            return true;
+        }
+        if (end - 1 > limits().maxRequestLineBytes) {
+            fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
+            return true;
+        }
+        if (!parseRequestLine(QByteArrayView(data, end - 1)))
+            return true;
+        m_phase = Phase::Headers;
+        m_lineStart = m_scan = end + 1;
+        m_request.headers.reserve(8);
+    }
+
+    if (m_phase == Phase::Headers) {
+        for (;;) {
+            const char *data = m_buffer.constData() + m_start;
+            const qsizetype size = buffered();
+            const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
+            if (!lf) {
+                if (size > limits().maxHeaderBytes) {
+                    fail(431, u"header_too_large"_s, u"request head over %1 bytes"_s.arg(limits().maxHeaderBytes));
+                    return true;
+                }
+                m_scan = size;
+                return false;
+            }
+            const qsizetype end = static_cast<const char *>(lf) - data;
+            if (end + 1 > limits().maxHeaderBytes) {
+                fail(431, u"header_too_large"_s, u"request head over %1 bytes"_s.arg(limits().maxHeaderBytes));
+                return true;
+            }
+            if (end == m_lineStart || data[end - 1] != '\r') {
+                fail(400, u"bad_request"_s, u"lines must end with CRLF"_s);
+                return true;
+            }
+            const QByteArrayView line(data + m_lineStart, end - 1 - m_lineStart);
+            m_lineStart = m_scan = end + 1;
+            if (line.isEmpty()) {
+                m_headEnd = m_lineStart;
+                if (!finishHead())
+                    return true;
+                m_phase = Phase::Body;
+                break;
+            }
+            if (!parseHeaderLine(line))
+                return true;
+        }
+    }
+
+    if (buffered() - m_headEnd < m_contentLength)
+        return false;
+    dispatch();
+    return true;
+}
+
+bool Connection::parseRequestLine(QByteArrayView line)
+{
+    const qsizetype methodEnd = line.indexOf(' ');
+    const qsizetype targetEnd = methodEnd > 0 ? line.indexOf(' ', methodEnd + 1) : -1;
+    if (methodEnd <= 0 || targetEnd <= methodEnd + 1) {
+        fail(400, u"bad_request"_s, u"malformed request line"_s);
+        return false;
+    }
+    const QByteArrayView method = line.first(methodEnd);
+    const QByteArrayView target = line.sliced(methodEnd + 1, targetEnd - methodEnd - 1);
+    const QByteArrayView version = line.sliced(targetEnd + 1);
+    if (!allTokens(method)) {
+        fail(400, u"bad_request"_s, u"malformed method"_s);
+        return false;
+    }
+    if (target.front() != '/') {
+        fail(400, u"bad_request"_s, u"the request target must start with '/'"_s);
+        return false;
+    }
+    if (!std::all_of(target.begin(), target.end(), [](char c) { return isVisible(c) && c != '#'; })) {
+        fail(400, u"bad_request"_s, u"invalid byte in the request target"_s);
+        return false;
+    }
+    const auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
+    if (version.size() != 8 || !version.startsWith("HTTP/") || !isDigit(version[5]) || version[6] != '.'
+        || !isDigit(version[7])) {
+        fail(400, u"bad_request"_s, u"malformed HTTP version"_s);
+        return false;
+    }
+    if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) {
+        fail(505, u"version_not_supported"_s, u"only HTTP/1.0 and HTTP/1.1 are supported"_s);
+        return false;
+    }
+    m_http10 = version[7] == '0';
+    m_request.method = internMethod(method);
+    const qsizetype question = target.indexOf('?');
+    if (question < 0) {
+        m_request.path = target.toByteArray();
+    } else {
+        m_request.path = target.first(question).toByteArray();
+        m_request.query = target.sliced(question + 1).toByteArray();
+    }
+    return true;
+}
+
+bool Connection::parseHeaderLine(QByteArrayView line)
+{
+    if (isOws(line.front())) {
+        fail(400, u"bad_request"_s, u"obsolete line folding is not supported"_s);
+        return false;
+    }
+    const qsizetype colon = line.indexOf(':');
+    if (colon < 0) {
+        fail(400, u"bad_request"_s, u"header line without ':'"_s);
+        return false;
+    }
+    const QByteArrayView name = line.first(colon);
+    if (!name.isEmpty() && isOws(name.back())) {
+        fail(400, u"bad_request"_s, u"whitespace before ':' in a header line"_s);
+        return false;
+    }
+    if (!allTokens(name)) {
+        fail(400, u"bad_request"_s, u"malformed header name"_s);
+        return false;
+    }
+    const QByteArrayView value = trimOws(line.sliced(colon + 1));
+    if (!allFieldValueBytes(value)) {
+        fail(400, u"bad_request"_s, u"invalid byte in a header value"_s);
+        return false;
+    }
+
+    QByteArray lowerName = internHeaderName(name);
+
+    if (lowerName == "content-length") {
+        qint64 length = -1;
+        if (!parseContentLength(value, length) || (m_contentLength >= 0 && length != m_contentLength))
+            m_badContentLength = true;
+        else
+            m_contentLength = length;
+    } else if (lowerName == "transfer-encoding") {
+        m_transferEncoding = true;
+    } else if (lowerName == "connection") {
+        m_connectionClose = m_connectionClose || hasToken(value, "close");
+        m_connectionKeepAlive = m_connectionKeepAlive || hasToken(value, "keep-alive");
+    } else if (lowerName == "expect") {
+        m_expectContinue = equalsIgnoringCase(value, "100-continue");
+    }
+    m_request.headers.emplace_back(std::move(lowerName), value.toByteArray());
+    return true;
+}
+
+bool Connection::finishHead()
+{
+    if (m_transferEncoding) {
+        fail(411, u"length_required"_s,
+             u"Transfer-Encoding is not supported (no chunked request bodies); send Content-Length"_s);
+        return false;
+    }
+    if (m_badContentLength) {
+        fail(400, u"bad_request"_s, u"invalid or conflicting Content-Length"_s);
+        return false;
+    }
+    if (m_contentLength > limits().maxBodyBytes) {
+        // Answered now, without reading the body.
+        fail(413, u"body_too_large"_s, u"request body over %1 bytes"_s.arg(limits().maxBodyBytes));
+        return false;
+    }
+    if (m_contentLength < 0) {
+        const QByteArray &method = m_request.method;
+        if (method == "POST" || method == "PUT" || method == "PATCH") {
+            fail(411, u"length_required"_s, u"Content-Length is required"_s);
+            return false;
+        }
+        m_contentLength = 0;
+    }
+    m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
+    if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd
+        && connected()) {
+        send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+        if (m_state != State::Reading)
+            return false;
+    }
+    return true;
+}
+
+void Connection::dispatch()
+{
+    if (m_contentLength > 0)
+        m_request.body = QByteArray(m_buffer.constData() + m_start + m_headEnd, m_contentLength);
+    m_request.peer = m_peer;
+    m_start += m_headEnd + m_contentLength;
+    if (m_start == m_buffer.size()) {
+        m_buffer.resize(0); // keeps the capacity for the next request
+        m_start = 0;
+    }
+    resetParser();
+
+    m_state = State::Pending;
+    m_deadline = 0; // the handler owns the time now
+    m_server->requestStarted();
+    Request request = std::move(m_request);
+    // Reused rather than replaced: a fresh Request would allocate a QHostAddress per request.
+    m_request.method.clear();
+    m_request.path.clear();
+    m_request.query.clear();
+    m_request.headers.clear();
+    m_request.body.clear();
+    if (m_server->m_handler)
+        m_server->m_handler(std::move(request), Responder(this));
+    else
+        Responder(this).respond(Response::error(500, u"internal"_s, u"no handler"_s));
+}
+
+void Connection::resetParser()
+{
+    m_phase = Phase::RequestLine;
+    m_scan = 0;
+    m_lineStart = 0;
+    m_headEnd = 0;
+    m_contentLength = -1;
+    m_http10 = false;
+    m_connectionClose = false;
+    m_connectionKeepAlive = false;
+    m_transferEncoding = false;
+    m_badContentLength = false;
+    m_expectContinue = false;
+}
+
+void Connection::answer(Response &&response)
+{
+    m_server->requestFinished();
+    if (m_state == State::Dead) {
+        deleteLater();
+        return;
+    }
+    if (m_state != State::Pending)
+        return;
+    const bool keepAlive = m_keepAlive && !m_server->m_stopped;
+    // Not Pending from here on: a disconnect during the write cleans up by itself.
+    m_state = State::Reading;
+    if (connected() && !m_peerDone && !m_readNotifier->isEnabled())
+        m_readNotifier->setEnabled(true); // reading stopped on a full buffer while pending
+    write(response, keepAlive);
+    if (m_state != State::Reading)
+        return;
+    if (!keepAlive) {
+        closeGracefully();
+        return;
+    }
+    m_gotBytes = buffered() > 0;
+    m_idle = !m_gotBytes;
+    m_deadline = now() + (m_idle ? limits().idleTimeoutMs : limits().readTimeoutMs);
+    process();
+}
+
+void Connection::fail(int status, const QString &code, const QString &message)
+{
+    write(Response::error(status, code, message), false);
+    if (m_state != State::Dead)
+        closeGracefully();
+}
+
+void Connection::write(const Response &response, bool keepAlive)
+{
+    if (!connected())
+        return;
+    // One write, flushed now: no extra trip through the event loop.
+    send(serialize(response, keepAlive, m_server->dateHeader()));
+}
+
+qsizetype Connection::sendSome(const char *data, qsizetype size)
+{
+    ssize_t n;
+    do {
+        n = ::send(m_fd, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        return qsizetype(n);
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+}
+
+void Connection::send(const QByteArray &bytes)
+{
+    qsizetype sent = 0;
+    if (bytesToWrite() == 0) {
+        sent = sendSome(bytes.constData(), bytes.size());
+        if (sent < 0) {
+            abortSocket();
+            return;
+        }
+        if (sent == bytes.size())
+            return;
+    }
+    // The rest when the kernel takes it; the write notifier is on only meanwhile.
+    if (m_outSent > 0) {
+        m_out.remove(0, m_outSent);
+        m_outSent = 0;
+    }
+    m_out.append(bytes.constData() + sent, bytes.size() - sent);
+    m_writeNotifier->setEnabled(true);
+}
+
+void Connection::closeGracefully()
+{
+    // Shut down our side once the answer is out and read until the client closes,
+    // so unread request bytes do not turn our close into a reset that eats the answer.
+    m_state = State::Closing;
+    m_buffer = QByteArray();
+    m_start = 0;
+    m_request = Request();
+    m_deadline = now() + std::min(kLingerMs, limits().readTimeoutMs);
+    if (!connected()) {
+        onDisconnected();
+        return;
+    }
+    if (bytesToWrite() == 0)
+        ::shutdown(m_fd, SHUT_WR);
+    discardInput();
+}
+
+void Connection::discardInput()
+{
+    char sink[4096];
+    while (m_readable && receive(sink, sizeof sink) > 0) {
+    }
+    if (m_state == State::Closing && m_peerDone && connected() && bytesToWrite() == 0)
+        abortSocket(); // the client is done and has everything: no need to linger
+}
+
+} // namespace detail
+
+QByteArray Request::header(QByteArrayView lowerName) const
+{
+    for (auto it = headers.crbegin(); it != headers.crend(); ++it) {
+        if (it->first == lowerName)
+            return it->second;
+    }
+    return {};
+}
+
+bool Request::hasHeader(QByteArrayView lowerName) const
+{
+    return std::any_of(headers.cbegin(), headers.cend(), [&](const auto &h) { return h.first == lowerName; });
+}
+
+Response Response::json(int status, const QJsonObject &object)
+{
+    Response response;
+    response.status = status;
+    response.body = QJsonDocument(object).toJson(QJsonDocument::Compact);
+    return response;
+}
+
+Response Response::error(int status, const QString &code, const QString &message)
+{
+    return json(status, QJsonObject{{u"code"_s, code}, {u"message"_s, message}});
+}
+
+Responder::Responder(Responder &&other) noexcept
+{
+    m_connection.swap(other.m_connection);
+}
+
+Responder &Responder::operator=(Responder &&other) noexcept
+{
+    if (this != &other) {
+        Responder previous(std::move(*this)); // answers 500 if it was still open
+        m_connection.swap(other.m_connection);
+    }
+    return *this;
+}
+
+Responder::~Responder()
+{
+    if (m_connection)
+        respond(Response::error(500, u"internal"_s, u"no response"_s));
+}
+
+bool Responder::isConnected() const
+{
+    const auto *connection = static_cast<const detail::Connection *>(m_connection.data());
+    return connection && connection->isAnswerable();
+}
+
+void Responder::respond(Response response)
+{
+    QObject *object = m_connection.data();
+    if (!object)
+        return;
+    m_connection.clear();
+    static_cast<detail::Connection *>(object)->answer(std::move(response));
+}
+
+Server::Server(Limits limits, QObject *parent) : QObject(parent), m_limits(limits)
+{
+    m_limits.maxRequestLineBytes = std::max<qsizetype>(m_limits.maxRequestLineBytes, 16);
+    m_limits.maxHeaderBytes = std::max(m_limits.maxHeaderBytes, m_limits.maxRequestLineBytes + 2);
+    m_limits.maxBodyBytes = std::max<qsizetype>(m_limits.maxBodyBytes, 0);
+    m_limits.readTimeoutMs = std::max(m_limits.readTimeoutMs, 1);
+    m_limits.idleTimeoutMs = std::max(m_limits.idleTimeoutMs, 1);
+    m_limits.maxConnections = std::max(m_limits.maxConnections, 1);
+
+    m_listener = new detail::Listener(this);
+    connect(m_listener, &QTcpServer::acceptError, this, &Server::onAcceptError);
+
+    // One coarse timer checks every deadline: per request only an integer changes.
+    const int shortest = std::min({m_limits.readTimeoutMs, m_limits.idleTimeoutMs, kLingerMs});
+    m_sweepTimer = new QTimer(this);
+    m_sweepTimer->setInterval(std::clamp(shortest / 4, 5, 250));
+    connect(m_sweepTimer, &QTimer::timeout, this, &Server::sweep);
+    m_clock.start();
+}
+
+Server::~Server()
+{
+    // Connections are children: they go with us and hold no pointer that outlives
+    // us (Responders see them vanish through their QPointer).
+    m_connections.clear();
+}
+
+bool Server::listen(const QHostAddress &address, quint16 port, bool reusePort, QString *error)
+{
+    const auto setError = [error](const QString &text) {
+        if (error)
+            *error = text;
+    };
+    if (m_listener->isListening()) {
+        setError(u"already listening on port %1"_s.arg(m_listener->serverPort()));
+        return false;
+    }
+    if (!reusePort) {
+        m_listener->setListenBacklogSize(kBacklog);
+        if (!m_listener->listen(address, port)) {
+            setError(u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(
+                m_listener->errorString()));
+            return false;
+        }
+    } else {
+        QString why;
+        const int fd = openReusePortSocket(address, port, &why);
+        if (fd < 0) {
+            setError(u"cannot listen: "_s + why);
+            return false;
+        }
+        if (!m_listener->setSocketDescriptor(fd)) {
+            setError(u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(
+                m_listener->errorString()));
+            ::close(fd);
+            return false;
+        }
+    }
+    m_stopped = false;
+    return true;
+}
+
+quint16 Server::port() const
+{
+    return m_listener->isListening() ? m_listener->serverPort() : 0;
+}
+
+void Server::setHandler(Handler handler)
+{
+    m_handler = std::move(handler);
+}
+
+void Server::stopAccepting()
+{
+    if (m_stopped)
+        return;
+    m_stopped = true;
+    m_listener->close();
+    if (m_inFlight == 0)
+        scheduleIdle();
+}
+
+void Server::accept(qintptr descriptor)
+{
+    const bool reject = m_connectionCount >= m_limits.maxConnections;
+    if (reject && m_rejecting >= kMaxRejecting) {
+        ::close(int(descriptor));
+        return;
+    }
+    new detail::Connection(this, descriptor, reject); // owned by us (parent), deletes itself
+}
+
+void Server::onAcceptError()
+{
+    // QTcpServer pauses accepting on every accept error but EAGAIN, including a
+    // client that reset before accept() (ECONNABORTED) and running out of
+    // descriptors (EMFILE). Resume, after a pause when it is about resources.
+    const bool transient = m_listener->serverError() == QAbstractSocket::NetworkError;
+    if (!transient)
+        qWarning("coupon::http: accept failed: %s", qPrintable(m_listener->errorString()));
+    QTimer::singleShot(transient ? 0 : kAcceptRetryMs, this, [this] {
+        if (!m_stopped && m_listener->isListening())
+            m_listener->resumeAccepting();
+    });
+}
+
+void Server::sweep()
+{
+    const qint64 now = m_clock.elapsed();
+    QVarLengthArray<detail::Connection *, 32> due;
+    for (detail::Connection *connection : m_connections) {
+        const qint64 deadline = connection->deadline();
+        if (deadline > 0 && now >= deadline)
+            due.append(connection);
+    }
+    // Connections only deleteLater(), so the pointers stay valid through this loop.
+    for (detail::Connection *connection : due)
+        connection->onDeadline();
+}
+
+void Server::registerConnection(detail::Connection *connection)
+{
+    connection->m_slot = m_connections.size();
+    m_connections.push_back(connection);
+    if (connection->counted())
+        ++m_connectionCount;
+    else
+        ++m_rejecting;
+    if (!m_sweepTimer->isActive())
+        m_sweepTimer->start();
+}
+
+void Server::unregisterConnection(detail::Connection *connection)
+{
+    const size_t slot = connection->m_slot;
+    if (slot < m_connections.size() && m_connections[slot] == connection) {
+        m_connections[slot] = m_connections.back();
+        m_connections[slot]->m_slot = slot;
+        m_connections.pop_back();
+    }
+    if (connection->counted())
+        --m_connectionCount;
+    else
+        --m_rejecting;
+    if (m_connections.empty())
+        m_sweepTimer->stop();
+}
+
+void Server::requestFinished()
+{
+    --m_inFlight;
+    if (m_inFlight == 0 && m_stopped)
+        scheduleIdle();
+}
+
+void Server::scheduleIdle()
+{
+    // Queued: a slot that deletes the server must not run inside respond().
+    if (m_idleQueued)
+        return;
+    m_idleQueued = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            m_idleQueued = false;
+            if (m_stopped && m_inFlight == 0)
+                emit idle();
+        },
+        Qt::QueuedConnection);
+}
+
+const QByteArray &Server::dateHeader()
+{
+    const std::time_t seconds = std::time(nullptr);
+    if (seconds != m_dateSecond) {
+        static constexpr const char *kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+        static constexpr const char *kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+        std::tm utc{};
+        gmtime_r(&seconds, &utc);
+        char text[64];
+        // IMF-fixdate by hand: strftime's %a/%b follow the locale Qt sets up.
+        const int length = std::snprintf(text, sizeof text, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
+                                         kDays[utc.tm_wday % 7], utc.tm_mday, kMonths[utc.tm_mon % 12],
+                                         utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
+        m_date = QByteArray(text, std::clamp(length, 0, int(sizeof text) - 1));
+        m_dateSecond = seconds;
+    }
+    return m_date;
+}
+
+} // namespace coupon::http

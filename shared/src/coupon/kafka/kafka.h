@@ -1,0 +1,108 @@
+#pragma once
+
+#include "coupon/protocol/codec.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/base/result.h"
+#include "coupon/base/settings.h"
+
+#include <QList>
+#include <QMap>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+namespace coupon {
+
+// A librdkafka configuration: `defaults` first, then every kafka.* setting,
+// then `forced`. An invalid property fails with the setting's name
+// ("kafka.<property> = ...: <librdkafka's reason>").
+Result<KafkaConfHandle> makeKafkaConf(const Settings &settings,
+                                      const QMap<QString, QString> &defaults,
+                                      const QMap<QString, QString> &forced);
+
+// A librdkafka client of `type` on that configuration (see makeKafkaConf).
+Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
+                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced);
+
+struct DeliveryReport
+{
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    // NOT_PERSISTED: definitely not written (safe to release the reservation);
+    // POSSIBLY_PERSISTED: unknown; PERSISTED: acknowledged by all in-sync replicas.
+    rd_kafka_msg_status_t status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+    int32_t partition = -1;
+    int64_t offset = -1;
+};
+using DeliveryCallback = std::function<void(const DeliveryReport &)>;
+
+// The idempotent producer of coupon_create (enable.idempotence=true,
+// acks=all). Delivery callbacks run on the producer's own poll thread, so
+// they must be quick and must not block. A fatal producer error (e.g. the
+// idempotence epoch fenced) recreates the producer: messages of the old one
+// complete through their callbacks with an error and their real persisted
+// status, and later produces go to the new one. Thread-safe.
+class CouponProducer
+{
+public:
+    static Result<std::unique_ptr<CouponProducer>> create(const Settings &settings);
+    ~CouponProducer(); // flushes for up to 10 s, then fails what is left
+
+    CouponProducer(const CouponProducer &) = delete;
+    CouponProducer &operator=(const CouponProducer &) = delete;
+
+    // On an error nothing was queued and `callback` is never called.
+    Status produce(const CouponMessage &message, DeliveryCallback callback);
+    // Waits until every queued message has a delivery report.
+    Status flush(int timeoutMs);
+
+    qint64 recreations() const { return m_recreations.load(); }
+    QString lastError() const;
+
+    // Test hook: raises a fatal error in the current producer as a broker
+    // fencing would (rd_kafka_test_fatal_error).
+    void raiseFatalErrorForTest();
+
+private:
+    struct Handle;
+    explicit CouponProducer(const Settings &settings);
+    Result<std::shared_ptr<Handle>> newHandle();
+    void pollLoop();
+    void replaceAfterFatalError();
+
+    Settings m_settings;
+    QByteArray m_topic;
+    std::atomic<std::shared_ptr<Handle>> m_handle;
+    std::atomic<bool> m_stop{false};
+    std::atomic<qint64> m_recreations{0};
+    mutable std::mutex m_errorMutex;
+    QString m_lastError;
+    std::thread m_poller;
+};
+
+struct PartitionLag
+{
+    int32_t partition = -1;
+    int64_t committed = -1; // -1: the group never committed on this partition
+    int64_t logStart = 0;
+    int64_t logEnd = 0;
+    int64_t lag() const { return committed < 0 ? logEnd - logStart : logEnd - committed; }
+};
+
+// Offsets of a consumer group on a topic, as kafka-consumer-groups --describe
+// shows them. Holds one client connection; not thread-safe.
+class LagProbe
+{
+public:
+    static Result<std::unique_ptr<LagProbe>> create(const Settings &settings, const QString &group);
+    Result<QList<PartitionLag>> query(int timeoutMs = 5000);
+    static int64_t total(const QList<PartitionLag> &lags);
+
+private:
+    LagProbe() = default;
+    KafkaHandle m_client;
+    QByteArray m_topic;
+};
+
+} // namespace coupon

@@ -1,0 +1,214 @@
+#include "coupon/loadgen/http_client.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QTcpSocket>
+#include <QThread>
+#include <QTimer>
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon {
+
+ApplyStatus statusFromHttp(int code, QByteArrayView body)
+{
+    switch (code) {
+    case 202: return ApplyStatus::Accepted;
+    case 409: return ApplyStatus::Duplicate;
+    case 410: return ApplyStatus::SoldOut;
+    case 403: return ApplyStatus::Closed;
+    case 404: return ApplyStatus::NotLoaded;
+    case 400:
+    case 413:
+    case 415: return ApplyStatus::Invalid;
+    case 503: return body.contains("\"outcome_unknown\"") ? ApplyStatus::Uncertain : ApplyStatus::Unavailable;
+    default: return ApplyStatus::Unavailable;
+    }
+}
+
+namespace {
+
+// One keep-alive connection that runs applies one after another.
+class Lane : public QObject
+{
+public:
+    struct Shared
+    {
+        const std::vector<qint64> *attempts;
+        std::vector<qint64> *latencyNs;
+        std::vector<ApplyStatus> *outcomes;
+        std::vector<char> *sent;
+        size_t next = 0;
+        size_t answered = 0;
+        QByteArray requestHead;
+        QString host;
+        quint16 port = 0;
+        QElapsedTimer clock;
+        SimulationProgress *progress;
+        const std::atomic<bool> *cancel;
+        QEventLoop *loop;
+        int lanesDone = 0;
+        int lanes = 0;
+    };
+
+    explicit Lane(Shared *shared) : m_shared(shared)
+    {
+        connect(&m_socket, &QTcpSocket::connected, this, &Lane::sendNext);
+        connect(&m_socket, &QTcpSocket::readyRead, this, &Lane::read);
+        connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { fail(); });
+        m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        connect_();
+    }
+
+private:
+    void connect_()
+    {
+        m_buffer.clear();
+        m_socket.abort();
+        m_socket.connectToHost(m_shared->host, m_shared->port);
+    }
+
+    void finishLane()
+    {
+        if (m_done)
+            return;
+        m_done = true;
+        if (++m_shared->lanesDone == m_shared->lanes)
+            m_shared->loop->quit();
+    }
+
+    void sendNext()
+    {
+        if (m_current >= 0)
+            return; // a request is out on this connection
+        if (m_shared->cancel && m_shared->cancel->load())
+            return finishLane();
+        if (m_shared->next >= m_shared->attempts->size())
+            return finishLane();
+        m_current = qint64(m_shared->next++);
+        (*m_shared->sent)[size_t(m_current)] = 1;
+        const QByteArray body = "{\"userId\":" + QByteArray::number((*m_shared->attempts)[size_t(m_current)]) + '}';
+        m_startedNs = m_shared->clock.nsecsElapsed();
+        m_socket.write(m_shared->requestHead + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    }
+
+    void record(ApplyStatus status)
+    {
+        const size_t i = size_t(m_current);
+        (*m_shared->latencyNs)[i] = m_shared->clock.nsecsElapsed() - m_startedNs;
+        (*m_shared->outcomes)[i] = status;
+        ++m_shared->answered;
+        if (m_shared->progress) {
+            m_shared->progress->byStatus[size_t(status)].fetch_add(1, std::memory_order_relaxed);
+            m_shared->progress->recordLatency((*m_shared->latencyNs)[i]);
+            m_shared->progress->done.fetch_add(1, std::memory_order_relaxed);
+        }
+        m_current = -1;
+    }
+
+    void fail()
+    {
+        // The connection broke: the apply in hand counts as unavailable (the
+        // gateway may still have taken it; a user would retry).
+        if (m_current >= 0)
+            record(ApplyStatus::Unavailable);
+        if (++m_failures > 50)
+            return finishLane();
+        QTimer::singleShot(std::min(1000, 10 * m_failures), this, [this] { connect_(); });
+    }
+
+    void read()
+    {
+        m_buffer += m_socket.readAll();
+        for (;;) {
+            const qsizetype headerEnd = m_buffer.indexOf("\r\n\r\n");
+            if (headerEnd < 0)
+                return;
+            const QByteArrayView head(m_buffer.constData(), headerEnd);
+            // "HTTP/1.1 202 Accepted"
+            const int code = head.size() > 12 ? QByteArrayView(head.data() + 9, 3).toInt() : 0;
+            qsizetype length = 0;
+            const qsizetype cl = QByteArrayView(m_buffer).first(headerEnd).toByteArray().toLower().indexOf("content-length:");
+            if (cl >= 0) {
+                const qsizetype lineEnd = m_buffer.indexOf("\r\n", cl);
+                length = m_buffer.mid(cl + 15, lineEnd - cl - 15).trimmed().toLongLong();
+            }
+            if (m_buffer.size() < headerEnd + 4 + length)
+                return;
+            const QByteArrayView body(m_buffer.constData() + headerEnd + 4, length);
+            const bool close = head.toByteArray().toLower().contains("connection: close");
+            if (m_current >= 0) {
+                record(statusFromHttp(code, body));
+                m_failures = 0;
+            }
+            m_buffer.remove(0, headerEnd + 4 + length);
+            if (close) {
+                connect_();
+                return;
+            }
+            sendNext();
+        }
+    }
+
+    Shared *m_shared;
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+    qint64 m_current = -1;
+    qint64 m_startedNs = 0;
+    int m_failures = 0;
+    bool m_done = false;
+};
+
+} // namespace
+
+Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOptions &options,
+                                      SimulationProgress *progress, const std::atomic<bool> *cancel)
+{
+    if (!target.isValid() || target.scheme() != u"http"_s || target.host().isEmpty())
+        return Error{u"http.target"_s, u"--target \"%1\": expected http://HOST:PORT"_s.arg(target.toString())};
+
+    const std::vector<qint64> attempts = simulationAttempts(options);
+    std::vector<qint64> latencyNs(attempts.size(), 0);
+    std::vector<ApplyStatus> outcomes(attempts.size(), ApplyStatus::Unavailable);
+    std::vector<char> sent(attempts.size(), 0);
+    SimulationProgress localProgress;
+    SimulationProgress &live = progress ? *progress : localProgress;
+    live.total.store(qint64(attempts.size()));
+
+    double seconds = 0;
+    // The lanes live on a private thread with its own event loop, so callers
+    // on a GUI thread or with no loop at all can use this alike.
+    std::unique_ptr<QThread> thread(QThread::create([&] {
+        QEventLoop loop;
+        Lane::Shared shared;
+        shared.attempts = &attempts;
+        shared.latencyNs = &latencyNs;
+        shared.outcomes = &outcomes;
+        shared.sent = &sent;
+        shared.host = target.host();
+        shared.port = quint16(target.port(80));
+        shared.requestHead = "POST /api/v1/campaigns/" + options.campaign.toLatin1() + "/applications HTTP/1.1\r\nHost: "
+                             + target.host().toLatin1() + "\r\nContent-Type: application/json\r\nContent-Length: ";
+        shared.progress = &live;
+        shared.cancel = cancel;
+        shared.loop = &loop;
+        shared.lanes = std::max(1, options.concurrency);
+        shared.clock.start();
+        std::vector<std::unique_ptr<Lane>> lanes;
+        for (int i = 0; i < shared.lanes; ++i)
+            lanes.push_back(std::make_unique<Lane>(&shared));
+        loop.exec();
+        seconds = double(shared.clock.nsecsElapsed()) / 1e9;
+    }));
+    thread->setObjectName(u"http-simulation"_s);
+    thread->start();
+    thread->wait();
+
+    return summarizeSimulation(attempts, sent, outcomes, latencyNs, seconds, true);
+}
+
+} // namespace coupon

@@ -1,0 +1,190 @@
+#include "coupon/loadgen/simulation.h"
+
+#include <QElapsedTimer>
+#include <QRandomGenerator>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+#include <vector>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon {
+
+namespace {
+
+double percentile(std::vector<qint64> &sortedNs, double p)
+{
+    if (sortedNs.empty())
+        return 0;
+    const size_t index = std::min(sortedNs.size() - 1, size_t(p * double(sortedNs.size() - 1) + 0.5));
+    return double(sortedNs[index]) / 1e6;
+}
+
+} // namespace
+
+void SimulationProgress::recordLatency(qint64 ns)
+{
+    const double us = double(ns) / 1000.0;
+    const int index = us < 1 ? 0 : std::clamp(int(std::floor(4 * std::log2(us))) + 1, 0, kLatencyBuckets - 1);
+    latencyBuckets[size_t(index)].fetch_add(1, std::memory_order_relaxed);
+}
+
+double SimulationProgress::latencyPercentileMs(double p) const
+{
+    std::array<qint64, kLatencyBuckets> counts{};
+    qint64 answers = 0;
+    for (int i = 0; i < kLatencyBuckets; ++i)
+        answers += counts[size_t(i)] = latencyBuckets[size_t(i)].load(std::memory_order_relaxed);
+    if (answers == 0)
+        return 0;
+    const qint64 rank = std::max<qint64>(1, qint64(std::ceil(p * double(answers))));
+    qint64 seen = 0;
+    for (int i = 0; i < kLatencyBuckets; ++i) {
+        seen += counts[size_t(i)];
+        if (seen >= rank)
+            return std::exp2(double(i) / 4) / 1000.0; // the bucket's upper bound
+    }
+    return std::exp2(double(kLatencyBuckets - 1) / 4) / 1000.0;
+}
+
+QString SimulationReport::summary() const
+{
+    QStringList counts;
+    for (int s = 0; s < kApplyStatusCount; ++s) {
+        if (byStatus[size_t(s)] > 0)
+            counts << u"%1 %2"_s.arg(byStatus[size_t(s)]).arg(toString(ApplyStatus(s)));
+    }
+    return u"%1 applies in %2 s: %3 · %4 applies/s, %5 accepted/s · latency p50 %6 ms, p95 %7 ms, p99 %8 ms%9"_s
+        .arg(attempts)
+        .arg(seconds, 0, 'f', 2)
+        .arg(counts.join(u", "_s))
+        .arg(appliesPerSecond, 0, 'f', 0)
+        .arg(acceptedPerSecond, 0, 'f', 0)
+        .arg(p50Ms, 0, 'f', 2)
+        .arg(p95Ms, 0, 'f', 2)
+        .arg(p99Ms, 0, 'f', 2)
+        .arg(cancelled ? u" (cancelled)"_s : QString());
+}
+
+std::vector<qint64> simulationAttempts(const SimulationOptions &options)
+{
+    QRandomGenerator random = options.seed ? QRandomGenerator(options.seed) : QRandomGenerator::securelySeeded();
+    std::vector<qint64> attempts;
+    const qint64 repeats = options.users * options.duplicatePercent / 100;
+    attempts.reserve(size_t(options.users + repeats));
+    for (qint64 i = 0; i < options.users; ++i)
+        attempts.push_back(options.firstUser + i);
+    for (qint64 i = 0; i < repeats && options.users > 0; ++i)
+        attempts.push_back(options.firstUser + qint64(random.bounded(quint64(options.users))));
+    std::shuffle(attempts.begin(), attempts.end(), random);
+    return attempts;
+}
+
+SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
+                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     double seconds, bool unavailableMayHideAccept)
+{
+    SimulationReport report;
+    report.seconds = seconds;
+    std::vector<qint64> sorted;
+    QSet<qint64> acceptedUsers, unknownUsers;
+    for (size_t i = 0; i < attempts.size(); ++i) {
+        if (!sent[i])
+            continue;
+        ++report.attempts;
+        ++report.byStatus[size_t(outcomes[i])];
+        sorted.push_back(latencyNs[i]);
+        if (outcomes[i] == ApplyStatus::Accepted)
+            acceptedUsers.insert(attempts[i]);
+        else if (outcomes[i] == ApplyStatus::Uncertain
+                 || (unavailableMayHideAccept && outcomes[i] == ApplyStatus::Unavailable))
+            unknownUsers.insert(attempts[i]);
+    }
+    report.cancelled = report.attempts < qint64(attempts.size());
+    // A user is rejected when no attempt of theirs was accepted or left
+    // unknown (a "duplicate" answer to a user who holds one is no rejection).
+    for (size_t i = 0; i < attempts.size(); ++i) {
+        if (sent[i] && !acceptedUsers.contains(attempts[i]) && !unknownUsers.contains(attempts[i]))
+            report.answered.rejected.insert(attempts[i]);
+    }
+    report.answered.accepted = acceptedUsers;
+    std::sort(sorted.begin(), sorted.end());
+    report.p50Ms = percentile(sorted, 0.50);
+    report.p95Ms = percentile(sorted, 0.95);
+    report.p99Ms = percentile(sorted, 0.99);
+    report.maxMs = sorted.empty() ? 0 : double(sorted.back()) / 1e6;
+    report.appliesPerSecond = seconds > 0 ? double(report.attempts) / seconds : 0;
+    report.acceptedPerSecond = seconds > 0 ? double(report.count(ApplyStatus::Accepted)) / seconds : 0;
+    return report;
+}
+
+SimulationReport simulate(ApplyService &service, const SimulationOptions &options, SimulationProgress *progress,
+                          const std::atomic<bool> *cancel)
+{
+    const std::vector<qint64> attempts = simulationAttempts(options);
+
+    SimulationProgress localProgress;
+    SimulationProgress &live = progress ? *progress : localProgress;
+    live.total.store(qint64(attempts.size()));
+
+    std::vector<qint64> latencyNs(attempts.size(), 0);
+    std::vector<ApplyStatus> outcomes(attempts.size(), ApplyStatus::Unavailable);
+    const int concurrency = std::max(1, options.concurrency);
+    std::counting_semaphore<> inFlight(concurrency);
+    std::atomic<size_t> next{0};
+    std::atomic<qint64> answered{0};
+    std::mutex doneMutex;
+    std::condition_variable doneCondition;
+
+    QElapsedTimer clock;
+    clock.start();
+    // A few submitting threads keep `concurrency` applies in flight; the
+    // answers arrive on the service's threads and free a slot each.
+    const int submitters = std::clamp(concurrency, 1, 8);
+    std::vector<std::thread> threads;
+    std::atomic<size_t> submitted{0};
+    std::vector<char> sent(attempts.size(), 0);
+    for (int t = 0; t < submitters; ++t) {
+        threads.emplace_back([&] {
+            for (;;) {
+                inFlight.acquire();
+                const size_t i = next.fetch_add(1);
+                if (i >= attempts.size() || (cancel && cancel->load())) {
+                    inFlight.release();
+                    return;
+                }
+                submitted.fetch_add(1);
+                sent[i] = 1;
+                const qint64 startNs = clock.nsecsElapsed();
+                service.apply(options.campaign, attempts[i], [&, i, startNs](const ApplyResult &result) {
+                    latencyNs[i] = clock.nsecsElapsed() - startNs;
+                    outcomes[i] = result.status;
+                    live.byStatus[size_t(result.status)].fetch_add(1, std::memory_order_relaxed);
+                    live.recordLatency(latencyNs[i]);
+                    live.done.fetch_add(1, std::memory_order_relaxed);
+                    inFlight.release();
+                    // The last answer, or any answer once cancelled, may be the one waited for.
+                    if (answered.fetch_add(1) + 1 == qint64(attempts.size()) || (cancel && cancel->load())) {
+                        std::lock_guard lock(doneMutex);
+                        doneCondition.notify_all();
+                    }
+                });
+            }
+        });
+    }
+    for (std::thread &t : threads)
+        t.join();
+    {
+        std::unique_lock lock(doneMutex);
+        doneCondition.wait(lock, [&] { return answered.load() >= qint64(submitted.load()); });
+    }
+    const double seconds = double(clock.nsecsElapsed()) / 1e9;
+
+    return summarizeSimulation(attempts, sent, outcomes, latencyNs, seconds, false);
+}
+
+} // namespace coupon

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
+
+#include <QList>
+#include <QSet>
+#include <QString>
+
+#include <array>
+#include <atomic>
+#include <vector>
+
+namespace coupon {
+
+struct SimulationOptions
+{
+    QString campaign;
+    qint64 users = 1000;       // distinct users 1..users (shifted by firstUser - 1)
+    qint64 firstUser = 1;
+    int concurrency = 32;      // applies in flight at once
+    int duplicatePercent = 0;  // extra attempts by users who already tried, as % of users
+    quint32 seed = 0;          // 0: random
+};
+
+// Live counters, readable from any thread while the run goes on.
+struct SimulationProgress
+{
+    std::atomic<qint64> total{0};
+    std::atomic<qint64> done{0};
+    std::array<std::atomic<qint64>, kApplyStatusCount> byStatus{};
+
+    // Answer latencies so far in log-spaced buckets (4 per power of two from
+    // 1 µs), so a watcher can show percentiles while the run goes on.
+    static constexpr int kLatencyBuckets = 112;
+    std::array<std::atomic<qint64>, kLatencyBuckets> latencyBuckets{};
+    void recordLatency(qint64 ns);
+    double latencyPercentileMs(double p) const; // 0 before the first answer
+};
+
+struct SimulationReport
+{
+    qint64 attempts = 0;
+    std::array<qint64, kApplyStatusCount> byStatus{};
+    double seconds = 0;
+    double appliesPerSecond = 0;
+    double acceptedPerSecond = 0;
+    double p50Ms = 0, p95Ms = 0, p99Ms = 0, maxMs = 0;
+    bool cancelled = false;
+    AnsweredApplies answered; // for an exact audit
+
+    qint64 count(ApplyStatus s) const { return byStatus[size_t(s)]; }
+    QString summary() const; // one line: counts by outcome, rate, latencies
+};
+
+// The shuffled attempt order for `options`: every user once plus repeats.
+std::vector<qint64> simulationAttempts(const SimulationOptions &options);
+
+// The report of a run from its per-attempt records. An attempt answered
+// Uncertain (and, when `unavailableMayHideAccept`, Unavailable) makes its user
+// neither accepted nor rejected for the audit.
+SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
+                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     double seconds, bool unavailableMayHideAccept);
+
+// Runs the tutorial's scenario (and bigger ones) against an ApplyService in
+// this process: every user applies once, some again, in a shuffled order,
+// with `concurrency` applies in flight. Blocks until every apply is answered
+// or `cancel` is set (then no new apply starts; those in flight finish).
+SimulationReport simulate(ApplyService &service, const SimulationOptions &options,
+                          SimulationProgress *progress = nullptr, const std::atomic<bool> *cancel = nullptr);
+
+} // namespace coupon

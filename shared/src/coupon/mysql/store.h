@@ -1,0 +1,130 @@
+#pragma once
+
+#include "coupon/protocol/codec.h"
+#include "coupon/base/result.h"
+#include "coupon/base/settings.h"
+
+#include <QDateTime>
+#include <QList>
+#include <QSqlDatabase>
+#include <QString>
+
+#include <optional>
+#include <vector>
+
+namespace coupon {
+
+struct Campaign
+{
+    QString id;
+    QString name;
+    qint64 limit = 0;
+    qint64 issued = 0;
+    QString state; // "open" or "closed"
+    QDateTime startsAt; // invalid: no start
+    QDateTime endsAt;   // invalid: no end
+    QDateTime createdAt;
+};
+
+struct CouponRow
+{
+    qint64 id = 0;
+    QString campaign;
+    qint64 userId = 0;
+    qint64 ticket = 0;
+    QDateTime issuedAt;
+    int partition = -1;
+    qint64 offset = -1;
+};
+
+struct FailedEventRow
+{
+    qint64 id = 0;
+    QString topic;
+    int partition = -1;
+    qint64 offset = -1;
+    QByteArray key;
+    QByteArray value;
+    QString reason;
+    QString campaign;
+    QDateTime createdAt;
+};
+
+// One consumed record on its way into MySQL: decoded, or poison with a reason.
+struct IncomingRecord
+{
+    int partition = -1;
+    qint64 offset = -1;
+    QByteArray key;
+    QByteArray value;
+    std::optional<CouponMessage> message; // empty: poison
+    QString poisonReason;
+    QString poisonCampaign; // the campaign header, when there was a readable one
+};
+
+struct BatchOutcome
+{
+    int inserted = 0;   // new coupons
+    int duplicates = 0; // already held (replays, the same message twice)
+    int poison = 0;     // recorded in failed_event (bad bytes, unknown campaign, over the limit)
+};
+
+// MySQL access for one thread: opens its own named QSqlDatabase connection
+// and removes it on destruction. Every call that fails returns the error;
+// "mysql.connection" means the connection is gone and reopen() plus a retry
+// of the whole unit of work is the remedy (nothing was committed).
+class CouponStore
+{
+public:
+    CouponStore(MysqlSettings settings, QString connectionName);
+    ~CouponStore();
+    CouponStore(const CouponStore &) = delete;
+    CouponStore &operator=(const CouponStore &) = delete;
+
+    Status open();
+    Status reopen();
+
+    // Applies the missing versioned migrations (idempotent, serialised
+    // across processes by a named lock). Needs the schema privileges of the
+    // admin role; a role without them gets "mysql.schema" with a remedy when
+    // the schema is behind, and Ok when it is current.
+    Status migrate();
+    Result<int> schemaVersion();
+    static int latestSchemaVersion();
+
+    // One transaction: inserts the batch's new coupons, advances
+    // campaign.issued only within coupon_limit, records poison in
+    // failed_event; replays are absorbed by UNIQUE(campaign_id, user_id) and
+    // UNIQUE(topic, partition, offset).
+    Result<BatchOutcome> writeBatch(const QString &topic, const std::vector<IncomingRecord> &records);
+
+    // Campaigns.
+    Status createCampaign(const Campaign &campaign);
+    Result<std::optional<Campaign>> campaign(const QString &id);
+    Result<QList<Campaign>> campaigns();
+    Status setState(const QString &id, const QString &state);
+    Status setLimit(const QString &id, qint64 limit);
+    // Deletes the campaign's coupons and failed events, sets issued to 0.
+    Status resetCampaign(const QString &id);
+
+    // Coupons, keyset-paged by id (afterId = 0 for the first page).
+    Result<qint64> couponCount(const QString &campaign);
+    Result<QList<CouponRow>> coupons(const QString &campaign, qint64 afterId, int limit,
+                                     std::optional<qint64> userId = std::nullopt);
+    Result<QList<qint64>> couponUsers(const QString &campaign); // every holder, sorted
+    Result<qint64> duplicateHolders(const QString &campaign);   // users with >1 coupon
+    Result<bool> hasCoupon(const QString &campaign, qint64 userId);
+    Result<QList<FailedEventRow>> failedEvents(qint64 afterId, int limit,
+                                               const QString &campaign = {});
+    Result<qint64> failedEventCount(const QString &campaign = {});
+
+    QSqlDatabase database() const;
+
+private:
+    Result<BatchOutcome> writeBatchOnce(const QString &topic, const std::vector<IncomingRecord> &records);
+
+    MysqlSettings m_settings;
+    QString m_connectionName;
+};
+
+} // namespace coupon

@@ -1,0 +1,50 @@
+#include "coupon/protocol/apply_outcome.h"
+
+#include "coupon/base/validation.h"
+
+using namespace Qt::StringLiterals;
+
+namespace coupon {
+
+QString toString(ApplyStatus status)
+{
+    switch (status) {
+    case ApplyStatus::Accepted: return u"accepted"_s;
+    case ApplyStatus::Duplicate: return u"duplicate"_s;
+    case ApplyStatus::SoldOut: return u"sold_out"_s;
+    case ApplyStatus::Closed: return u"closed"_s;
+    case ApplyStatus::NotLoaded: return u"not_loaded"_s;
+    case ApplyStatus::Invalid: return u"invalid"_s;
+    case ApplyStatus::Unavailable: return u"unavailable"_s;
+    case ApplyStatus::Uncertain: return u"uncertain"_s;
+    }
+    return u"unknown"_s;
+}
+
+bool validateApply(const QString &campaign, qint64 userId, ApplyResult &result)
+{
+    if (!isValidCampaignId(campaign)) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
+        return false;
+    }
+    if (userId <= 0) {
+        result.status = ApplyStatus::Invalid;
+        result.detail = u"user id must be an integer in 1..9223372036854775807"_s;
+        return false;
+    }
+    return true;
+}
+
+CouponMessage acceptedMessage(const QString &campaign, qint64 userId, const ApplyResult &result)
+{
+    CouponMessage message;
+    message.campaign = campaign;
+    message.userId = userId;
+    message.ticket = result.ticket;
+    message.requestId = result.requestId;
+    message.appliedAtMs = result.appliedAtMs;
+    return message;
+}
+
+} // namespace coupon

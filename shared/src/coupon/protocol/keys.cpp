@@ -1,0 +1,14 @@
+#include "coupon/protocol/keys.h"
+
+namespace coupon {
+
+CampaignKeys::CampaignKeys(const QString &campaign)
+{
+    const QByteArray prefix = "coupon:{" + campaign.toLatin1() + "}:";
+    meta = prefix + "meta";
+    users = prefix + "users";
+    count = prefix + "count";
+    pending = prefix + "pending";
+}
+
+} // namespace coupon

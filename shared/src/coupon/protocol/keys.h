@@ -1,0 +1,28 @@
+#pragma once
+
+// The Redis keys of a campaign and the shape of a command's arguments: what
+// the apply protocol names, independent of the client that sends it.
+
+#include <QByteArray>
+#include <QString>
+
+#include <vector>
+
+namespace coupon {
+
+using RedisArgs = std::vector<QByteArray>;
+
+// The keys of one campaign, hash-tagged so they share a Redis Cluster slot.
+struct CampaignKeys
+{
+    explicit CampaignKeys(const QString &campaign);
+    QByteArray meta;    // hash: limit, state, starts, ends (ms epoch, 0 = none), epoch
+    QByteArray users;   // set of user ids holding a reservation or coupon
+    QByteArray count;   // string: reservations made (the ticket counter)
+    QByteArray pending; // sorted set: user id -> reservation time (ms)
+
+    // meta, users, count, pending: the KEYS of the apply and release scripts.
+    RedisArgs all() const { return {meta, users, count, pending}; }
+};
+
+} // namespace coupon

@@ -1,0 +1,297 @@
+#include "coupon/redis/async_redis.h"
+
+#include "coupon/redis/redis_errors.h"
+
+#include <hiredis/async.h>
+
+#include <QLoggingCategory>
+#include <QSocketNotifier>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcAsyncRedis, "coupon.redis")
+
+namespace coupon {
+
+struct AsyncRedis::Pending
+{
+    AsyncRedis *owner;
+    Callback callback;
+};
+
+namespace {
+
+// hiredis' event hooks for one context; hiredis calls cleanup exactly once,
+// when it frees the context, and we free these with it.
+struct QtEvents
+{
+    QObject *owner;
+    redisAsyncContext *context;
+    QSocketNotifier *read = nullptr;
+    QSocketNotifier *write = nullptr;
+
+    static void addRead(void *p)
+    {
+        auto *e = static_cast<QtEvents *>(p);
+        if (!e->read) {
+            e->read = new QSocketNotifier(e->context->c.fd, QSocketNotifier::Read);
+            QObject::connect(e->read, &QSocketNotifier::activated, e->owner,
+                             [context = e->context] { redisAsyncHandleRead(context); });
+        }
+        e->read->setEnabled(true);
+    }
+    static void delRead(void *p)
+    {
+        if (auto *e = static_cast<QtEvents *>(p); e->read)
+            e->read->setEnabled(false);
+    }
+    static void addWrite(void *p)
+    {
+        auto *e = static_cast<QtEvents *>(p);
+        if (!e->write) {
+            e->write = new QSocketNotifier(e->context->c.fd, QSocketNotifier::Write);
+            QObject::connect(e->write, &QSocketNotifier::activated, e->owner,
+                             [context = e->context] { redisAsyncHandleWrite(context); });
+        }
+        e->write->setEnabled(true);
+    }
+    static void delWrite(void *p)
+    {
+        if (auto *e = static_cast<QtEvents *>(p); e->write)
+            e->write->setEnabled(false);
+    }
+    static void cleanup(void *p)
+    {
+        auto *e = static_cast<QtEvents *>(p);
+        // We may be inside a notifier's own signal: disable now, delete later.
+        for (QSocketNotifier *n : {e->read, e->write}) {
+            if (n) {
+                n->setEnabled(false);
+                n->disconnect();
+                n->deleteLater();
+            }
+        }
+        delete e;
+    }
+
+    static void attach(QObject *owner, redisAsyncContext *context)
+    {
+        auto *e = new QtEvents{owner, context};
+        context->ev.data = e;
+        context->ev.addRead = addRead;
+        context->ev.delRead = delRead;
+        context->ev.addWrite = addWrite;
+        context->ev.delWrite = delWrite;
+        context->ev.cleanup = cleanup;
+    }
+};
+
+} // namespace
+
+AsyncRedis::AsyncRedis(RedisSettings settings, QObject *parent) : QObject(parent), m_settings(std::move(settings))
+{
+    m_clock.start();
+    m_reconnect.setSingleShot(true);
+    connect(&m_reconnect, &QTimer::timeout, this, &AsyncRedis::connectNow);
+    connect(&m_watchdog, &QTimer::timeout, this, &AsyncRedis::watchdog);
+    m_watchdog.start(std::max(50, std::min(m_settings.commandTimeoutMs, m_settings.connectTimeoutMs) / 4));
+}
+
+AsyncRedis::~AsyncRedis()
+{
+    m_watchdog.stop();
+    m_reconnect.stop();
+    if (m_context) {
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        context->data = nullptr;
+        redisAsyncFree(context); // runs every pending callback with a null reply
+    }
+}
+
+void AsyncRedis::start() { connectNow(); }
+
+void AsyncRedis::connectNow()
+{
+    if (m_context)
+        return;
+    const QByteArray host = m_settings.host.toUtf8();
+    redisAsyncContext *context = redisAsyncConnect(host.constData(), m_settings.port);
+    if (!context || context->err) {
+        const QString why = context ? QString::fromUtf8(context->errstr) : u"out of memory"_s;
+        if (context)
+            redisAsyncFree(context);
+        setConnected(false, why);
+        m_reconnect.start(m_backoffMs);
+        m_backoffMs = std::min(m_backoffMs * 2, 5000);
+        return;
+    }
+    m_context = context;
+    m_context->data = this;
+    QtEvents::attach(this, m_context);
+    redisAsyncSetConnectCallback(m_context, &AsyncRedis::onConnect);
+    redisAsyncSetDisconnectCallback(m_context, &AsyncRedis::onDisconnect);
+    m_connectStartedMs = m_clock.elapsed();
+    m_handshakeDone = false;
+    if (!m_settings.password.isEmpty())
+        command({"AUTH", m_settings.password.toUtf8()}, [this](Result<const redisReply *> r) {
+            if (!r)
+                dropConnection(u"Redis AUTH: "_s + r.error().message);
+        });
+    if (m_settings.database != 0)
+        command({"SELECT", QByteArray::number(m_settings.database)}, [this](Result<const redisReply *> r) {
+            if (!r)
+                dropConnection(u"Redis SELECT: "_s + r.error().message);
+        });
+}
+
+void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
+{
+    auto *self = static_cast<AsyncRedis *>(context->data);
+    if (!self)
+        return;
+    if (status != REDIS_OK) {
+        // hiredis frees the context after this callback.
+        self->m_context = nullptr;
+        self->m_sentAtMs.clear();
+        self->setConnected(false, u"Redis %1:%2: %3"_s.arg(self->m_settings.host).arg(self->m_settings.port)
+                                      .arg(QString::fromUtf8(context->errstr)));
+        self->m_reconnect.start(self->m_backoffMs);
+        self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
+        return;
+    }
+    self->m_handshakeDone = true;
+    self->m_backoffMs = 100;
+    self->setConnected(true, {});
+}
+
+void AsyncRedis::onDisconnect(const redisAsyncContext *context, int status)
+{
+    auto *self = static_cast<AsyncRedis *>(context->data);
+    if (!self)
+        return;
+    // hiredis frees the context after this callback.
+    self->m_context = nullptr;
+    self->m_sentAtMs.clear();
+    self->setConnected(false, status == REDIS_OK ? u"disconnected"_s
+                                                 : u"Redis connection lost: "_s + QString::fromUtf8(context->errstr));
+    self->m_reconnect.start(self->m_backoffMs);
+    self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
+}
+
+void AsyncRedis::setConnected(bool connected, const QString &why)
+{
+    if (!why.isEmpty())
+        m_lastError = why;
+    if (m_connected == connected)
+        return;
+    m_connected = connected;
+    if (connected)
+        qCInfo(lcAsyncRedis, "connected to %s:%d", qPrintable(m_settings.host), m_settings.port);
+    else
+        qCWarning(lcAsyncRedis, "%s", qPrintable(why));
+    emit connectedChanged(connected);
+}
+
+void AsyncRedis::dropConnection(const QString &why)
+{
+    m_lastError = why;
+    if (m_context)
+        redisAsyncDisconnect(m_context); // fails all pending, then onDisconnect
+}
+
+void AsyncRedis::watchdog()
+{
+    const qint64 now = m_clock.elapsed();
+    if (m_context && !m_handshakeDone && now - m_connectStartedMs > m_settings.connectTimeoutMs) {
+        // A connect that hangs (SYN to nowhere): give up on it, try again later.
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        context->data = nullptr;
+        m_sentAtMs.clear();
+        redisAsyncFree(context);
+        setConnected(false, u"Redis %1:%2: connect timed out"_s.arg(m_settings.host).arg(m_settings.port));
+        m_reconnect.start(m_backoffMs);
+        m_backoffMs = std::min(m_backoffMs * 2, 5000);
+        return;
+    }
+    if (m_context && !m_sentAtMs.empty() && now - m_sentAtMs.front() > m_settings.commandTimeoutMs) {
+        // A Redis that hangs (stopped, network gone silent): redisAsyncDisconnect
+        // would wait for the replies, so free the context, which fails every
+        // pending command now. We are in a timer, not in a hiredis callback.
+        m_lastError = u"Redis %1:%2: no reply within %3 ms"_s.arg(m_settings.host).arg(m_settings.port)
+                          .arg(m_settings.commandTimeoutMs);
+        redisAsyncContext *context = m_context;
+        m_context = nullptr;
+        const QString why = m_lastError;
+        redisAsyncFree(context); // pending callbacks get null replies; onDisconnect reconnects
+        m_lastError = why;
+        m_sentAtMs.clear();
+        if (m_connected) {
+            setConnected(false, m_lastError);
+            m_reconnect.start(m_backoffMs);
+        }
+    }
+}
+
+void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
+{
+    std::unique_ptr<Pending> pending(static_cast<Pending *>(privdata));
+    auto *reply = static_cast<redisReply *>(raw);
+    AsyncRedis *self = pending->owner;
+    if (context && context->data && !self->m_sentAtMs.empty())
+        self->m_sentAtMs.pop_front();
+    if (!reply) {
+        ++self->m_errors;
+        pending->callback(Error{u"redis.unavailable"_s,
+                                self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError});
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        pending->callback(errors::fromRedisReply(reply));
+        return;
+    }
+    pending->callback(static_cast<const redisReply *>(reply));
+}
+
+void AsyncRedis::command(const RedisArgs &args, Callback callback)
+{
+    if (!m_context) {
+        ++m_errors;
+        callback(Error{u"redis.unavailable"_s, m_lastError.isEmpty() ? u"Redis not connected"_s : m_lastError});
+        return;
+    }
+    RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
+    auto *pending = new Pending{this, std::move(callback)};
+    if (redisAsyncCommandArgv(m_context, &AsyncRedis::onReply, pending, argv.count(), argv.pointers.data(),
+                              argv.lengths.data())
+        != REDIS_OK) {
+        std::unique_ptr<Pending> owned(pending);
+        ++m_errors;
+        owned->callback(Error{u"redis.unavailable"_s, u"Redis: "_s + QString::fromUtf8(m_context->errstr)});
+        return;
+    }
+    m_sentAtMs.push_back(m_clock.elapsed());
+}
+
+void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
+{
+    RedisArgs call = evalshaCommand(script, keys, args);
+    command(call, [this, &script, call, callback = std::move(callback)](Result<const redisReply *> r) mutable {
+        if (r || r.error().code != u"redis.noscript"_s) {
+            callback(r);
+            return;
+        }
+        // Redis restarted or SCRIPT FLUSH: load the text, then run it once more.
+        command({"SCRIPT", "LOAD", script.source}, [this, call = std::move(call), callback = std::move(callback)](
+                                                       Result<const redisReply *> loaded) mutable {
+            if (!loaded) {
+                callback(loaded.error());
+                return;
+            }
+            command(call, std::move(callback));
+        });
+    });
+}
+
+} // namespace coupon

@@ -1,0 +1,77 @@
+#pragma once
+
+#include "coupon/redis/redis.h"
+#include "coupon/base/result.h"
+#include "coupon/base/settings.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <functional>
+
+struct redisAsyncContext;
+
+namespace coupon {
+
+// One non-blocking hiredis connection on the Qt event loop: many commands in
+// flight are pipelined on it. The event hooks are our own rather than
+// hiredis' adapters/qt.h, whose destructor writes into a context hiredis may
+// already have freed after a disconnect (so a reconnect would use freed
+// memory), and which needs moc run over a system header. Connect and command
+// timeouts are enforced here, since hiredis' async API has none: a command
+// older than redis.command.timeout.ms drops the connection, which fails every
+// outstanding command at once. While disconnected, commands fail immediately
+// ("redis.unavailable") and a reconnect runs with backoff. Use from the
+// thread the object lives in.
+class AsyncRedis : public QObject
+{
+    Q_OBJECT
+
+public:
+    // The reply is valid only during the callback; an error reply arrives as
+    // an Error ("redis.reply"/"redis.noscript"), a lost connection as
+    // "redis.unavailable".
+    using Callback = std::function<void(Result<const redisReply *>)>;
+
+    AsyncRedis(RedisSettings settings, QObject *parent = nullptr);
+    ~AsyncRedis() override;
+
+    void start();
+    bool isConnected() const { return m_connected; }
+    QString lastError() const { return m_lastError; }
+    qint64 errors() const { return m_errors; }
+
+    void command(const RedisArgs &args, Callback callback);
+    // EVALSHA; on NOSCRIPT loads the script and runs it once more.
+    void eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback);
+
+signals:
+    void connectedChanged(bool connected);
+
+private:
+    struct Pending;
+    static void onReply(redisAsyncContext *context, void *reply, void *privdata);
+    static void onConnect(const redisAsyncContext *context, int status);
+    static void onDisconnect(const redisAsyncContext *context, int status);
+    void connectNow();
+    void dropConnection(const QString &why);
+    void setConnected(bool connected, const QString &why);
+    void watchdog();
+
+    RedisSettings m_settings;
+    redisAsyncContext *m_context = nullptr;
+    bool m_connected = false;
+    bool m_handshakeDone = false;
+    QString m_lastError;
+    qint64 m_errors = 0;
+    QTimer m_reconnect;
+    QTimer m_watchdog;
+    QElapsedTimer m_clock;
+    qint64 m_connectStartedMs = 0;
+    std::deque<qint64> m_sentAtMs; // replies come back in order on one connection
+    int m_backoffMs = 100;
+};
+
+} // namespace coupon

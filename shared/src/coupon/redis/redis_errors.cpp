@@ -1,0 +1,40 @@
+#include "coupon/redis/redis_errors.h"
+
+#include <string_view>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon::errors {
+
+Error fromRedisContext(const redisContext *context, const QString &what)
+{
+    if (!context)
+        return {u"redis.unavailable"_s, what + u": out of memory creating a context"_s};
+    const QString text = QString::fromUtf8(context->errstr);
+    switch (context->err) {
+    case REDIS_ERR_PROTOCOL:
+        return {u"redis.protocol"_s, what + u": protocol error: "_s + text};
+    case REDIS_ERR_IO:
+    case REDIS_ERR_EOF:
+    case REDIS_ERR_OTHER:
+    default:
+        // hiredis 0.14 reports a timed-out read as an I/O error (EAGAIN).
+        return {u"redis.unavailable"_s, what + u": "_s + (text.isEmpty() ? u"connection lost"_s : text)};
+    }
+}
+
+bool isNoScript(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ERROR && reply->len >= 8
+           && std::string_view(reply->str, 8) == "NOSCRIPT";
+}
+
+Error fromRedisReply(const redisReply *reply)
+{
+    const QString text = QString::fromUtf8(reply->str, qsizetype(reply->len));
+    if (isNoScript(reply))
+        return {u"redis.noscript"_s, text};
+    return {u"redis.reply"_s, text};
+}
+
+} // namespace coupon::errors

@@ -1,0 +1,19 @@
+#pragma once
+
+// The one place where hiredis' error codes and error replies become coupon::Error values
+// (redis-plus-plus errors.cpp, modern-cpp-kafka Error.h); each client layer
+// has its own such file, so nothing above it sees the C library's types.
+
+#include "coupon/base/result.h"
+
+#include <hiredis/hiredis.h>
+
+namespace coupon::errors {
+
+// Codes: "redis.unavailable" (connect, I/O, EOF, timeout), "redis.protocol",
+// "redis.reply" (an error reply; message is Redis' text), "redis.noscript".
+Error fromRedisContext(const redisContext *context, const QString &what);
+Error fromRedisReply(const redisReply *reply);
+bool isNoScript(const redisReply *reply);
+
+} // namespace coupon::errors
