@@ -1,6 +1,6 @@
+#include "backend.h"
 #include "coupon/base/cli.h"
 #include "coupon/version.h"
-#include "backend.h"
 #include "dialogs.h"
 #include "mainwindow.h"
 
@@ -98,16 +98,17 @@ int main(int argc, char *argv[])
         // Mid-run whatever the machine's speed: once the counter passes
         // --grab-at-percent of the limit, or --after-ms into the run.
         const int percent = args.value(grabAt).toInt();
-        QObject::connect(&window, &coupon::console::MainWindow::simulationStarted, &window, [&, grab, grabAfter, percent] {
-            if (percent > 0) {
-                QObject::connect(window.backend(), &coupon::console::Backend::redisSampled, &window,
-                                 [grab, percent](const coupon::console::RedisSample &sample) {
-                                     if (sample.limit > 0 && sample.count * 100 >= sample.limit * percent)
-                                         grab();
-                                 });
-            }
-            QTimer::singleShot(grabAfter, &window, grab);
-        });
+        QObject::connect(
+            &window, &coupon::console::MainWindow::simulationStarted, &window, [&, grab, grabAfter, percent] {
+                if (percent > 0) {
+                    QObject::connect(window.backend(), &coupon::console::Backend::redisSampled, &window,
+                                     [grab, percent](const coupon::console::RedisSample &sample) {
+                                         if (sample.limit > 0 && sample.count * 100 >= sample.limit * percent)
+                                             grab();
+                                     });
+                }
+                QTimer::singleShot(grabAfter, &window, grab);
+            });
         QObject::connect(&window, &coupon::console::MainWindow::verdictReady, &window, [](bool, const QString &text) {
             std::fprintf(stderr, "coupon-console: %s\n", qPrintable(text));
         });

@@ -1,13 +1,13 @@
 // couponctl: campaign operations, applies, simulations and audits from a shell.
 // Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 
-#include "coupon/service/apply_service.h"
-#include "coupon/service/campaigns.h"
 #include "coupon/base/cli.h"
+#include "coupon/base/validation.h"
 #include "coupon/loadgen/http_client.h"
 #include "coupon/loadgen/simulation.h"
 #include "coupon/protocol/soldout_memo.h"
-#include "coupon/base/validation.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
 #include "coupon/version.h"
 
 #include <QCoreApplication>
@@ -37,12 +37,15 @@ int failWith(const Error &error)
 {
     // Configuration and usage problems are 2; everything else is a failed operation.
     const bool usage = error.code.startsWith(u"config."_s) || error.code == u"campaign.invalid"_s
-                       || error.code == u"campaign.unknown"_s || error.code == u"campaign.exists"_s
-                       || error.code == u"campaign.state"_s;
+        || error.code == u"campaign.unknown"_s || error.code == u"campaign.exists"_s
+        || error.code == u"campaign.state"_s;
     return fail(usage ? ExitUsage : ExitCheckFailed, error.message);
 }
 
-QString timeText(const QDateTime &t) { return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : u"-"_s; }
+QString timeText(const QDateTime &t)
+{
+    return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : u"-"_s;
+}
 
 void printStatus(const CampaignStatus &s)
 {
@@ -86,8 +89,10 @@ int main(int argc, char *argv[])
     const QCommandLineOption firstUserOpt(u"first-user"_s, u"First simulated user id."_s, u"n"_s, u"1"_s);
     const QCommandLineOption concurrencyOpt(u"concurrency"_s, u"Applies in flight."_s, u"n"_s, u"32"_s);
     const QCommandLineOption duplicatesOpt(u"duplicates"_s, u"Repeat attempts, % of users."_s, u"pct"_s, u"0"_s);
-    const QCommandLineOption targetOpt(u"target"_s, u"simulate: drive a gateway (http://HOST:PORT) instead of "
-                                                     "the in-process apply service."_s, u"url"_s);
+    const QCommandLineOption targetOpt(u"target"_s,
+                                       u"simulate: drive a gateway (http://HOST:PORT) instead of "
+                                       "the in-process apply service."_s,
+                                       u"url"_s);
     const QCommandLineOption auditOpt(u"audit"_s, u"After simulate: wait for the drain and audit."_s);
     const QCommandLineOption limitOpt(u"limit"_s, u"Coupon limit."_s, u"n"_s);
     const QCommandLineOption nameOpt(u"name"_s, u"Campaign name."_s, u"text"_s);
@@ -96,8 +101,9 @@ int main(int argc, char *argv[])
     const QCommandLineOption openOpt(u"open"_s, u"Open the campaign right after creating it."_s);
     const QCommandLineOption timeoutOpt(u"timeout"_s, u"Seconds to wait for the drain."_s, u"s"_s, u"120"_s);
     const QCommandLineOption graceOpt(u"grace"_s, u"Seconds a reservation may stay pending."_s, u"s"_s, u"30"_s);
-    for (const QCommandLineOption &o : {campaignOpt, userOpt, usersOpt, firstUserOpt, concurrencyOpt, duplicatesOpt,
-                                        targetOpt, auditOpt, limitOpt, nameOpt, startsOpt, endsOpt, openOpt, timeoutOpt, graceOpt})
+    for (const QCommandLineOption &o :
+         {campaignOpt, userOpt, usersOpt, firstUserOpt, concurrencyOpt, duplicatesOpt, targetOpt, auditOpt, limitOpt,
+          nameOpt, startsOpt, endsOpt, openOpt, timeoutOpt, graceOpt})
         p.addOption(o);
     p.addPositionalArgument(u"command"_s, u"What to do (see above)."_s);
 
@@ -110,7 +116,7 @@ int main(int argc, char *argv[])
     if (args.isEmpty())
         return fail(ExitUsage, u"a command is required (see --help)"_s);
     const QString command = args.first();
-    static const QStringList kCommands{u"migrate"_s, u"lag"_s,   u"campaign"_s, u"apply"_s,
+    static const QStringList kCommands{u"migrate"_s,  u"lag"_s,   u"campaign"_s, u"apply"_s,
                                        u"simulate"_s, u"audit"_s, u"settle"_s};
     if (!kCommands.contains(command))
         return fail(ExitUsage, u"unknown command \"%1\" (see --help)"_s.arg(command));
@@ -119,7 +125,8 @@ int main(int argc, char *argv[])
         bool ok = false;
         *value = p.value(o).toLongLong(&ok);
         if (!ok || *value < min || *value > max) {
-            fail(ExitUsage, u"--%1 = \"%2\": must be an integer in %3..%4"_s.arg(o.names().first(), p.value(o)).arg(min).arg(max));
+            fail(ExitUsage,
+                 u"--%1 = \"%2\": must be an integer in %3..%4"_s.arg(o.names().first(), p.value(o)).arg(min).arg(max));
             return false;
         }
         return true;
@@ -166,8 +173,11 @@ int main(int argc, char *argv[])
         Result<QList<PartitionLag>> lags = ops.lag();
         if (!lags)
             return failWith(lags.error());
-        out() << u"%1 %2 %3 %4 %5\n"_s.arg(u"TOPIC"_s, -16).arg(u"PARTITION"_s, 9).arg(u"COMMITTED"_s, 12)
-                     .arg(u"LOG-END"_s, 12).arg(u"LAG"_s, 10);
+        out() << u"%1 %2 %3 %4 %5\n"_s.arg(u"TOPIC"_s, -16)
+                     .arg(u"PARTITION"_s, 9)
+                     .arg(u"COMMITTED"_s, 12)
+                     .arg(u"LOG-END"_s, 12)
+                     .arg(u"LAG"_s, 10);
         for (const PartitionLag &l : *lags)
             out() << u"%1 %2 %3 %4 %5\n"_s.arg(settings->kafka.topic, -16)
                          .arg(l.partition, 9)
@@ -185,9 +195,17 @@ int main(int argc, char *argv[])
             Result<QList<Campaign>> list = ops.list();
             if (!list)
                 return failWith(list.error());
-            out() << u"%1 %2 %3 %4  %5\n"_s.arg(u"ID"_s, -24).arg(u"STATE"_s, -6).arg(u"LIMIT"_s, 10).arg(u"ISSUED"_s, 10).arg(u"NAME"_s);
+            out() << u"%1 %2 %3 %4  %5\n"_s.arg(u"ID"_s, -24)
+                         .arg(u"STATE"_s, -6)
+                         .arg(u"LIMIT"_s, 10)
+                         .arg(u"ISSUED"_s, 10)
+                         .arg(u"NAME"_s);
             for (const Campaign &c : *list)
-                out() << u"%1 %2 %3 %4  %5\n"_s.arg(c.id, -24).arg(c.state, -6).arg(c.limit, 10).arg(c.issued, 10).arg(c.name);
+                out() << u"%1 %2 %3 %4  %5\n"_s.arg(c.id, -24)
+                             .arg(c.state, -6)
+                             .arg(c.limit, 10)
+                             .arg(c.issued, 10)
+                             .arg(c.name);
             return ExitOk;
         }
         if (id.isEmpty())
@@ -237,7 +255,8 @@ int main(int argc, char *argv[])
             return ExitUsage;
         const std::optional<qint64> user = parseUserId(p.value(userOpt));
         if (!user)
-            return fail(ExitUsage, u"--user = \"%1\": must be an integer in 1..9223372036854775807"_s.arg(p.value(userOpt)));
+            return fail(ExitUsage,
+                        u"--user = \"%1\": must be an integer in 1..9223372036854775807"_s.arg(p.value(userOpt)));
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(*settings, {1});
         if (!service)
             return failWith(service.error());
@@ -267,8 +286,7 @@ int main(int argc, char *argv[])
                 return fail(ExitUsage, viaHttp.error().message);
             report = *viaHttp;
         } else {
-            Result<std::unique_ptr<ApplyService>> service =
-                ApplyService::create(*settings);
+            Result<std::unique_ptr<ApplyService>> service = ApplyService::create(*settings);
             if (!service)
                 return failWith(service.error());
             report = simulate(**service, options);

@@ -9,8 +9,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QValueAxis>
 #include <QVBoxLayout>
+#include <QValueAxis>
 #include <QWidget>
 
 using namespace Qt::StringLiterals;
@@ -82,7 +82,9 @@ QString renderChart(const QString &jsonPath, const QString &pngPath)
     QWidget page;
     auto *layout = new QVBoxLayout(&page);
     layout->addWidget(chartOf(ratios, false, u"Ours against the machine's limits (same run) — "_s + where));
-    layout->addWidget(chartOf(ratios, true, u"Speed-ups (same run): against the tutorial's design (same campaign size), and the sold-out memo"_s));
+    layout->addWidget(
+        chartOf(ratios, true,
+                u"Speed-ups (same run): against the tutorial's design (same campaign size), and the sold-out memo"_s));
     page.resize(1200, page.sizeHint().height() + 200);
     if (!page.grab().save(pngPath))
         return u"cannot write "_s + pngPath;

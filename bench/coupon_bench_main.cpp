@@ -22,10 +22,11 @@ int main(int argc, char *argv[])
     QApplication::setApplicationName(u"coupon-bench"_s);
     QApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
 
-    coupon::CommonCommandLine cli(u"Benchmark harness pieces:\n"
-                                  "  tutorial-apply --topic T --counter KEY --limit N --users N [--duplicates PCT] [--threads N]\n"
-                                  "  tutorial-consume --topic T --expected N [--timeout S]\n"
-                                  "  chart BENCH.json OUT.png"_s);
+    coupon::CommonCommandLine cli(
+        u"Benchmark harness pieces:\n"
+        "  tutorial-apply --topic T --counter KEY --limit N --users N [--duplicates PCT] [--threads N]\n"
+        "  tutorial-consume --topic T --expected N [--timeout S]\n"
+        "  chart BENCH.json OUT.png"_s);
     QCommandLineParser &p = cli.parser();
     const QCommandLineOption topic(u"topic"_s, u"Topic."_s, u"name"_s);
     const QCommandLineOption counter(u"counter"_s, u"Redis counter key."_s, u"key"_s);
@@ -49,8 +50,8 @@ int main(int argc, char *argv[])
         const auto r = coupon::bench::tutorialApply(*settings, p.value(topic), p.value(counter).toUtf8(),
                                                     p.value(limit).toLongLong(), p.value(users).toLongLong(),
                                                     p.value(duplicates).toInt(), p.value(threads).toInt());
-        out << "attempts " << r.attempts << " accepted " << r.accepted << " seconds " << r.seconds
-            << " applies_per_s " << (r.seconds > 0 ? double(r.attempts) / r.seconds : 0) << '\n';
+        out << "attempts " << r.attempts << " accepted " << r.accepted << " seconds " << r.seconds << " applies_per_s "
+            << (r.seconds > 0 ? double(r.attempts) / r.seconds : 0) << '\n';
         return 0;
     }
     if (args.value(0) == u"tutorial-consume"_s) {

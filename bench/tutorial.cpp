@@ -1,11 +1,11 @@
 #include "tutorial.h"
 
-#include "coupon/protocol/codec.h"
-#include "coupon/kafka/kafka_handles.h"
-#include "coupon/redis/redis_handles.h"
 #include "coupon/kafka/kafka.h"
-#include "coupon/redis/redis.h"
+#include "coupon/kafka/kafka_handles.h"
 #include "coupon/loadgen/simulation.h"
+#include "coupon/protocol/codec.h"
+#include "coupon/redis/redis.h"
+#include "coupon/redis/redis_handles.h"
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
@@ -63,10 +63,9 @@ TutorialApplyReport tutorialApply(const Settings &settings, const QString &topic
                     continue; // the counter keeps growing past the limit
                 accepted.fetch_add(1);
                 const QByteArray value = codec::encodeValue(attempts[i]);
-                rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topicName.constData()),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_VALUE(const_cast<char *>(value.constData()), size_t(value.size())),
-                                  RD_KAFKA_V_END);
+                rd_kafka_producev(
+                    producer.get(), RD_KAFKA_V_TOPIC(topicName.constData()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                    RD_KAFKA_V_VALUE(const_cast<char *>(value.constData()), size_t(value.size())), RD_KAFKA_V_END);
             }
         });
     }
@@ -85,10 +84,9 @@ TutorialApplyReport tutorialApply(const Settings &settings, const QString &topic
 TutorialConsumeReport tutorialConsume(const Settings &settings, const QString &topic, qint64 expected, int timeoutMs)
 {
     const QString group = u"tutorial-"_s + QString::number(QRandomGenerator::global()->generate64(), 36);
-    Result<KafkaConfHandle> conf = makeKafkaConf(settings, {},
-                                                 {{u"group.id"_s, group},
-                                                  {u"auto.offset.reset"_s, u"earliest"_s},
-                                                  {u"enable.auto.commit"_s, u"true"_s}});
+    Result<KafkaConfHandle> conf = makeKafkaConf(
+        settings, {},
+        {{u"group.id"_s, group}, {u"auto.offset.reset"_s, u"earliest"_s}, {u"enable.auto.commit"_s, u"true"_s}});
     if (!conf)
         qFatal("%s", qPrintable(conf.error().message));
     char errstr[512];

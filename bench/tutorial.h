@@ -33,7 +33,6 @@ struct TutorialConsumeReport
 
 // Consumes `expected` messages of `topic` from the beginning (a fresh group)
 // into table tutorial_coupon, one autocommitted INSERT per message.
-TutorialConsumeReport tutorialConsume(const Settings &settings, const QString &topic, qint64 expected,
-                                      int timeoutMs);
+TutorialConsumeReport tutorialConsume(const Settings &settings, const QString &topic, qint64 expected, int timeoutMs);
 
 } // namespace coupon::bench

@@ -10,7 +10,9 @@ namespace coupon::test {
 class TcpProxy::Engine : public QObject
 {
 public:
-    explicit Engine(quint16 upstream) : m_upstream(upstream) {}
+    explicit Engine(quint16 upstream)
+        : m_upstream(upstream)
+    { }
 
     quint16 listen()
     {
@@ -85,7 +87,8 @@ TcpProxy::TcpProxy(quint16 upstreamPort)
     m_engine->moveToThread(&m_thread);
     QObject::connect(&m_thread, &QThread::finished, m_engine, &QObject::deleteLater);
     m_thread.start();
-    QMetaObject::invokeMethod(m_engine, [this] { m_port = m_engine->listen(); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_engine, [this] { m_port = m_engine->listen(); }, Qt::BlockingQueuedConnection);
 }
 
 TcpProxy::~TcpProxy()
@@ -96,20 +99,25 @@ TcpProxy::~TcpProxy()
 
 void TcpProxy::cut()
 {
-    QMetaObject::invokeMethod(m_engine, [this] { m_engine->setCut(true); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_engine, [this] { m_engine->setCut(true); }, Qt::BlockingQueuedConnection);
 }
 
 void TcpProxy::stall()
 {
-    QMetaObject::invokeMethod(m_engine, [this] { m_engine->setStalled(true); }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_engine, [this] { m_engine->setStalled(true); }, Qt::BlockingQueuedConnection);
 }
 
 void TcpProxy::heal()
 {
-    QMetaObject::invokeMethod(m_engine, [this] {
-        m_engine->setCut(false);
-        m_engine->setStalled(false);
-    }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_engine,
+        [this] {
+            m_engine->setCut(false);
+            m_engine->setStalled(false);
+        },
+        Qt::BlockingQueuedConnection);
 }
 
 } // namespace coupon::test

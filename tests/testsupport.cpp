@@ -3,17 +3,17 @@
 #include "coupon/kafka/kafka.h"
 
 #include <QCoreApplication>
-#include <QProcessEnvironment>
-#include <QRandomGenerator>
-#include <QTest>
 #include <QFileInfo>
 #include <QHostAddress>
+#include <QProcessEnvironment>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTcpSocket>
+#include <QTest>
 
 #include <csignal>
-#include <sys/prctl.h>
 #include <cstdlib>
+#include <sys/prctl.h>
 
 using namespace Qt::StringLiterals;
 
@@ -78,14 +78,12 @@ WorkerProcess::WorkerProcess(QStringList extraArgs)
     : ServiceProcess(QStringLiteral(COUPON_WORKER_BIN), u"COUPON_WORKER_CONFIG"_s,
                      // owning partitions means it consumes; "assigned 0" would not do
                      u"assigned [1-9][0-9]* partition"_s, QStringList{u"--status-interval"_s, u"1"_s} + extraArgs)
-{
-}
+{ }
 
 GatewayProcess::GatewayProcess(QStringList extraArgs)
     : ServiceProcess(QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s, u"listening on [0-9.]+:[0-9]+"_s,
                      QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s} + extraArgs)
-{
-}
+{ }
 
 quint16 GatewayProcess::port() const
 {
@@ -101,7 +99,10 @@ ServiceProcess::~ServiceProcess()
     }
 }
 
-void ServiceProcess::drain() { m_output += m_process.readAll(); }
+void ServiceProcess::drain()
+{
+    m_output += m_process.readAll();
+}
 
 QString ServiceProcess::output() const
 {
@@ -173,7 +174,8 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
     qsizetype headerEnd = -1;
     qsizetype length = -1;
     while (!deadline.hasExpired()) {
-        if (socket.bytesAvailable() == 0 && !socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
+        if (socket.bytesAvailable() == 0
+            && !socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
             buffer += socket.readAll();
             break; // closed or deadline
         }
@@ -184,7 +186,8 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
             for (qsizetype i = 1; i < lines.size(); ++i) {
                 const qsizetype colon = lines[i].indexOf(':');
                 if (colon > 0)
-                    result.headers.append({lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed()});
+                    result.headers.append(
+                        {lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed()});
             }
             length = result.header("content-length").toLongLong();
         }
@@ -227,10 +230,11 @@ void onRawDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *)
 }
 } // namespace
 
-RawProducer::RawProducer(const Settings &settings) : m_topic(settings.kafka.topic.toUtf8())
+RawProducer::RawProducer(const Settings &settings)
+    : m_topic(settings.kafka.topic.toUtf8())
 {
-    Result<KafkaConfHandle> conf =
-        makeKafkaConf(settings, {{u"linger.ms"_s, u"0"_s}}, {{u"enable.idempotence"_s, u"true"_s}});
+    Result<KafkaConfHandle> conf = makeKafkaConf(settings, {{u"linger.ms"_s, u"0"_s}},
+                                                 {{u"enable.idempotence"_s, u"true"_s}});
     if (!conf)
         qFatal("raw producer: %s", qPrintable(conf.error().message));
     rd_kafka_conf_set_dr_msg_cb(conf->get(), onRawDelivery);
@@ -255,8 +259,8 @@ Produced RawProducer::send(const std::optional<QByteArray> &key, const std::opti
     const size_t valueSize = value ? size_t(value->size()) : 0;
     const rd_kafka_resp_err_t err = rd_kafka_producev(
         m_rk.get(), RD_KAFKA_V_TOPIC(m_topic.constData()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(keyData, keySize), RD_KAFKA_V_VALUE(valueData, valueSize),
-        RD_KAFKA_V_HEADERS(hdrs.get()), RD_KAFKA_V_OPAQUE(&wait), RD_KAFKA_V_END);
+        RD_KAFKA_V_KEY(keyData, keySize), RD_KAFKA_V_VALUE(valueData, valueSize), RD_KAFKA_V_HEADERS(hdrs.get()),
+        RD_KAFKA_V_OPAQUE(&wait), RD_KAFKA_V_END);
     if (err)
         qFatal("raw produce: %s", rd_kafka_err2str(err));
     hdrs.release(); // producev took the headers

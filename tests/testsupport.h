@@ -1,9 +1,9 @@
 #pragma once
 
-#include "coupon/service/campaigns.h"
-#include "coupon/protocol/codec.h"
-#include "coupon/kafka/kafka_handles.h"
 #include "coupon/base/settings.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/protocol/codec.h"
+#include "coupon/service/campaigns.h"
 
 #include <QByteArray>
 #include <QDeadlineTimer>
@@ -78,7 +78,7 @@ public:
 
 struct HttpResult
 {
-    int status = 0; // 0: no answer (connection closed or deadline)
+    int status = 0;                                   // 0: no answer (connection closed or deadline)
     QList<std::pair<QByteArray, QByteArray>> headers; // names lower-cased
     QByteArray body;
     QByteArray header(const QByteArray &lowerName) const;

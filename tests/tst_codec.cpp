@@ -1,5 +1,5 @@
-#include "coupon/protocol/codec.h"
 #include "coupon/base/validation.h"
+#include "coupon/protocol/codec.h"
 
 #include <QList>
 #include <QTest>
@@ -35,11 +35,16 @@ struct Record
     QList<Header> headers;
 };
 
-Header hdr(const char *name, const QByteArray &value) { return {QByteArray(name), value}; }
-Header nullHdr(const char *name) { return {QByteArray(name), std::nullopt}; }
+Header hdr(const char *name, const QByteArray &value)
+{
+    return {QByteArray(name), value};
+}
+Header nullHdr(const char *name)
+{
+    return {QByteArray(name), std::nullopt};
+}
 
-Record record(std::optional<QByteArray> key, std::optional<QByteArray> value,
-              QList<Header> headers = {})
+Record record(std::optional<QByteArray> key, std::optional<QByteArray> value, QList<Header> headers = {})
 {
     return {std::move(key), std::move(value), std::move(headers)};
 }
@@ -91,7 +96,10 @@ QString describe(const Decoded &d)
         .arg(m.appliedAtMs);
 }
 
-QString repeated(QChar c, qsizetype n) { return QString(n, c); }
+QString repeated(QChar c, qsizetype n)
+{
+    return QString(n, c);
+}
 
 // `first` followed by `count` copies of `rest`.
 QString idOf(QChar first, QChar rest, qsizetype count)
@@ -234,12 +242,9 @@ private slots:
         QTest::newRow("255") << u"255"_s << std::optional<qint64>(255);
         QTest::newRow("2^31") << u"2147483648"_s << std::optional<qint64>(2147483648LL);
         QTest::newRow("2^32") << u"4294967296"_s << std::optional<qint64>(4294967296LL);
-        QTest::newRow("18 digits") << u"999999999999999999"_s
-                                   << std::optional<qint64>(999999999999999999LL);
-        QTest::newRow("10^18") << u"1000000000000000000"_s
-                               << std::optional<qint64>(1000000000000000000LL);
-        QTest::newRow("2^63-2") << u"9223372036854775806"_s
-                                << std::optional<qint64>(kMaxId - 1);
+        QTest::newRow("18 digits") << u"999999999999999999"_s << std::optional<qint64>(999999999999999999LL);
+        QTest::newRow("10^18") << u"1000000000000000000"_s << std::optional<qint64>(1000000000000000000LL);
+        QTest::newRow("2^63-2") << u"9223372036854775806"_s << std::optional<qint64>(kMaxId - 1);
         QTest::newRow("2^63-1") << u"9223372036854775807"_s << std::optional<qint64>(kMaxId);
 
         QTest::newRow("empty") << QString() << none;
@@ -331,8 +336,7 @@ private slots:
         QTest::newRow("2^31-1") << qint64(2147483647) << QByteArray::fromHex("000000007fffffff");
         QTest::newRow("2^31") << qint64(2147483648LL) << QByteArray::fromHex("0000000080000000");
         QTest::newRow("2^32") << qint64(4294967296LL) << QByteArray::fromHex("0000000100000000");
-        QTest::newRow("byte order") << qint64(0x0102030405060708LL)
-                                    << QByteArray::fromHex("0102030405060708");
+        QTest::newRow("byte order") << qint64(0x0102030405060708LL) << QByteArray::fromHex("0102030405060708");
         QTest::newRow("2^56") << qint64(1LL << 56) << QByteArray::fromHex("0100000000000000");
         QTest::newRow("2^63-1") << kMaxId << QByteArray::fromHex("7fffffffffffffff");
         // Not user ids, but the encoding is LongSerializer's for every long.
@@ -408,28 +412,20 @@ private slots:
         QTest::addColumn<QByteArray>("requestId");
         QTest::addColumn<qint64>("appliedAt"); // 0: no applied-at header
 
-        QTest::newRow("all headers") << qint64(42) << u"summer-2024"_s << qint64(17)
-                                     << "req-0001"_ba << qint64(1700000000123LL);
+        QTest::newRow("all headers") << qint64(42) << u"summer-2024"_s << qint64(17) << "req-0001"_ba
+                                     << qint64(1700000000123LL);
         QTest::newRow("user 1") << qint64(1) << u"a"_s << qint64(1) << "r"_ba << qint64(1);
-        QTest::newRow("max user") << kMaxId << u"drop_1"_s << qint64(100) << "x"_ba
-                                  << qint64(1735689600000LL);
-        QTest::newRow("2^31 user") << qint64(2147483648LL) << u"c"_s << qint64(2)
-                                   << "abc"_ba << qint64(1);
+        QTest::newRow("max user") << kMaxId << u"drop_1"_s << qint64(100) << "x"_ba << qint64(1735689600000LL);
+        QTest::newRow("2^31 user") << qint64(2147483648LL) << u"c"_s << qint64(2) << "abc"_ba << qint64(1);
         QTest::newRow("255 user") << qint64(255) << u"c"_s << qint64(3) << "abc"_ba << qint64(5);
-        QTest::newRow("64-char campaign")
-            << qint64(9) << idOf(u'z', u'9', 63) << qint64(5) << "q"_ba << qint64(6);
+        QTest::newRow("64-char campaign") << qint64(9) << idOf(u'z', u'9', 63) << qint64(5) << "q"_ba << qint64(6);
         QTest::newRow("max ticket and time") << qint64(5) << u"c"_s << kMaxId << "r"_ba << kMaxId;
         QTest::newRow("uuid request id") << qint64(7) << u"c"_s << qint64(1)
-                                         << "3f1c2a9e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"_ba
-                                         << qint64(2);
-        QTest::newRow("binary request id") << qint64(7) << u"c"_s << qint64(1)
-                                           << "\x00\xff\x80\n"_ba << qint64(2);
-        QTest::newRow("64-byte request id") << qint64(8) << u"c"_s << qint64(1)
-                                            << QByteArray(64, 'r') << qint64(2);
-        QTest::newRow("default campaign, bare") << qint64(3) << QString() << qint64(0)
-                                                << QByteArray() << qint64(0);
-        QTest::newRow("default campaign, headers") << qint64(3) << QString() << qint64(9)
-                                                   << "rid"_ba << qint64(44);
+                                         << "3f1c2a9e-8b7d-4e6f-9a0b-1c2d3e4f5a6b"_ba << qint64(2);
+        QTest::newRow("binary request id") << qint64(7) << u"c"_s << qint64(1) << "\x00\xff\x80\n"_ba << qint64(2);
+        QTest::newRow("64-byte request id") << qint64(8) << u"c"_s << qint64(1) << QByteArray(64, 'r') << qint64(2);
+        QTest::newRow("default campaign, bare") << qint64(3) << QString() << qint64(0) << QByteArray() << qint64(0);
+        QTest::newRow("default campaign, headers") << qint64(3) << QString() << qint64(9) << "rid"_ba << qint64(44);
     }
 
     void roundTrip()
@@ -489,96 +485,75 @@ private slots:
 
         // value size
         QTest::newRow("value missing") << record("1"_ba, std::nullopt) << DecodeError::ValueSize;
-        QTest::newRow("value missing, no key")
-            << record(std::nullopt, std::nullopt) << DecodeError::ValueSize;
+        QTest::newRow("value missing, no key") << record(std::nullopt, std::nullopt) << DecodeError::ValueSize;
         QTest::newRow("value 0 bytes") << record(std::nullopt, QByteArray()) << DecodeError::ValueSize;
         QTest::newRow("value 1 byte") << record(std::nullopt, "\x01"_ba) << DecodeError::ValueSize;
         QTest::newRow("value 4 bytes (an int)")
             << record(std::nullopt, QByteArray::fromHex("00000001")) << DecodeError::ValueSize;
-        QTest::newRow("value 7 bytes")
-            << record(std::nullopt, QByteArray::fromHex("00000000000001")) << DecodeError::ValueSize;
-        QTest::newRow("value 9 bytes")
-            << record(std::nullopt, QByteArray::fromHex("000000000000000001"))
-            << DecodeError::ValueSize;
+        QTest::newRow("value 7 bytes") << record(std::nullopt, QByteArray::fromHex("00000000000001"))
+                                       << DecodeError::ValueSize;
+        QTest::newRow("value 9 bytes") << record(std::nullopt, QByteArray::fromHex("000000000000000001"))
+                                       << DecodeError::ValueSize;
         QTest::newRow("value 9 bytes, valid prefix")
             << record(std::nullopt, QByteArray(one + '\0')) << DecodeError::ValueSize;
-        QTest::newRow("value 16 bytes")
-            << record(std::nullopt, QByteArray(one + one)) << DecodeError::ValueSize;
-        QTest::newRow("value as text (StringSerializer)")
-            << record("1"_ba, "1"_ba) << DecodeError::ValueSize;
+        QTest::newRow("value 16 bytes") << record(std::nullopt, QByteArray(one + one)) << DecodeError::ValueSize;
+        QTest::newRow("value as text (StringSerializer)") << record("1"_ba, "1"_ba) << DecodeError::ValueSize;
 
         // user id range
         QTest::newRow("value 0") << record(std::nullopt, be64(0)) << DecodeError::UserIdRange;
-        QTest::newRow("value -1") << record(std::nullopt, be64(quint64(-1)))
-                                  << DecodeError::UserIdRange;
-        QTest::newRow("value min long")
-            << record(std::nullopt, QByteArray::fromHex("8000000000000000"))
-            << DecodeError::UserIdRange;
+        QTest::newRow("value -1") << record(std::nullopt, be64(quint64(-1))) << DecodeError::UserIdRange;
+        QTest::newRow("value min long") << record(std::nullopt, QByteArray::fromHex("8000000000000000"))
+                                        << DecodeError::UserIdRange;
         QTest::newRow("value min long + 1")
-            << record(std::nullopt, QByteArray::fromHex("8000000000000001"))
-            << DecodeError::UserIdRange;
-        QTest::newRow("value -2^31")
-            << record(std::nullopt, QByteArray::fromHex("ffffffff80000000"))
-            << DecodeError::UserIdRange;
+            << record(std::nullopt, QByteArray::fromHex("8000000000000001")) << DecodeError::UserIdRange;
+        QTest::newRow("value -2^31") << record(std::nullopt, QByteArray::fromHex("ffffffff80000000"))
+                                     << DecodeError::UserIdRange;
         QTest::newRow("value 0, good headers")
-            << record(std::nullopt, be64(0), {campaign("c"_ba), ticket("1"_ba)})
-            << DecodeError::UserIdRange;
+            << record(std::nullopt, be64(0), {campaign("c"_ba), ticket("1"_ba)}) << DecodeError::UserIdRange;
 
         // key mismatch
         QTest::newRow("key other id") << record("2"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key 10 for 1") << record("10"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key 1 for 10") << record("1"_ba, be64(10)) << DecodeError::KeyMismatch;
         QTest::newRow("key leading zero") << record("01"_ba, one) << DecodeError::KeyMismatch;
-        QTest::newRow("key leading zeros on 255")
-            << record("000255"_ba, be64(255)) << DecodeError::KeyMismatch;
+        QTest::newRow("key leading zeros on 255") << record("000255"_ba, be64(255)) << DecodeError::KeyMismatch;
         QTest::newRow("key plus sign") << record("+1"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key negative") << record("-1"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key leading space") << record(" 1"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key trailing newline") << record("1\n"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key float") << record("1.0"_ba, one) << DecodeError::KeyMismatch;
         QTest::newRow("key text") << record("user"_ba, one) << DecodeError::KeyMismatch;
-        QTest::newRow("key binary long (LongSerializer key)")
-            << record(one, one) << DecodeError::KeyMismatch;
+        QTest::newRow("key binary long (LongSerializer key)") << record(one, one) << DecodeError::KeyMismatch;
         QTest::newRow("key 2^31-1 for 2^31")
             << record("2147483647"_ba, be64(2147483648ULL)) << DecodeError::KeyMismatch;
         QTest::newRow("key 2^63 for 2^63-1")
             << record("9223372036854775808"_ba, be64(quint64(kMaxId))) << DecodeError::KeyMismatch;
-        QTest::newRow("key 2^64+1 for 1 (wrap)")
-            << record("18446744073709551617"_ba, one) << DecodeError::KeyMismatch;
+        QTest::newRow("key 2^64+1 for 1 (wrap)") << record("18446744073709551617"_ba, one) << DecodeError::KeyMismatch;
 
         // campaign
-        QTest::newRow("campaign empty") << record("1"_ba, one, {campaign(""_ba)})
-                                        << DecodeError::BadCampaign;
-        QTest::newRow("campaign null value") << record("1"_ba, one, {nullHdr(codec::kHeaderCampaign)})
-                                             << DecodeError::BadCampaign;
-        QTest::newRow("campaign uppercase") << record("1"_ba, one, {campaign("Summer"_ba)})
-                                            << DecodeError::BadCampaign;
-        QTest::newRow("campaign leading dash") << record("1"_ba, one, {campaign("-x"_ba)})
-                                               << DecodeError::BadCampaign;
-        QTest::newRow("campaign leading underscore") << record("1"_ba, one, {campaign("_x"_ba)})
-                                                     << DecodeError::BadCampaign;
-        QTest::newRow("campaign space") << record("1"_ba, one, {campaign("a b"_ba)})
-                                        << DecodeError::BadCampaign;
-        QTest::newRow("campaign dot") << record("1"_ba, one, {campaign("a.b"_ba)})
-                                      << DecodeError::BadCampaign;
-        QTest::newRow("campaign slash") << record("1"_ba, one, {campaign("a/b"_ba)})
-                                        << DecodeError::BadCampaign;
-        QTest::newRow("campaign sql quote") << record("1"_ba, one, {campaign("a';drop"_ba)})
-                                            << DecodeError::BadCampaign;
+        QTest::newRow("campaign empty") << record("1"_ba, one, {campaign(""_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign null value")
+            << record("1"_ba, one, {nullHdr(codec::kHeaderCampaign)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign uppercase") << record("1"_ba, one, {campaign("Summer"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign leading dash") << record("1"_ba, one, {campaign("-x"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign leading underscore")
+            << record("1"_ba, one, {campaign("_x"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign space") << record("1"_ba, one, {campaign("a b"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign dot") << record("1"_ba, one, {campaign("a.b"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign slash") << record("1"_ba, one, {campaign("a/b"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign sql quote")
+            << record("1"_ba, one, {campaign("a';drop"_ba)}) << DecodeError::BadCampaign;
         QTest::newRow("campaign utf-8") << record("1"_ba, one, {campaign("caf\xc3\xa9"_ba)})
                                         << DecodeError::BadCampaign;
-        QTest::newRow("campaign latin-1") << record("1"_ba, one, {campaign("caf\xe9"_ba)})
-                                          << DecodeError::BadCampaign;
-        QTest::newRow("campaign 65 chars") << record("1"_ba, one, {campaign(QByteArray(65, 'a'))})
-                                           << DecodeError::BadCampaign;
+        QTest::newRow("campaign latin-1") << record("1"_ba, one, {campaign("caf\xe9"_ba)}) << DecodeError::BadCampaign;
+        QTest::newRow("campaign 65 chars")
+            << record("1"_ba, one, {campaign(QByteArray(65, 'a'))}) << DecodeError::BadCampaign;
         QTest::newRow("campaign bad, no key")
             << record(std::nullopt, one, {campaign("BAD"_ba)}) << DecodeError::BadCampaign;
         QTest::newRow("campaign good then bad (last wins)")
-            << record("1"_ba, one, {campaign("good"_ba), campaign("BAD"_ba)})
-            << DecodeError::BadCampaign;
+            << record("1"_ba, one, {campaign("good"_ba), campaign("BAD"_ba)}) << DecodeError::BadCampaign;
         QTest::newRow("campaign good then null (last wins)")
-            << record("1"_ba, one, {campaign("good"_ba), nullHdr(codec::kHeaderCampaign)})
-            << DecodeError::BadCampaign;
+            << record("1"_ba, one, {campaign("good"_ba), nullHdr(codec::kHeaderCampaign)}) << DecodeError::BadCampaign;
 
         // ticket / applied-at
         const QList<std::pair<const char *, QByteArray>> badNumbers = {
@@ -619,10 +594,10 @@ private slots:
         QFETCH(DecodeError, expected);
 
         const Decoded d = decodeRecord(rec, u"default"_s);
-        QVERIFY2(d.error.has_value(), qPrintable(u"expected error %1, got %2"_s.arg(
-                                          coupon::codec::toString(expected), describe(d))));
-        QVERIFY2(*d.error == expected, qPrintable(u"expected error %1, got %2"_s.arg(
-                                           coupon::codec::toString(expected), describe(d))));
+        QVERIFY2(d.error.has_value(),
+                 qPrintable(u"expected error %1, got %2"_s.arg(coupon::codec::toString(expected), describe(d))));
+        QVERIFY2(*d.error == expected,
+                 qPrintable(u"expected error %1, got %2"_s.arg(coupon::codec::toString(expected), describe(d))));
         QVERIFY2(!d.message.has_value(), qPrintable(describe(d)));
     }
 
@@ -645,90 +620,73 @@ private slots:
         const QString dflt = u"default"_s;
 
         QTest::newRow("tutorial message: value only")
-            << record(std::nullopt, be64(77)) << dflt << qint64(77) << dflt << qint64(0)
-            << QByteArray() << qint64(0);
+            << record(std::nullopt, be64(77)) << dflt << qint64(77) << dflt << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("no campaign takes the argument")
-            << record(std::nullopt, be64(77)) << u"tutorial-drop"_s << qint64(77)
-            << u"tutorial-drop"_s << qint64(0) << QByteArray() << qint64(0);
+            << record(std::nullopt, be64(77)) << u"tutorial-drop"_s << qint64(77) << u"tutorial-drop"_s << qint64(0)
+            << QByteArray() << qint64(0);
         QTest::newRow("no campaign, other headers")
-            << record("5"_ba, be64(5), {ticket("3"_ba), applied("99"_ba)}) << u"d2"_s
-            << qint64(5) << u"d2"_s << qint64(3) << QByteArray() << qint64(99);
+            << record("5"_ba, be64(5), {ticket("3"_ba), applied("99"_ba)}) << u"d2"_s << qint64(5) << u"d2"_s
+            << qint64(3) << QByteArray() << qint64(99);
         QTest::newRow("campaign header beats the default")
-            << record(std::nullopt, one, {campaign("mine"_ba)}) << dflt << qint64(1) << u"mine"_s
-            << qint64(0) << QByteArray() << qint64(0);
-        QTest::newRow("key matches")
-            << record("1"_ba, one) << dflt << qint64(1) << dflt << qint64(0) << QByteArray()
-            << qint64(0);
-        QTest::newRow("key matches max")
-            << record("9223372036854775807"_ba, be64(quint64(kMaxId))) << dflt << kMaxId << dflt
-            << qint64(0) << QByteArray() << qint64(0);
+            << record(std::nullopt, one, {campaign("mine"_ba)}) << dflt << qint64(1) << u"mine"_s << qint64(0)
+            << QByteArray() << qint64(0);
+        QTest::newRow("key matches") << record("1"_ba, one) << dflt << qint64(1) << dflt << qint64(0) << QByteArray()
+                                     << qint64(0);
+        QTest::newRow("key matches max") << record("9223372036854775807"_ba, be64(quint64(kMaxId))) << dflt << kMaxId
+                                         << dflt << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("value with high bytes")
             << record("72623859790382856"_ba, QByteArray::fromHex("0102030405060708")) << dflt
             << qint64(0x0102030405060708LL) << dflt << qint64(0) << QByteArray() << qint64(0);
-        QTest::newRow("ticket and applied-at 0")
-            << record("1"_ba, one, {ticket("0"_ba), applied("0"_ba)}) << dflt << qint64(1) << dflt
-            << qint64(0) << QByteArray() << qint64(0);
+        QTest::newRow("ticket and applied-at 0") << record("1"_ba, one, {ticket("0"_ba), applied("0"_ba)}) << dflt
+                                                 << qint64(1) << dflt << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("unknown headers ignored")
-            << record("1"_ba, one, {hdr("x-trace", "??"_ba), nullHdr("x-null"), campaign("c"_ba)})
-            << dflt << qint64(1) << u"c"_s << qint64(0) << QByteArray() << qint64(0);
+            << record("1"_ba, one, {hdr("x-trace", "??"_ba), nullHdr("x-null"), campaign("c"_ba)}) << dflt << qint64(1)
+            << u"c"_s << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("header order free")
-            << record("1"_ba, one,
-                      {applied("8"_ba), requestId("r"_ba), ticket("6"_ba), campaign("c"_ba)})
-            << dflt << qint64(1) << u"c"_s << qint64(6) << "r"_ba << qint64(8);
+            << record("1"_ba, one, {applied("8"_ba), requestId("r"_ba), ticket("6"_ba), campaign("c"_ba)}) << dflt
+            << qint64(1) << u"c"_s << qint64(6) << "r"_ba << qint64(8);
 
         // Repeats: the last one of a name wins.
-        QTest::newRow("campaign repeated")
-            << record("1"_ba, one, {campaign("first"_ba), campaign("second"_ba)}) << dflt
-            << qint64(1) << u"second"_s << qint64(0) << QByteArray() << qint64(0);
+        QTest::newRow("campaign repeated") << record("1"_ba, one, {campaign("first"_ba), campaign("second"_ba)}) << dflt
+                                           << qint64(1) << u"second"_s << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("campaign bad then good")
-            << record("1"_ba, one, {campaign("BAD"_ba), campaign("good"_ba)}) << dflt << qint64(1)
-            << u"good"_s << qint64(0) << QByteArray() << qint64(0);
+            << record("1"_ba, one, {campaign("BAD"_ba), campaign("good"_ba)}) << dflt << qint64(1) << u"good"_s
+            << qint64(0) << QByteArray() << qint64(0);
         QTest::newRow("campaign null then good")
-            << record("1"_ba, one, {nullHdr(codec::kHeaderCampaign), campaign("good"_ba)}) << dflt
-            << qint64(1) << u"good"_s << qint64(0) << QByteArray() << qint64(0);
-        QTest::newRow("ticket repeated")
-            << record("1"_ba, one, {ticket("1"_ba), ticket("2"_ba), ticket("3"_ba)}) << dflt
-            << qint64(1) << dflt << qint64(3) << QByteArray() << qint64(0);
-        QTest::newRow("ticket bad then good")
-            << record("1"_ba, one, {ticket("x"_ba), ticket("4"_ba)}) << dflt << qint64(1) << dflt
-            << qint64(4) << QByteArray() << qint64(0);
-        QTest::newRow("applied-at repeated")
-            << record("1"_ba, one, {applied("100"_ba), applied("200"_ba)}) << dflt << qint64(1)
-            << dflt << qint64(0) << QByteArray() << qint64(200);
-        QTest::newRow("request-id repeated")
-            << record("1"_ba, one, {requestId("aaa"_ba), requestId("bbb"_ba)}) << dflt
-            << qint64(1) << dflt << qint64(0) << "bbb"_ba << qint64(0);
+            << record("1"_ba, one, {nullHdr(codec::kHeaderCampaign), campaign("good"_ba)}) << dflt << qint64(1)
+            << u"good"_s << qint64(0) << QByteArray() << qint64(0);
+        QTest::newRow("ticket repeated") << record("1"_ba, one, {ticket("1"_ba), ticket("2"_ba), ticket("3"_ba)})
+                                         << dflt << qint64(1) << dflt << qint64(3) << QByteArray() << qint64(0);
+        QTest::newRow("ticket bad then good") << record("1"_ba, one, {ticket("x"_ba), ticket("4"_ba)}) << dflt
+                                              << qint64(1) << dflt << qint64(4) << QByteArray() << qint64(0);
+        QTest::newRow("applied-at repeated") << record("1"_ba, one, {applied("100"_ba), applied("200"_ba)}) << dflt
+                                             << qint64(1) << dflt << qint64(0) << QByteArray() << qint64(200);
+        QTest::newRow("request-id repeated") << record("1"_ba, one, {requestId("aaa"_ba), requestId("bbb"_ba)}) << dflt
+                                             << qint64(1) << dflt << qint64(0) << "bbb"_ba << qint64(0);
         QTest::newRow("everything repeated, interleaved")
             << record("1"_ba, one,
-                      {campaign("c1"_ba), ticket("1"_ba), requestId("r1"_ba), applied("11"_ba),
-                       campaign("c2"_ba), ticket("2"_ba), requestId("r2"_ba), applied("22"_ba)})
+                      {campaign("c1"_ba), ticket("1"_ba), requestId("r1"_ba), applied("11"_ba), campaign("c2"_ba),
+                       ticket("2"_ba), requestId("r2"_ba), applied("22"_ba)})
             << dflt << qint64(1) << u"c2"_s << qint64(2) << "r2"_ba << qint64(22);
 
         // request-id is cut to 64 bytes.
         QByteArray longId;
         for (int i = 0; i < 100; ++i)
             longId.append(char('a' + i % 26));
-        QTest::newRow("request-id 63 bytes")
-            << record("1"_ba, one, {requestId(longId.left(63))}) << dflt << qint64(1) << dflt
-            << qint64(0) << longId.left(63) << qint64(0);
-        QTest::newRow("request-id 64 bytes")
-            << record("1"_ba, one, {requestId(longId.left(64))}) << dflt << qint64(1) << dflt
-            << qint64(0) << longId.left(64) << qint64(0);
-        QTest::newRow("request-id 65 bytes")
-            << record("1"_ba, one, {requestId(longId.left(65))}) << dflt << qint64(1) << dflt
-            << qint64(0) << longId.left(64) << qint64(0);
-        QTest::newRow("request-id 100 bytes")
-            << record("1"_ba, one, {requestId(longId)}) << dflt << qint64(1) << dflt << qint64(0)
-            << longId.left(64) << qint64(0);
-        QTest::newRow("request-id 10000 bytes")
-            << record("1"_ba, one, {requestId(QByteArray(10000, 'z'))}) << dflt << qint64(1)
-            << dflt << qint64(0) << QByteArray(64, 'z') << qint64(0);
-        QTest::newRow("request-id binary")
-            << record("1"_ba, one, {requestId("\x00\x01\xfe\xff"_ba)}) << dflt << qint64(1) << dflt
-            << qint64(0) << "\x00\x01\xfe\xff"_ba << qint64(0);
-        QTest::newRow("request-id empty")
-            << record("1"_ba, one, {requestId(""_ba)}) << dflt << qint64(1) << dflt << qint64(0)
-            << QByteArray() << qint64(0);
+        QTest::newRow("request-id 63 bytes") << record("1"_ba, one, {requestId(longId.left(63))}) << dflt << qint64(1)
+                                             << dflt << qint64(0) << longId.left(63) << qint64(0);
+        QTest::newRow("request-id 64 bytes") << record("1"_ba, one, {requestId(longId.left(64))}) << dflt << qint64(1)
+                                             << dflt << qint64(0) << longId.left(64) << qint64(0);
+        QTest::newRow("request-id 65 bytes") << record("1"_ba, one, {requestId(longId.left(65))}) << dflt << qint64(1)
+                                             << dflt << qint64(0) << longId.left(64) << qint64(0);
+        QTest::newRow("request-id 100 bytes") << record("1"_ba, one, {requestId(longId)}) << dflt << qint64(1) << dflt
+                                              << qint64(0) << longId.left(64) << qint64(0);
+        QTest::newRow("request-id 10000 bytes") << record("1"_ba, one, {requestId(QByteArray(10000, 'z'))}) << dflt
+                                                << qint64(1) << dflt << qint64(0) << QByteArray(64, 'z') << qint64(0);
+        QTest::newRow("request-id binary") << record("1"_ba, one, {requestId("\x00\x01\xfe\xff"_ba)}) << dflt
+                                           << qint64(1) << dflt << qint64(0) << "\x00\x01\xfe\xff"_ba << qint64(0);
+        QTest::newRow("request-id empty") << record("1"_ba, one, {requestId(""_ba)}) << dflt << qint64(1) << dflt
+                                          << qint64(0) << QByteArray() << qint64(0);
     }
 
     void decodeAccepts()
@@ -760,32 +718,26 @@ private slots:
         const auto check = [&](const Decoded &d, const QString &campaign, qint64 ticket) -> QString {
             if (!d.message || d.error)
                 return u"not decoded: "_s + describe(d);
-            if (d.message->userId != 12 || d.message->campaign != campaign
-                || d.message->ticket != ticket)
+            if (d.message->userId != 12 || d.message->campaign != campaign || d.message->ticket != ticket)
                 return u"wrong message: "_s + describe(d);
             return QString();
         };
 
         const std::vector<RawHeader> emptyVector;
-        QString problem = check(codec::decode(std::nullopt, QByteArrayView(value), emptyVector, dflt),
-                                dflt, 0);
+        QString problem = check(codec::decode(std::nullopt, QByteArrayView(value), emptyVector, dflt), dflt, 0);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
-        const QList<RawHeader> list{{"campaign", QByteArrayView("from-list")},
-                                    {"ticket", QByteArrayView("2")}};
-        problem = check(codec::decode(std::nullopt, QByteArrayView(value), list, dflt),
-                        u"from-list"_s, 2);
+        const QList<RawHeader> list{{"campaign", QByteArrayView("from-list")}, {"ticket", QByteArrayView("2")}};
+        problem = check(codec::decode(std::nullopt, QByteArrayView(value), list, dflt), u"from-list"_s, 2);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
         const std::array<RawHeader, 2> array{RawHeader{"ticket", QByteArrayView("3")},
                                              RawHeader{"campaign", QByteArrayView("from-array")}};
-        problem = check(codec::decode(std::nullopt, QByteArrayView(value), array, dflt),
-                        u"from-array"_s, 3);
+        problem = check(codec::decode(std::nullopt, QByteArrayView(value), array, dflt), u"from-array"_s, 3);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
 
         const RawHeader cArray[] = {{"campaign", QByteArrayView("from-c-array")}};
-        problem = check(codec::decode(std::nullopt, QByteArrayView(value), cArray, dflt),
-                        u"from-c-array"_s, 0);
+        problem = check(codec::decode(std::nullopt, QByteArrayView(value), cArray, dflt), u"from-c-array"_s, 0);
         QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 

@@ -3,8 +3,8 @@
 // coupons appear and the audit's verdict; cut Redis and check that the window
 // keeps answering while the service bar turns red.
 
-#include "coupon/service/campaigns.h"
 #include "backend.h"
+#include "coupon/service/campaigns.h"
 #include "mainwindow.h"
 #include "models.h"
 #include "tcpproxy.h"
@@ -128,9 +128,8 @@ private slots:
         QVERIFY2(text.contains(u"900 sold out"_s), qPrintable(text));
         QCOMPARE(window.verdictLabel()->property("tone").toString(), u"good"_s);
         // The lag table drained to 0 with the worker in it.
-        QTRY_VERIFY_WITH_TIMEOUT(window.lagSeen() && window.lagModel()->rowCount() > 0
-                                     && window.lagModel()->totalLag() == 0,
-                                 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            window.lagSeen() && window.lagModel()->rowCount() > 0 && window.lagModel()->totalLag() == 0, 30000);
         QTRY_COMPARE_WITH_TIMEOUT(toString(window.lagBadge()->status()), u"OK"_s, 10000);
         // The browser lists the 100 coupons, and says so.
         QTRY_COMPARE_WITH_TIMEOUT(window.couponModel()->rowCount(), 100, 20000);
@@ -165,7 +164,8 @@ private slots:
         producer.send(QByteArray("7"), QByteArray("\x01\x02\xff", 3), test::protocolHeaders(campaign, 1));
         QTRY_COMPARE_WITH_TIMEOUT(window.failedEventModel()->rowCount(), 1, 30000);
         FailedEventTableModel *failed = window.failedEventModel();
-        QCOMPARE(failed->data(failed->index(0, FailedEventTableModel::Value), Qt::DisplayRole).toString(), u"01 02 ff"_s);
+        QCOMPARE(failed->data(failed->index(0, FailedEventTableModel::Value), Qt::DisplayRole).toString(),
+                 u"01 02 ff"_s);
         QVERIFY(!failed->data(failed->index(0, FailedEventTableModel::Reason), Qt::DisplayRole).toString().isEmpty());
 
         // And the service bar shows what answered.
@@ -198,7 +198,8 @@ private slots:
         QVERIFY(chip);
         QVERIFY2(chip->styleSheet().contains(u"#c62828"_s), qPrintable(chip->styleSheet()));
         QVERIFY2(chip->toolTip().contains(down.lastError.toHtmlEscaped()), qPrintable(chip->toolTip()));
-        QVERIFY2(window.statusBar()->currentMessage().contains(u"Redis"_s), qPrintable(window.statusBar()->currentMessage()));
+        QVERIFY2(window.statusBar()->currentMessage().contains(u"Redis"_s),
+                 qPrintable(window.statusBar()->currentMessage()));
 
         // Keep the outage going for a while, with the operator clicking
         // around (a simulation against the dead Redis included).

@@ -9,9 +9,9 @@
 
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QHeaderView>
 #include <QScrollBar>
 #include <QTableView>
 #include <QTest>
@@ -100,8 +100,16 @@ LagSample sample(qint64 lag, qint64 committed, int members = 1, bool ok = true)
 QByteArray assignment(const QList<std::pair<QByteArray, QList<int32_t>>> &topics)
 {
     QByteArray out;
-    auto i16 = [&out](qint16 v) { char b[2]; qToBigEndian(v, b); out.append(b, 2); };
-    auto i32 = [&out](qint32 v) { char b[4]; qToBigEndian(v, b); out.append(b, 4); };
+    auto i16 = [&out](qint16 v) {
+        char b[2];
+        qToBigEndian(v, b);
+        out.append(b, 2);
+    };
+    auto i32 = [&out](qint32 v) {
+        char b[4];
+        qToBigEndian(v, b);
+        out.append(b, 4);
+    };
     i16(1);
     i32(qint32(topics.size()));
     for (const auto &[name, partitions] : topics) {
@@ -252,18 +260,19 @@ private slots:
         constexpr int kRows = 1'000'000;
         CouponTableModel model;
         model.setPageSize(10'000);
-        connect(&model, &PagedTableModel::pageRequested, &model, [&model](quint64 generation, qint64 afterId, int limit) {
-            CouponRows page;
-            page.reserve(limit);
-            for (qint64 id = afterId + 1; id <= std::min<qint64>(afterId + limit, kRows); ++id) {
-                CouponRow r;
-                r.id = id;
-                r.userId = id;
-                r.ticket = id;
-                page << r;
-            }
-            model.appendPage(generation, page, {});
-        });
+        connect(&model, &PagedTableModel::pageRequested, &model,
+                [&model](quint64 generation, qint64 afterId, int limit) {
+                    CouponRows page;
+                    page.reserve(limit);
+                    for (qint64 id = afterId + 1; id <= std::min<qint64>(afterId + limit, kRows); ++id) {
+                        CouponRow r;
+                        r.id = id;
+                        r.userId = id;
+                        r.ticket = id;
+                        page << r;
+                    }
+                    model.appendPage(generation, page, {});
+                });
         QTableView view;
         view.verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
         view.verticalHeader()->setDefaultSectionSize(20);
@@ -286,7 +295,8 @@ private slots:
             view.viewport()->repaint();
             worstMs = std::max(worstMs, frame.elapsed());
         }
-        QCOMPARE(model.data(model.index(kRows - 1, CouponTableModel::User), Qt::DisplayRole).toLongLong(), qint64(kRows));
+        QCOMPARE(model.data(model.index(kRows - 1, CouponTableModel::User), Qt::DisplayRole).toLongLong(),
+                 qint64(kRows));
         qInfo("1M rows: loaded in %lld ms, worst repaint %lld ms", loadMs, worstMs);
         QVERIFY2(worstMs < 200, qPrintable(u"a repaint took %1 ms"_s.arg(worstMs)));
     }
@@ -386,8 +396,8 @@ private slots:
             return out;
         };
         QTest::newRow("no sample") << QList<LagSample>{} << LagStatus::Unknown;
-        QTest::newRow("Kafka did not answer last") << QList<LagSample>{sample(0, 0), sample(0, 0, 1, false)}
-                                                   << LagStatus::Unknown;
+        QTest::newRow("Kafka did not answer last")
+            << QList<LagSample>{sample(0, 0), sample(0, 0, 1, false)} << LagStatus::Unknown;
         QTest::newRow("one sample, no lag") << series({{0, 100}}) << LagStatus::Ok;
         QTest::newRow("drained") << series({{5, 1}, {3, 3}, {0, 6}}) << LagStatus::Ok;
         QTest::newRow("short window with lag: not enough evidence")
@@ -395,8 +405,8 @@ private slots:
         QTest::newRow("lag rises then drains, commits move")
             << series({{10, 0}, {40, 10}, {80, 30}, {120, 60}, {90, 130}, {60, 190}, {20, 250}, {5, 270}})
             << LagStatus::Ok;
-        QTest::newRow("a zero in the window is OK") << series({{0, 0}, {5, 0}, {9, 0}, {12, 0}, {15, 0}, {20, 0}, {25, 0}, {30, 0}})
-                                                    << LagStatus::Ok;
+        QTest::newRow("a zero in the window is OK")
+            << series({{0, 0}, {5, 0}, {9, 0}, {12, 0}, {15, 0}, {20, 0}, {25, 0}, {30, 0}}) << LagStatus::Ok;
         QTest::newRow("lag grows at every sample while commits move: WARN")
             << series({{10, 0}, {12, 5}, {15, 9}, {15, 20}, {18, 30}, {25, 41}, {30, 50}, {40, 61}}) << LagStatus::Warn;
         QTest::newRow("lag grows but dipped once: OK")

@@ -2,9 +2,9 @@
 // front of the real servers, a fabricated fatal error in the real idempotent
 // producer, Redis' script cache flushed. Nothing may be lost or doubled.
 
+#include "coupon/loadgen/simulation.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
-#include "coupon/loadgen/simulation.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 
@@ -103,7 +103,8 @@ private slots:
         answered.accepted = {1, 3};
         answered.rejected = {2};
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &answered);
-        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QVERIFY2(audit.ok() && audit->ok,
+                 qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
         QCOMPARE(worker.terminate(), 0);
     }
 
@@ -135,7 +136,8 @@ private slots:
         }
         QVERIFY2(test::waitFor([&] { return answered.load() == 300; }, 30000),
                  qPrintable(u"%1 of 300 applies answered"_s.arg(answered.load())));
-        QVERIFY2(test::waitFor([&] { return s.producer().recreations() >= 1; }, 30000), "the producer was not recreated");
+        QVERIFY2(test::waitFor([&] { return s.producer().recreations() >= 1; }, 30000),
+                 "the producer was not recreated");
         QCOMPARE(toString(s.applyAndWait(campaign, 5000).status), toString(ApplyStatus::Accepted));
         answers.accepted.insert(5000);
         service.value().reset();
@@ -143,7 +145,8 @@ private slots:
         test::WorkerProcess worker;
         QVERIFY(worker.start().isEmpty());
         Result<AuditReport> audit = m_ops->audit(campaign, 120000, &answers);
-        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QVERIFY2(audit.ok() && audit->ok,
+                 qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
         QCOMPARE(worker.terminate(), 0);
     }
 

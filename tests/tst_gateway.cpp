@@ -2,9 +2,9 @@
 // Redis and MySQL state after it, a table of malformed requests, the
 // tutorial's crowd over 64 connections, Redis outages, SIGTERM.
 
-#include "coupon/service/campaigns.h"
 #include "coupon/loadgen/http_client.h"
 #include "coupon/redis/redis.h"
+#include "coupon/service/campaigns.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 
@@ -20,9 +20,18 @@ using namespace Qt::StringLiterals;
 using namespace coupon;
 
 namespace {
-QJsonObject json(const test::HttpResult &r) { return QJsonDocument::fromJson(r.body).object(); }
-QByteArray applyPath(const QString &campaign) { return "/api/v1/campaigns/" + campaign.toLatin1() + "/applications"; }
-QByteArray userBody(qint64 user) { return "{\"userId\":" + QByteArray::number(user) + '}'; }
+QJsonObject json(const test::HttpResult &r)
+{
+    return QJsonDocument::fromJson(r.body).object();
+}
+QByteArray applyPath(const QString &campaign)
+{
+    return "/api/v1/campaigns/" + campaign.toLatin1() + "/applications";
+}
+QByteArray userBody(qint64 user)
+{
+    return "{\"userId\":" + QByteArray::number(user) + '}';
+}
 } // namespace
 
 class TestGateway : public QObject
@@ -145,7 +154,8 @@ private slots:
         const qint64 snapshots = metric("coupon_gateway_soldout_memo_snapshots_total");
         QVERIFY(snapshots >= 0);
         QCOMPARE(test::http(m_port, "POST", path, userBody(2)).status, 410); // from Redis; the memo loads
-        QVERIFY(test::waitFor([&] { return metric("coupon_gateway_soldout_memo_snapshots_total") > snapshots; }, 10000));
+        QVERIFY(
+            test::waitFor([&] { return metric("coupon_gateway_soldout_memo_snapshots_total") > snapshots; }, 10000));
         const qint64 answers = metric("coupon_gateway_soldout_memo_answers_total");
         for (int i = 0; i < 20; ++i) {
             test::HttpResult holder = test::http(m_port, "POST", path, userBody(1));
@@ -185,9 +195,10 @@ private slots:
         QTest::addColumn<QByteArray>("raw");
         QTest::addColumn<int>("status");
         const QByteArray head = "Host: x\r\nConnection: close\r\n";
-        auto post = [&](const QByteArray &target, const QByteArray &body, const QByteArray &type = "application/json") -> QByteArray {
-            return "POST " + target + " HTTP/1.1\r\n" + head + "Content-Type: " + type + "\r\nContent-Length: "
-                   + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        auto post = [&](const QByteArray &target, const QByteArray &body,
+                        const QByteArray &type = "application/json") -> QByteArray {
+            return "POST " + target + " HTTP/1.1\r\n" + head + "Content-Type: " + type
+                + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
         };
         const QByteArray p = "/api/v1/campaigns/CAMPAIGN/applications";
         QTest::newRow("invalid json") << post(p, "{userId: 1}") << 400;
@@ -207,18 +218,28 @@ private slots:
         QTest::newRow("userId huge digits") << post(p, "{\"userId\": " + QByteArray(400, '9') + "}") << 400;
         QTest::newRow("userId twice") << post(p, "{\"userId\": 1, \"userId\": 2}") << 400;
         QTest::newRow("trailing garbage") << post(p, "{\"userId\": 1} x") << 400;
-        QTest::newRow("deep nesting") << post(p, "{\"a\":" + QByteArray(100, '[') + QByteArray(100, ']') + ",\"userId\":1}") << 400;
+        QTest::newRow("deep nesting") << post(
+            p, "{\"a\":" + QByteArray(100, '[') + QByteArray(100, ']') + ",\"userId\":1}")
+                                      << 400;
         QTest::newRow("bad campaign chars") << post("/api/v1/campaigns/Bad!Id/applications", "{\"userId\": 1}") << 400;
-        QTest::newRow("campaign too long") << post("/api/v1/campaigns/" + QByteArray(65, 'a') + "/applications", "{\"userId\": 1}") << 400;
+        QTest::newRow("campaign too long")
+            << post("/api/v1/campaigns/" + QByteArray(65, 'a') + "/applications", "{\"userId\": 1}") << 400;
         QTest::newRow("wrong content type") << post(p, "{\"userId\": 1}", "text/plain") << 415;
-        QTest::newRow("no content type") << QByteArray("POST " + p + " HTTP/1.1\r\n" + head + "Content-Length: 13\r\n\r\n{\"userId\": 1}") << 415;
-        QTest::newRow("body over 4 KiB") << post(p, "{\"userId\": 1, \"pad\": \"" + QByteArray(5000, 'x') + "\"}") << 413;
-        QTest::newRow("chunked") << QByteArray("POST " + p + " HTTP/1.1\r\n" + head + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n{\"userId\": 1}\r\n0\r\n\r\n") << 411;
+        QTest::newRow("no content type") << QByteArray("POST " + p + " HTTP/1.1\r\n" + head
+                                                       + "Content-Length: 13\r\n\r\n{\"userId\": 1}")
+                                         << 415;
+        QTest::newRow("body over 4 KiB") << post(p, "{\"userId\": 1, \"pad\": \"" + QByteArray(5000, 'x') + "\"}")
+                                         << 413;
+        QTest::newRow("chunked") << QByteArray(
+            "POST " + p + " HTTP/1.1\r\n" + head
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nd\r\n{\"userId\": 1}\r\n0\r\n\r\n")
+                                 << 411;
         QTest::newRow("unknown path") << QByteArray("GET /api/v2/nothing HTTP/1.1\r\n" + head + "\r\n") << 404;
         QTest::newRow("wrong method") << QByteArray("DELETE " + p + " HTTP/1.1\r\n" + head + "\r\n") << 405;
         QTest::newRow("GET on apply") << QByteArray("GET " + p + " HTTP/1.1\r\n" + head + "\r\n") << 405;
         QTest::newRow("garbage request line") << QByteArray("\x01\x02 nonsense\r\n\r\n") << 400;
-        QTest::newRow("bad user in path") << QByteArray("GET /api/v1/campaigns/CAMPAIGN/users/0x10 HTTP/1.1\r\n" + head + "\r\n") << 400;
+        QTest::newRow("bad user in path")
+            << QByteArray("GET /api/v1/campaigns/CAMPAIGN/users/0x10 HTTP/1.1\r\n" + head + "\r\n") << 400;
     }
 
     void malformedRequests()
@@ -253,7 +274,8 @@ private slots:
         QCOMPARE(report->count(ApplyStatus::Accepted), 100);
         QCOMPARE(report->count(ApplyStatus::SoldOut), 900);
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report->answered);
-        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QVERIFY2(audit.ok() && audit->ok,
+                 qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
         const QList<qint64> holders = m_ops->store().couponUsers(campaign).value();
         QCOMPARE(QSet<qint64>(holders.cbegin(), holders.cend()), report->answered.accepted); // the 202 set
     }
@@ -278,9 +300,9 @@ private slots:
         QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
 
         redis.heal();
-        QVERIFY2(test::waitFor([&] {
-                     return test::http(gateway.port(), "POST", applyPath(campaign), userBody(3)).status == 202;
-                 }, 30000),
+        QVERIFY2(test::waitFor(
+                     [&] { return test::http(gateway.port(), "POST", applyPath(campaign), userBody(3)).status == 202; },
+                     30000),
                  "the gateway did not recover after Redis came back");
 
         // A hung Redis (connection open, no replies) is cut by the command timeout.
@@ -290,9 +312,9 @@ private slots:
         QCOMPARE(hung.status, 503);
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"503 took %1 ms with Redis hung"_s.arg(clock.elapsed())));
         redis.heal();
-        QVERIFY2(test::waitFor([&] {
-                     return test::http(gateway.port(), "POST", applyPath(campaign), userBody(5)).status == 202;
-                 }, 30000),
+        QVERIFY2(test::waitFor(
+                     [&] { return test::http(gateway.port(), "POST", applyPath(campaign), userBody(5)).status == 202; },
+                     30000),
                  "the gateway did not recover after Redis answered again");
 
         QCOMPARE(gateway.terminate(15000), 0);
@@ -316,7 +338,8 @@ private slots:
         options.concurrency = 32;
         SimulationProgress progress;
         Result<SimulationReport> report = Error{};
-        std::thread crowd([&] { report = simulateHttp(QUrl(u"http://127.0.0.1:%1"_s.arg(gateway.port())), options, &progress); });
+        std::thread crowd(
+            [&] { report = simulateHttp(QUrl(u"http://127.0.0.1:%1"_s.arg(gateway.port())), options, &progress); });
         QVERIFY(test::waitFor([&] { return progress.done.load() >= 300; }, 60000));
         ::kill(pid_t(gateway.pid()), SIGTERM);
         crowd.join();
@@ -327,7 +350,9 @@ private slots:
         QVERIFY2(audit.ok(), qPrintable(audit.ok() ? QString() : audit.error().message));
         // Invariants 3 and 4 for every answer given; 5 may see broken-off applies, settled by the reaper later.
         for (const QString &v : std::as_const(audit->violations))
-            QVERIFY2(!v.startsWith(u"3:"_s) && !v.startsWith(u"4:"_s) && !v.startsWith(u"1:"_s) && !v.startsWith(u"2:"_s), qPrintable(v));
+            QVERIFY2(!v.startsWith(u"3:"_s) && !v.startsWith(u"4:"_s) && !v.startsWith(u"1:"_s)
+                         && !v.startsWith(u"2:"_s),
+                     qPrintable(v));
     }
 };
 

@@ -2,8 +2,8 @@
 // come back inside a test, so this one uses librdkafka's mock cluster (in
 // this process) as the gateway's Kafka; Redis stays the real one.
 
-#include "coupon/service/campaigns.h"
 #include "coupon/kafka/kafka_handles.h"
+#include "coupon/service/campaigns.h"
 #include "testsupport.h"
 
 #include <librdkafka/rdkafka_mock.h>
@@ -41,8 +41,8 @@ private slots:
                  RD_KAFKA_RESP_ERR_NO_ERROR);
         const QString bootstraps = QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(mock));
 
-        test::GatewayProcess gateway({u"--set"_s, u"kafka.bootstrap.servers="_s + bootstraps,
-                                      u"--set"_s, u"kafka.message.timeout.ms=3000"_s});
+        test::GatewayProcess gateway(
+            {u"--set"_s, u"kafka.bootstrap.servers="_s + bootstraps, u"--set"_s, u"kafka.message.timeout.ms=3000"_s});
         const QString started = gateway.start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
         QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
@@ -63,8 +63,9 @@ private slots:
         rd_kafka_mock_broker_set_up(mock, 1);
         // A fresh user per try: a try caught mid-recovery may stay reserved (uncertain).
         qint64 user = 100;
-        QVERIFY2(test::waitFor([&] { return test::http(gateway.port(), "POST", path, body(++user)).status == 202; }, 30000),
-                 "the gateway did not recover after Kafka came back");
+        QVERIFY2(
+            test::waitFor([&] { return test::http(gateway.port(), "POST", path, body(++user)).status == 202; }, 30000),
+            "the gateway did not recover after Kafka came back");
         QCOMPARE(gateway.terminate(15000), 0);
     }
 };

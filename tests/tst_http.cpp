@@ -1,9 +1,9 @@
 #include "coupon/http/server.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QRandomGenerator>
 #include <QSignalSpy>
 #include <QTcpSocket>
@@ -281,9 +281,8 @@ private:
     std::unique_ptr<Server> startServer(Limits limits = {})
     {
         auto server = std::make_unique<Server>(limits);
-        server->setHandler([this](Request request, Responder responder) {
-            handle(std::move(request), std::move(responder));
-        });
+        server->setHandler(
+            [this](Request request, Responder responder) { handle(std::move(request), std::move(responder)); });
         QString error;
         if (!server->listen(QHostAddress::LocalHost, 0, false, &error)) {
             qWarning("listen failed: %s", qPrintable(error));
@@ -333,38 +332,36 @@ private slots:
         QTest::addColumn<QString>("body");
         QTest::addColumn<QString>("xTest");
 
-        QTest::newRow("get with query")
-            << get("/echo?a=1&b=%20", "X-Test: hello\r\n") << u"GET"_s << u"/echo"_s << u"a=1&b=%20"_s << QString()
-            << u"hello"_s;
-        QTest::newRow("post with body")
-            << QByteArray("POST /apply HTTP/1.1\r\nContent-Length: 11\r\nX-Test:   padded\t \r\n\r\n{\"user\":42}")
-            << u"POST"_s << u"/apply"_s << QString() << u"{\"user\":42}"_s << u"padded"_s;
-        QTest::newRow("percent-encoding kept") << get("/a%2Fb") << u"GET"_s << u"/a%2Fb"_s << QString() << QString()
-                                               << QString();
+        QTest::newRow("get with query") << get("/echo?a=1&b=%20", "X-Test: hello\r\n") << u"GET"_s << u"/echo"_s
+                                        << u"a=1&b=%20"_s << QString() << u"hello"_s;
+        QTest::newRow("post with body") << QByteArray(
+            "POST /apply HTTP/1.1\r\nContent-Length: 11\r\nX-Test:   padded\t \r\n\r\n{\"user\":42}")
+                                        << u"POST"_s << u"/apply"_s << QString() << u"{\"user\":42}"_s << u"padded"_s;
+        QTest::newRow("percent-encoding kept")
+            << get("/a%2Fb") << u"GET"_s << u"/a%2Fb"_s << QString() << QString() << QString();
         QTest::newRow("empty query") << get("/p?") << u"GET"_s << u"/p"_s << QString() << QString() << QString();
         QTest::newRow("identical Content-Length twice")
-            << QByteArray("PUT /x HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok") << u"PUT"_s
-            << u"/x"_s << QString() << u"ok"_s << QString();
-        QTest::newRow("Content-Length list of equal values")
-            << QByteArray("PATCH /x HTTP/1.1\r\nContent-Length: 2, 2\r\n\r\nok") << u"PATCH"_s << u"/x"_s
+            << QByteArray("PUT /x HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok") << u"PUT"_s << u"/x"_s
             << QString() << u"ok"_s << QString();
-        QTest::newRow("empty lines before the request")
-            << QByteArray("\r\n\r\n") + get("/after-crlf") << u"GET"_s << u"/after-crlf"_s << QString() << QString()
-            << QString();
+        QTest::newRow("Content-Length list of equal values")
+            << QByteArray("PATCH /x HTTP/1.1\r\nContent-Length: 2, 2\r\n\r\nok") << u"PATCH"_s << u"/x"_s << QString()
+            << u"ok"_s << QString();
+        QTest::newRow("empty lines before the request") << QByteArray("\r\n\r\n") + get("/after-crlf") << u"GET"_s
+                                                        << u"/after-crlf"_s << QString() << QString() << QString();
         QTest::newRow("last header wins") << get("/", "X-Test: first\r\nX-Test: second\r\n") << u"GET"_s << u"/"_s
                                           << QString() << QString() << u"second"_s;
         QTest::newRow("header names are case-insensitive")
             << get("/", "x-TeSt: MiXeD\r\n") << u"GET"_s << u"/"_s << QString() << QString() << u"MiXeD"_s;
-        QTest::newRow("empty header value") << get("/", "X-Test:\r\n") << u"GET"_s << u"/"_s << QString()
-                                            << QString() << QString();
-        QTest::newRow("extension method") << QByteArray("PURGE /cache HTTP/1.1\r\n\r\n") << u"PURGE"_s
-                                          << u"/cache"_s << QString() << QString() << QString();
-        QTest::newRow("GET with a body") << QByteArray("GET /g HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc")
-                                         << u"GET"_s << u"/g"_s << QString() << u"abc"_s << QString();
+        QTest::newRow("empty header value")
+            << get("/", "X-Test:\r\n") << u"GET"_s << u"/"_s << QString() << QString() << QString();
+        QTest::newRow("extension method") << QByteArray("PURGE /cache HTTP/1.1\r\n\r\n") << u"PURGE"_s << u"/cache"_s
+                                          << QString() << QString() << QString();
+        QTest::newRow("GET with a body") << QByteArray("GET /g HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc") << u"GET"_s
+                                         << u"/g"_s << QString() << u"abc"_s << QString();
         QTest::newRow("DELETE without body") << QByteArray("DELETE /d HTTP/1.1\r\n\r\n") << u"DELETE"_s << u"/d"_s
                                              << QString() << QString() << QString();
-        QTest::newRow("obs-text in a value") << get("/", "X-Test: caf\xc3\xa9\r\n") << u"GET"_s << u"/"_s
-                                             << QString() << QString() << u"caf\u00c3\u00a9"_s;
+        QTest::newRow("obs-text in a value") << get("/", "X-Test: caf\xc3\xa9\r\n") << u"GET"_s << u"/"_s << QString()
+                                             << QString() << u"caf\u00c3\u00a9"_s;
     }
 
     void roundTrip()
@@ -483,8 +480,8 @@ private slots:
         QTest::newRow("1.1 keep-alive") << get("/", "Connection: keep-alive\r\n") << true;
         QTest::newRow("1.0 default") << QByteArray("GET / HTTP/1.0\r\n\r\n") << false;
         QTest::newRow("1.0 keep-alive") << QByteArray("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n") << true;
-        QTest::newRow("1.0 keep-alive and close") << QByteArray("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n")
-                                                  << false;
+        QTest::newRow("1.0 keep-alive and close")
+            << QByteArray("GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n") << false;
     }
 
     void connectionHeader()
@@ -1048,8 +1045,8 @@ private slots:
 
         server->stopAccepting();
         Client refused(port);
-        QVERIFY(QTest::qWaitFor([&] { return refused.socket().state() == QAbstractSocket::UnconnectedState; },
-                                kWaitMs));
+        QVERIFY(
+            QTest::qWaitFor([&] { return refused.socket().state() == QAbstractSocket::UnconnectedState; }, kWaitMs));
         QCOMPARE(refused.socket().error(), QAbstractSocket::ConnectionRefusedError);
         QCOMPARE(idle.count(), 0);
 

@@ -36,14 +36,14 @@ const QList<qint64> &userIds()
         255,
         256,
         65535,
-        2147483647,          // 2^31-1
-        2147483648LL,        // 2^31
-        4294967296LL,        // 2^32
+        2147483647,   // 2^31-1
+        2147483648LL, // 2^31
+        4294967296LL, // 2^32
         1234567890123LL,
         72057594037927936LL, // 2^56
         0x0102030405060708LL,
         kMaxId - 1,
-        kMaxId,              // 2^63-1
+        kMaxId, // 2^63-1
     };
     return ids;
 }
@@ -55,7 +55,10 @@ const QList<qint64> &nonUserIds()
     return ids;
 }
 
-QList<qint64> allIds() { return userIds() + nonUserIds(); }
+QList<qint64> allIds()
+{
+    return userIds() + nonUserIds();
+}
 
 QString describe(const Decoded &d)
 {
@@ -106,10 +109,8 @@ private slots:
                  "java not found (neither $JAVA_HOME/bin/java nor on PATH); this test needs "
                  "Java 17+ (scripts/setup installs it)");
         QVERIFY2(QFileInfo::exists(source), qPrintable(u"missing %1"_s.arg(source)));
-        const QStringList clientJars =
-            QDir(libs).entryList({u"kafka-clients-*.jar"_s}, QDir::Files);
-        QVERIFY2(!clientJars.isEmpty(),
-                 qPrintable(u"no kafka-clients-*.jar in %1 (run scripts/setup)"_s.arg(libs)));
+        const QStringList clientJars = QDir(libs).entryList({u"kafka-clients-*.jar"_s}, QDir::Files);
+        QVERIFY2(!clientJars.isEmpty(), qPrintable(u"no kafka-clients-*.jar in %1 (run scripts/setup)"_s.arg(libs)));
 
         const QList<qint64> ids = allIds();
         QStringList args{u"-cp"_s, QDir(libs).filePath(u"*"_s), source};
@@ -122,8 +123,7 @@ private slots:
         QProcess process;
         process.setProcessChannelMode(QProcess::SeparateChannels);
         process.start(java, args);
-        QVERIFY2(process.waitForStarted(30000),
-                 qPrintable(u"cannot start %1: %2"_s.arg(java, process.errorString())));
+        QVERIFY2(process.waitForStarted(30000), qPrintable(u"cannot start %1: %2"_s.arg(java, process.errorString())));
         if (!process.waitForFinished(60000)) {
             process.kill();
             process.waitForFinished(5000);
@@ -134,25 +134,21 @@ private slots:
         QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
                  qPrintable(u"%1 %2 failed (exit code %3, %4); stderr:\n%5"_s.arg(
                      java, args.join(u' '), QString::number(process.exitCode()),
-                     process.exitStatus() == QProcess::NormalExit ? u"normal exit"_s
-                                                                  : u"crashed"_s,
-                     stderrText)));
+                     process.exitStatus() == QProcess::NormalExit ? u"normal exit"_s : u"crashed"_s, stderrText)));
 
         const QByteArray out = process.readAllStandardOutput();
         QList<QByteArray> lines = out.split('\n');
         if (!lines.isEmpty() && lines.constLast().isEmpty())
             lines.removeLast();
         QVERIFY2(lines.size() == 2 * ids.size(),
-                 qPrintable(u"expected %1 lines from the Java program, got %2:\n%3\nstderr:\n%4"_s
-                                .arg(2 * ids.size())
+                 qPrintable(u"expected %1 lines from the Java program, got %2:\n%3\nstderr:\n%4"_s.arg(2 * ids.size())
                                 .arg(lines.size())
                                 .arg(QString::fromUtf8(out), stderrText)));
         for (qsizetype i = 0; i < ids.size(); ++i) {
             const QByteArray hex = lines.at(i).trimmed();
             const QByteArray bytes = QByteArray::fromHex(hex);
             QVERIFY2(bytes.toHex() == hex,
-                     qPrintable(u"line %1 is not lowercase hex: %2"_s.arg(i + 1).arg(
-                         QString::fromUtf8(lines.at(i)))));
+                     qPrintable(u"line %1 is not lowercase hex: %2"_s.arg(i + 1).arg(QString::fromUtf8(lines.at(i)))));
             m_javaBytes.insert(ids.at(i), bytes);
             m_javaReading.insert(ids.at(i), lines.at(ids.size() + i).trimmed());
         }
@@ -195,8 +191,7 @@ private slots:
         const QByteArray value = m_javaBytes.value(id);
         const std::vector<RawHeader> noHeaders;
         for (const QString &defaultCampaign : {u"default"_s, u"tutorial-drop_1"_s}) {
-            const Decoded d = coupon::codec::decode(std::nullopt, QByteArrayView(value), noHeaders,
-                                                    defaultCampaign);
+            const Decoded d = coupon::codec::decode(std::nullopt, QByteArrayView(value), noHeaders, defaultCampaign);
             QVERIFY2(d.message && !d.error, qPrintable(describe(d)));
             QCOMPARE(d.message->userId, id);
             QCOMPARE(d.message->campaign, defaultCampaign);
@@ -207,8 +202,8 @@ private slots:
 
         // With our key next to Java's value it still decodes.
         const QByteArray key = coupon::codec::encodeKey(id);
-        const Decoded keyed = coupon::codec::decode(QByteArrayView(key), QByteArrayView(value),
-                                                    noHeaders, u"default"_s);
+        const Decoded keyed = coupon::codec::decode(QByteArrayView(key), QByteArrayView(value), noHeaders,
+                                                    u"default"_s);
         QVERIFY2(keyed.message && !keyed.error, qPrintable(describe(keyed)));
         QCOMPARE(keyed.message->userId, id);
     }
@@ -225,8 +220,7 @@ private slots:
         const QByteArray value = m_javaBytes.value(id);
         QCOMPARE(value.size(), 8);
         const std::vector<RawHeader> noHeaders;
-        const Decoded d =
-            coupon::codec::decode(std::nullopt, QByteArrayView(value), noHeaders, u"default"_s);
+        const Decoded d = coupon::codec::decode(std::nullopt, QByteArrayView(value), noHeaders, u"default"_s);
         QVERIFY2(d.error && *d.error == DecodeError::UserIdRange && !d.message,
                  qPrintable(u"expected error user_id_range, got "_s + describe(d)));
     }
@@ -236,8 +230,8 @@ private slots:
         QVERIFY(m_javaBytes.contains(0));
         QCOMPARE(m_javaBytes.value(0).toHex(), "0000000000000000"_ba);
         const std::vector<RawHeader> noHeaders;
-        const Decoded d = coupon::codec::decode(std::nullopt, QByteArrayView(m_javaBytes.value(0)),
-                                                noHeaders, u"default"_s);
+        const Decoded d = coupon::codec::decode(std::nullopt, QByteArrayView(m_javaBytes.value(0)), noHeaders,
+                                                u"default"_s);
         QVERIFY(!d.message);
         QVERIFY(d.error.has_value());
         QCOMPARE(coupon::codec::toString(*d.error), u"user_id_range"_s);

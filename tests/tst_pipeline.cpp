@@ -2,12 +2,12 @@
 // idempotent producer) in this process, the real coupon-worker binary as a
 // child process, MySQL as the record. Every wait has a deadline.
 
-#include "coupon/service/apply_service.h"
-#include "coupon/service/campaigns.h"
-#include "coupon/redis/redis.h"
+#include "coupon/loadgen/simulation.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/protocol/soldout_memo.h"
-#include "coupon/loadgen/simulation.h"
+#include "coupon/redis/redis.h"
+#include "coupon/service/apply_service.h"
+#include "coupon/service/campaigns.h"
 #include "testsupport.h"
 
 #include <QTest>
@@ -115,7 +115,8 @@ private slots:
         QCOMPARE(report.count(ApplyStatus::Accepted), 1);
         QCOMPARE(report.count(ApplyStatus::Duplicate), 999);
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report.answered);
-        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QVERIFY2(audit.ok() && audit->ok,
+                 qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
         QCOMPARE(coupons(campaign), 1);
     }
 
@@ -152,17 +153,35 @@ private slots:
         const QString campaign = openCampaign(u"poison"_s, 1000);
         const QString unknown = test::uniqueCampaign(u"nosuch"_s);
         test::RawProducer raw(m_settings);
-        struct Expect { test::Produced where; QString reason; };
+        struct Expect
+        {
+            test::Produced where;
+            QString reason;
+        };
         QList<Expect> poison;
         const auto headers = [&](qint64 ticket) { return test::protocolHeaders(campaign, ticket); };
         for (qint64 user = 1; user <= 60; ++user) {
             raw.send(codec::encodeKey(user), codec::encodeValue(user), headers(user));
             switch (user % 10) {
-            case 1: poison << Expect{raw.send(codec::encodeKey(user), QByteArray(7, 'x'), headers(user)), u"value_size"_s}; break;
-            case 3: poison << Expect{raw.send(QByteArray("999"), codec::encodeValue(user + 5000), headers(user)), u"key_mismatch"_s}; break;
-            case 5: poison << Expect{raw.send(codec::encodeKey(user), codec::encodeValue(user), test::protocolHeaders(unknown, 1)), u"unknown_campaign"_s}; break;
-            case 7: poison << Expect{raw.send(QByteArray("0"), codec::encodeValue(0), headers(user)), u"user_id_range"_s}; break;
-            case 9: poison << Expect{raw.send(codec::encodeKey(user), codec::encodeValue(user), {{"campaign", "Bad Id!"}}), u"bad_campaign"_s}; break;
+            case 1:
+                poison << Expect{raw.send(codec::encodeKey(user), QByteArray(7, 'x'), headers(user)), u"value_size"_s};
+                break;
+            case 3:
+                poison << Expect{raw.send(QByteArray("999"), codec::encodeValue(user + 5000), headers(user)),
+                                 u"key_mismatch"_s};
+                break;
+            case 5:
+                poison << Expect{
+                    raw.send(codec::encodeKey(user), codec::encodeValue(user), test::protocolHeaders(unknown, 1)),
+                    u"unknown_campaign"_s};
+                break;
+            case 7:
+                poison << Expect{raw.send(QByteArray("0"), codec::encodeValue(0), headers(user)), u"user_id_range"_s};
+                break;
+            case 9:
+                poison << Expect{raw.send(codec::encodeKey(user), codec::encodeValue(user), {{"campaign", "Bad Id!"}}),
+                                 u"bad_campaign"_s};
+                break;
             default: break;
             }
         }
@@ -175,9 +194,13 @@ private slots:
         const QList<FailedEventRow> rows = m_ops->store().failedEvents(0, 1'000'000).value();
         for (const Expect &e : std::as_const(poison)) {
             const auto it = std::find_if(rows.cbegin(), rows.cend(), [&](const FailedEventRow &r) {
-                return r.topic == m_settings.kafka.topic && r.partition == e.where.partition && r.offset == e.where.offset;
+                return r.topic == m_settings.kafka.topic && r.partition == e.where.partition
+                    && r.offset == e.where.offset;
             });
-            QVERIFY2(it != rows.cend(), qPrintable(u"no failed_event for %1 at %2/%3"_s.arg(e.reason).arg(e.where.partition).arg(e.where.offset)));
+            QVERIFY2(
+                it != rows.cend(),
+                qPrintable(
+                    u"no failed_event for %1 at %2/%3"_s.arg(e.reason).arg(e.where.partition).arg(e.where.offset)));
             QCOMPARE(it->reason, e.reason);
         }
         const auto valueSize = std::find_if(rows.cbegin(), rows.cend(), [&](const FailedEventRow &r) {
@@ -226,7 +249,8 @@ private slots:
         const QString campaign = openCampaign(u"closed"_s, 10);
         QVERIFY(m_ops->close(campaign).ok());
         QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyStatus::Closed));
-        QCOMPARE(toString(m_service->applyAndWait(test::uniqueCampaign(u"unknown"_s), 5).status), toString(ApplyStatus::NotLoaded));
+        QCOMPARE(toString(m_service->applyAndWait(test::uniqueCampaign(u"unknown"_s), 5).status),
+                 toString(ApplyStatus::NotLoaded));
         QCOMPARE(toString(m_service->applyAndWait(u"Bad!"_s, 5).status), toString(ApplyStatus::Invalid));
         QCOMPARE(toString(m_service->applyAndWait(campaign, 0).status), toString(ApplyStatus::Invalid));
         QCOMPARE(toString(m_service->applyAndWait(campaign, -3).status), toString(ApplyStatus::Invalid));
@@ -275,8 +299,7 @@ private slots:
         QCOMPARE(status(2), toString(ApplyStatus::Accepted));
         // User 3's reservation stays pending (as if its produce were in doubt).
         RedisConnection redis(m_settings.redis);
-        Result<RedisReplyHandle> reserved =
-            redis.eval(scripts::apply(), keys.all(), {"3"});
+        Result<RedisReplyHandle> reserved = redis.eval(scripts::apply(), keys.all(), {"3"});
         QVERIFY(reserved.ok());
         QCOMPARE(replyString(reserved->get()->element[0]), QByteArray("accepted"));
 
@@ -319,7 +342,8 @@ private slots:
         QCOMPARE(status(5), toString(ApplyStatus::Duplicate));
 
         Result<AuditReport> audit = m_ops->audit(campaign, 60000);
-        QVERIFY2(audit.ok() && audit->ok, qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
+        QVERIFY2(audit.ok() && audit->ok,
+                 qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
         QCOMPARE(coupons(campaign), 3);
     }
 };

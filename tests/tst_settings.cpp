@@ -84,14 +84,11 @@ private slots:
                                    << u"mysql.port = \"0\": must be a TCP port, 1..65535"_s;
         QTest::newRow("port too big") << u"redis.port"_s << u"65536"_s
                                       << u"redis.port = \"65536\": must be a TCP port, 1..65535"_s;
-        QTest::newRow("empty host") << u"redis.host"_s << u" "_s
-                                    << u"redis.host = \" \": must not be empty"_s;
+        QTest::newRow("empty host") << u"redis.host"_s << u" "_s << u"redis.host = \" \": must not be empty"_s;
         QTest::newRow("batch range") << u"worker.batch.size"_s << u"0"_s
                                      << u"worker.batch.size = \"0\": must be an integer in 1..100000"_s;
-        QTest::newRow("redis db") << u"redis.db"_s << u"16"_s
-                                  << u"redis.db = \"16\": must be an integer in 0..15"_s;
-        QTest::newRow("unknown key") << u"redis.hots"_s << u"x"_s
-                                     << u"unknown setting redis.hots (from --set)"_s;
+        QTest::newRow("redis db") << u"redis.db"_s << u"16"_s << u"redis.db = \"16\": must be an integer in 0..15"_s;
+        QTest::newRow("unknown key") << u"redis.hots"_s << u"x"_s << u"unknown setting redis.hots (from --set)"_s;
     }
 
     void invalidValues()
@@ -171,8 +168,7 @@ private slots:
     void environmentNames()
     {
         QCOMPARE(Settings::environmentName(u"redis.port"_s), u"COUPON_REDIS_PORT"_s);
-        QCOMPARE(Settings::environmentName(u"kafka.bootstrap.servers"_s),
-                 u"COUPON_KAFKA_BOOTSTRAP_SERVERS"_s);
+        QCOMPARE(Settings::environmentName(u"kafka.bootstrap.servers"_s), u"COUPON_KAFKA_BOOTSTRAP_SERVERS"_s);
         // Every known key round-trips through its environment name.
         const QStringList keys = Settings::knownKeys();
         for (const QString &key : keys) {

@@ -2,9 +2,9 @@
 // through Qt's QMYSQL driver, Kafka through librdkafka on coupon_create.
 // Never skipped: a missing server is a failure that names the endpoint.
 
+#include "coupon/kafka/kafka.h"
 #include "coupon/kafka/kafka_handles.h"
 #include "coupon/redis/redis_handles.h"
-#include "coupon/kafka/kafka.h"
 #include "testsupport.h"
 
 #include <QDeadlineTimer>
@@ -60,9 +60,10 @@ private slots:
         const QByteArray host = m_settings.redis.host.toUtf8();
         RedisContextHandle redis(redisConnectWithTimeout(host.constData(), m_settings.redis.port, timeout));
         QVERIFY2(redis, "hiredis could not allocate a context");
-        QVERIFY2(!redis->err, qPrintable(u"Redis at %1:%2 unreachable: %3"_s.arg(
-                                  m_settings.redis.host).arg(m_settings.redis.port)
-                                  .arg(QString::fromUtf8(redis->errstr))));
+        QVERIFY2(!redis->err,
+                 qPrintable(u"Redis at %1:%2 unreachable: %3"_s.arg(m_settings.redis.host)
+                                .arg(m_settings.redis.port)
+                                .arg(QString::fromUtf8(redis->errstr))));
         if (!m_settings.redis.password.isEmpty()) {
             const QByteArray password = m_settings.redis.password.toUtf8();
             RedisReplyHandle auth(static_cast<redisReply *>(
@@ -87,11 +88,10 @@ private slots:
             db.setUserName(m_settings.mysql.user);
             db.setPassword(m_settings.mysql.password);
             db.setConnectOptions(u"MYSQL_OPT_CONNECT_TIMEOUT=3;"_s + m_settings.mysql.connectOptions);
-            QVERIFY2(db.open(), qPrintable(u"MariaDB at %1:%2 (database %3, user %4): %5"_s
-                                               .arg(m_settings.mysql.host)
-                                               .arg(m_settings.mysql.port)
-                                               .arg(m_settings.mysql.database, m_settings.mysql.user,
-                                                    db.lastError().text())));
+            QVERIFY2(db.open(),
+                     qPrintable(u"MariaDB at %1:%2 (database %3, user %4): %5"_s.arg(m_settings.mysql.host)
+                                    .arg(m_settings.mysql.port)
+                                    .arg(m_settings.mysql.database, m_settings.mysql.user, db.lastError().text())));
             QSqlQuery query(db);
             QVERIFY2(query.exec(u"SELECT 6 * 7, DATABASE(), @@sql_mode"_s), qPrintable(query.lastError().text()));
             QVERIFY(query.next());
@@ -110,8 +110,7 @@ private slots:
 
         // Produce one message with the idempotent producer and learn where it landed.
         KafkaConfHandle pconf = kafkaConf(m_settings);
-        QCOMPARE(rd_kafka_conf_set(pconf.get(), "enable.idempotence", "true", errstr, sizeof errstr),
-                 RD_KAFKA_CONF_OK);
+        QCOMPARE(rd_kafka_conf_set(pconf.get(), "enable.idempotence", "true", errstr, sizeof errstr), RD_KAFKA_CONF_OK);
         QCOMPARE(rd_kafka_conf_set(pconf.get(), "message.timeout.ms", "15000", errstr, sizeof errstr),
                  RD_KAFKA_CONF_OK);
         rd_kafka_conf_set_dr_msg_cb(pconf.get(), onDelivery);
@@ -124,16 +123,16 @@ private slots:
         const QByteArray value = "smoke-" + key;
         Delivery delivery;
         const rd_kafka_resp_err_t err = rd_kafka_producev(
-            producer.get(), RD_KAFKA_V_TOPIC(topic.constData()),
-            RD_KAFKA_V_KEY(key.constData(), size_t(key.size())),
+            producer.get(), RD_KAFKA_V_TOPIC(topic.constData()), RD_KAFKA_V_KEY(key.constData(), size_t(key.size())),
             RD_KAFKA_V_VALUE(const_cast<char *>(value.constData()), size_t(value.size())),
             RD_KAFKA_V_HEADER("smoke", "1", 1), RD_KAFKA_V_OPAQUE(&delivery), RD_KAFKA_V_END);
         QVERIFY2(err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(err));
         const QDeadlineTimer deadline(20000);
         while (!delivery.done && !deadline.hasExpired())
             rd_kafka_poll(producer.get(), 100);
-        QVERIFY2(delivery.done, qPrintable(u"no delivery report from Kafka at %1 within 20 s"_s.arg(
-                                    m_settings.kafka.bootstrapServers())));
+        QVERIFY2(
+            delivery.done,
+            qPrintable(u"no delivery report from Kafka at %1 within 20 s"_s.arg(m_settings.kafka.bootstrapServers())));
         QVERIFY2(delivery.err == RD_KAFKA_RESP_ERR_NO_ERROR,
                  qPrintable(u"produce to %1 at %2 failed: %3"_s.arg(
                      m_settings.kafka.topic, m_settings.kafka.bootstrapServers(),
@@ -151,8 +150,8 @@ private slots:
         QVERIFY2(consumer, errstr);
         cconf.release();
         KafkaPartitionListHandle assignment(rd_kafka_topic_partition_list_new(1));
-        rd_kafka_topic_partition_list_add(assignment.get(), topic.constData(), delivery.partition)
-            ->offset = delivery.offset;
+        rd_kafka_topic_partition_list_add(assignment.get(), topic.constData(), delivery.partition)->offset
+            = delivery.offset;
         QCOMPARE(rd_kafka_assign(consumer.get(), assignment.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
 
         bool found = false;
@@ -161,8 +160,7 @@ private slots:
             KafkaMessageHandle message(rd_kafka_consumer_poll(consumer.get(), 200));
             if (!message)
                 continue;
-            QVERIFY2(message->err == RD_KAFKA_RESP_ERR_NO_ERROR
-                         || message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF,
+            QVERIFY2(message->err == RD_KAFKA_RESP_ERR_NO_ERROR || message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF,
                      rd_kafka_message_errstr(message.get()));
             if (message->err)
                 continue;

@@ -2,8 +2,8 @@
 // memo scripts return (scripts.h), so every branch is driven exactly. The
 // memo against a real Redis is covered by tst_pipeline.
 
-#include "coupon/service/apply_service.h"
 #include "coupon/protocol/soldout_memo.h"
+#include "coupon/service/apply_service.h"
 #include "testsupport.h"
 
 #include <QTest>
@@ -159,7 +159,7 @@ private slots:
         SoldOutMemo memo(options(60'000));
         const quint64 token = memo.claimLoad(kCampaign);
         QVERIFY(token != 0);
-        QCOMPARE(memo.claimLoad(kCampaign), 0u); // in flight
+        QCOMPARE(memo.claimLoad(kCampaign), 0u);  // in flight
         QVERIFY(memo.claimLoad(u"other"_s) != 0); // per campaign
         Replies replies;
         memo.loaded(kCampaign, token + 100, replies.snapshot(kPrint, {"1"})); // not this load's reply
@@ -182,16 +182,16 @@ private slots:
         QFETCH(int, shape);
         SoldOutMemo memo(options(100));
         Replies replies;
-        const redisReply *reply = shape == 0   ? replies.array({replies.string(kPrint)})
-                                  : shape == 1 ? nullptr
-                                  : shape == 2 ? replies.snapshot(kPrint, {"1", "x2"})
-                                               : replies.integer(1);
+        const redisReply *reply = shape == 0 ? replies.array({replies.string(kPrint)})
+            : shape == 1                     ? nullptr
+            : shape == 2                     ? replies.snapshot(kPrint, {"1", "x2"})
+                                             : replies.integer(1);
         const quint64 token = memo.claimLoad(kCampaign);
         QVERIFY(token != 0);
         memo.loaded(kCampaign, token, reply);
         QCOMPARE(memo.snapshots(), 0);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
-        QCOMPARE(memo.claimLoad(kCampaign), 0u); // not at once...
+        QCOMPARE(memo.claimLoad(kCampaign), 0u);                                              // not at once...
         QVERIFY(coupon::test::waitFor([&] { return memo.claimLoad(kCampaign) != 0; }, 5000)); // ...but after validForMs
     }
 

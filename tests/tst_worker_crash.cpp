@@ -1,9 +1,9 @@
 // kill -9 of the worker in the middle of draining 10 000 accepted applies,
 // then a restart: exactly 10 000 coupons, none doubled, none lost.
 
+#include "coupon/loadgen/simulation.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
-#include "coupon/loadgen/simulation.h"
 #include "testsupport.h"
 
 #include <QTest>

@@ -1,10 +1,10 @@
 #include "gateway.h"
 
-#include "coupon/protocol/apply_request.h"
-#include "coupon/mysql/sql_errors.h"
-#include "coupon/kafka/kafka.h"
-#include "coupon/mysql/store.h"
 #include "coupon/base/validation.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/mysql/sql_errors.h"
+#include "coupon/mysql/store.h"
+#include "coupon/protocol/apply_request.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -27,7 +27,9 @@ namespace coupon {
 class DbReader : public QObject
 {
 public:
-    explicit DbReader(MysqlSettings settings) : m_settings(std::move(settings)) {}
+    explicit DbReader(MysqlSettings settings)
+        : m_settings(std::move(settings))
+    { }
 
     std::atomic<int> backlog{0};
 
@@ -93,13 +95,12 @@ struct FixedAnswers
 {
     http::Response alive = http::Response::json(200, {{u"status"_s, u"alive"_s}});
     http::Response notFound = http::Response::error(404, u"not_found"_s, u"no such endpoint"_s);
-    http::Response unsupportedMediaType =
-        http::Response::error(415, u"unsupported_media_type"_s, u"send Content-Type: application/json"_s);
-    http::Response duplicate =
-        http::Response::error(409, u"duplicate"_s, u"this user already holds or reserved a coupon"_s);
+    http::Response unsupportedMediaType = http::Response::error(415, u"unsupported_media_type"_s,
+                                                                u"send Content-Type: application/json"_s);
+    http::Response duplicate = http::Response::error(409, u"duplicate"_s,
+                                                     u"this user already holds or reserved a coupon"_s);
     http::Response soldOut = http::Response::error(410, u"sold_out"_s, u"all coupons of this campaign are taken"_s);
-    http::Response closed =
-        http::Response::error(403, u"closed"_s, u"the campaign is closed or outside its window"_s);
+    http::Response closed = http::Response::error(403, u"closed"_s, u"the campaign is closed or outside its window"_s);
 };
 
 const FixedAnswers &fixed()
@@ -109,8 +110,14 @@ const FixedAnswers &fixed()
 }
 
 // Bytes that a JSON string carries as they are (QJsonDocument escapes the rest).
-char16_t codeUnit(char c) { return uchar(c); }
-char16_t codeUnit(QChar c) { return c.unicode(); }
+char16_t codeUnit(char c)
+{
+    return uchar(c);
+}
+char16_t codeUnit(QChar c)
+{
+    return c.unicode();
+}
 
 template <typename Text>
 bool isPlainJsonString(const Text &text)
@@ -187,7 +194,9 @@ QJsonValue iso(qint64 ms)
 
 } // namespace
 
-Gateway::Gateway(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings)
+Gateway::Gateway(const Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
 {
     m_clock.start();
 }
@@ -198,13 +207,17 @@ Gateway::~Gateway()
     if (m_kafkaProbe.joinable())
         m_kafkaProbe.join();
     if (m_db) {
-        QMetaObject::invokeMethod(m_db.get(), [db = m_db.get()] { db->close(); }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_db.get(), [db = m_db.get()] { db->close(); }, Qt::BlockingQueuedConnection);
         m_dbThread.quit();
         m_dbThread.wait();
     }
 }
 
-quint16 Gateway::port() const { return m_server ? m_server->port() : 0; }
+quint16 Gateway::port() const
+{
+    return m_server ? m_server->port() : 0;
+}
 
 QString Gateway::kafkaError() const
 {
@@ -246,19 +259,20 @@ Status Gateway::start()
     http::Limits limits;
     limits.readTimeoutMs = m_settings.gateway.readTimeoutMs;
     m_server = new http::Server(limits, this);
-    m_server->setHandler([this](http::Request request, http::Responder responder) {
-        handle(std::move(request), std::move(responder));
-    });
+    m_server->setHandler(
+        [this](http::Request request, http::Responder responder) { handle(std::move(request), std::move(responder)); });
     connect(m_server, &http::Server::idle, this, &Gateway::maybeFinishShutdown);
     QString error;
     QHostAddress address;
     if (!address.setAddress(m_settings.gateway.listenHost))
-        return Error{u"config.invalid"_s, u"gateway.listen = \"%1:%2\": not an IP address"_s.arg(
-                                              m_settings.gateway.listenHost).arg(m_settings.gateway.listenPort)};
+        return Error{u"config.invalid"_s,
+                     u"gateway.listen = \"%1:%2\": not an IP address"_s.arg(m_settings.gateway.listenHost)
+                         .arg(m_settings.gateway.listenPort)};
     if (!m_server->listen(address, m_settings.gateway.listenPort, m_settings.gateway.reusePort, &error))
-        return Error{u"gateway.listen"_s, u"cannot listen on %1:%2: %3"_s.arg(m_settings.gateway.listenHost)
-                                              .arg(m_settings.gateway.listenPort)
-                                              .arg(error)};
+        return Error{u"gateway.listen"_s,
+                     u"cannot listen on %1:%2: %3"_s.arg(m_settings.gateway.listenHost)
+                         .arg(m_settings.gateway.listenPort)
+                         .arg(error)};
     qCInfo(lcGateway, "listening on %s:%d", qPrintable(m_settings.gateway.listenHost), m_server->port());
     return Ok{};
 }
@@ -307,7 +321,9 @@ void Gateway::handle(http::Request request, http::Responder responder)
     auto simple = [&](Route route, http::Response r) { answer(route, responder, std::move(r), started); };
 
     if (parts.size() == 1 && (parts[0] == "healthz" || parts[0] == "readyz" || parts[0] == "metrics")) {
-        const Route route = parts[0] == "healthz" ? Route::Health : parts[0] == "readyz" ? Route::Ready : Route::Metrics;
+        const Route route = parts[0] == "healthz" ? Route::Health
+            : parts[0] == "readyz"                ? Route::Ready
+                                                  : Route::Metrics;
         if (method != "GET")
             return simple(route, methodNotAllowed("GET"));
         if (route == Route::Health)
@@ -329,16 +345,18 @@ void Gateway::handle(http::Request request, http::Responder responder)
     if (!applyPath && method != "GET")
         return simple(route, methodNotAllowed("GET"));
     if (!isValidCampaignId(parts[3]))
-        return simple(route, http::Response::error(400, u"bad_campaign_id"_s,
-                                                   u"a campaign id matches [a-z0-9][a-z0-9_-]{0,63}"_s));
+        return simple(
+            route,
+            http::Response::error(400, u"bad_campaign_id"_s, u"a campaign id matches [a-z0-9][a-z0-9_-]{0,63}"_s));
     const QString campaign = QString::fromLatin1(parts[3].data(), parts[3].size());
     if (campaignPath)
         return campaignInfo(campaign, std::move(responder));
     if (userPath) {
         const std::optional<qint64> user = parseUserId(parts[5]);
         if (!user)
-            return simple(route, http::Response::error(400, u"bad_user_id"_s,
-                                                       u"a user id is an integer in 1..9223372036854775807"_s));
+            return simple(
+                route,
+                http::Response::error(400, u"bad_user_id"_s, u"a user id is an integer in 1..9223372036854775807"_s));
         return userInfo(campaign, *user, std::move(responder));
     }
     apply(campaign, std::move(request), std::move(responder));
@@ -357,7 +375,8 @@ void Gateway::apply(const QString &campaign, http::Request request, http::Respon
         return answer(Route::Apply, responder, fixed().unsupportedMediaType, started);
     Result<qint64> user = parseApplyBody(request.body);
     if (!user)
-        return answer(Route::Apply, responder, http::Response::error(400, user.error().code, user.error().message), started);
+        return answer(Route::Apply, responder, http::Response::error(400, user.error().code, user.error().message),
+                      started);
     const QByteArray idemKey = request.header("idempotency-key");
     if (request.hasHeader("idempotency-key") && !validIdempotencyKey(idemKey))
         return answer(Route::Apply, responder,
@@ -375,8 +394,8 @@ void Gateway::apply(const QString &campaign, http::Request request, http::Respon
     if (!m_kafkaUp.load())
         return answer(Route::Apply, responder, unavailable(u"kafka_unavailable"_s, kafkaError()), started);
     if (!m_service->redis().isConnected())
-        return answer(Route::Apply, responder,
-                      unavailable(u"redis_unavailable"_s, m_service->redis().lastError()), started);
+        return answer(Route::Apply, responder, unavailable(u"redis_unavailable"_s, m_service->redis().lastError()),
+                      started);
     applyNow(campaign, *user, request.hasHeader("idempotency-key") ? idemKey : QByteArray(), std::move(responder));
 }
 
@@ -390,24 +409,19 @@ http::Response Gateway::applyAnswer(const QString &campaign, qint64 userId, cons
         response.body = acceptedBody(campaign, userId, r);
         return response;
     }
-    case ApplyStatus::Duplicate:
-        return fixed().duplicate;
-    case ApplyStatus::SoldOut:
-        return fixed().soldOut;
-    case ApplyStatus::Closed:
-        return fixed().closed;
+    case ApplyStatus::Duplicate: return fixed().duplicate;
+    case ApplyStatus::SoldOut: return fixed().soldOut;
+    case ApplyStatus::Closed: return fixed().closed;
     case ApplyStatus::NotLoaded:
         return http::Response::error(404, u"unknown_campaign"_s,
                                      u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
-    case ApplyStatus::Invalid:
-        return http::Response::error(400, u"bad_request"_s, r.detail);
-    case ApplyStatus::Unavailable:
-        return unavailable(u"unavailable"_s, r.detail);
-    case ApplyStatus::Uncertain:
-        break;
+    case ApplyStatus::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
+    case ApplyStatus::Unavailable: return unavailable(u"unavailable"_s, r.detail);
+    case ApplyStatus::Uncertain: break;
     }
-    return unavailable(u"outcome_unknown"_s, u"Kafka may or may not have the apply; it stays reserved and is settled "
-                                             "against MySQL; see GET .../users/%1"_s.arg(userId));
+    return unavailable(u"outcome_unknown"_s,
+                       u"Kafka may or may not have the apply; it stays reserved and is settled "
+                       "against MySQL; see GET .../users/%1"_s.arg(userId));
 }
 
 void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray &idemKey, http::Responder responder)
@@ -440,39 +454,43 @@ void Gateway::applyNow(const QString &campaign, qint64 userId, const QByteArray 
     };
 
     // Claim the key; a key seen before answers what it answered then.
-    m_service->redis().command({"SET", redisKey, "P|" + user, "NX", "PX", "60000"},
-                               [this, run, redisKey, user, shared, started](Result<const redisReply *> claimed) {
-        if (!claimed)
-            return answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, claimed.error().message), started);
-        if ((*claimed)->type == REDIS_REPLY_STATUS)
-            return run();
-        m_service->redis().command({"GET", redisKey}, [this, run, user, shared, started](Result<const redisReply *> got) {
-            if (!got)
-                return answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, got.error().message), started);
-            const QByteArray stored = replyString(*got);
-            if (stored.isEmpty())
-                return run(); // expired between the two calls
-            const QList<QByteArray> fields = stored.split('|');
-            if (fields.value(1) != user)
-                return answer(Route::Apply, *shared,
-                              http::Response::error(422, u"idempotency_key_reused"_s,
-                                                    u"this Idempotency-Key was used for another request"_s),
+    m_service->redis().command(
+        {"SET", redisKey, "P|" + user, "NX", "PX", "60000"},
+        [this, run, redisKey, user, shared, started](Result<const redisReply *> claimed) {
+            if (!claimed)
+                return answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, claimed.error().message),
                               started);
-            if (fields.value(0) == "P") {
-                http::Response r = http::Response::error(409, u"request_in_progress"_s,
-                                                         u"a request with this Idempotency-Key is still running"_s);
-                r.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
-                return answer(Route::Apply, *shared, std::move(r), started);
-            }
-            // "D|user|status|body": the body may itself contain '|'.
-            const qsizetype bodyAt = fields[0].size() + fields[1].size() + fields[2].size() + 3;
-            http::Response replay;
-            replay.status = fields.value(2).toInt();
-            replay.body = stored.mid(bodyAt);
-            replay.headers.append(std::pair<QByteArray, QByteArray>("Idempotency-Replayed", "true"));
-            answer(Route::Apply, *shared, std::move(replay), started);
+            if ((*claimed)->type == REDIS_REPLY_STATUS)
+                return run();
+            m_service->redis().command(
+                {"GET", redisKey}, [this, run, user, shared, started](Result<const redisReply *> got) {
+                    if (!got)
+                        return answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, got.error().message),
+                                      started);
+                    const QByteArray stored = replyString(*got);
+                    if (stored.isEmpty())
+                        return run(); // expired between the two calls
+                    const QList<QByteArray> fields = stored.split('|');
+                    if (fields.value(1) != user)
+                        return answer(Route::Apply, *shared,
+                                      http::Response::error(422, u"idempotency_key_reused"_s,
+                                                            u"this Idempotency-Key was used for another request"_s),
+                                      started);
+                    if (fields.value(0) == "P") {
+                        http::Response r = http::Response::error(
+                            409, u"request_in_progress"_s, u"a request with this Idempotency-Key is still running"_s);
+                        r.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
+                        return answer(Route::Apply, *shared, std::move(r), started);
+                    }
+                    // "D|user|status|body": the body may itself contain '|'.
+                    const qsizetype bodyAt = fields[0].size() + fields[1].size() + fields[2].size() + 3;
+                    http::Response replay;
+                    replay.status = fields.value(2).toInt();
+                    replay.body = stored.mid(bodyAt);
+                    replay.headers.append(std::pair<QByteArray, QByteArray>("Idempotency-Replayed", "true"));
+                    answer(Route::Apply, *shared, std::move(replay), started);
+                });
         });
-    });
 }
 
 void Gateway::campaignInfo(const QString &campaign, http::Responder responder)
@@ -481,46 +499,49 @@ void Gateway::campaignInfo(const QString &campaign, http::Responder responder)
     auto shared = std::make_shared<http::Responder>(std::move(responder));
     const CampaignKeys keys(campaign);
     auto json = std::make_shared<QJsonObject>();
-    m_service->redis().command({"HMGET", keys.meta, "limit", "state", "starts", "ends"},
-                               [=, this](Result<const redisReply *> meta) {
-        if (!meta)
-            return answer(Route::Campaign, *shared, unavailable(u"redis_unavailable"_s, meta.error().message), started);
-        const redisReply *m = *meta;
-        if (m->type != REDIS_REPLY_ARRAY || m->elements != 4 || m->element[0]->type == REDIS_REPLY_NIL)
-            return answer(Route::Campaign, *shared,
-                          http::Response::error(404, u"unknown_campaign"_s, u"no campaign %1"_s.arg(campaign)), started);
-        (*json)[u"id"_s] = campaign;
-        (*json)[u"limit"_s] = replyInteger(m->element[0]).value_or(0);
-        (*json)[u"state"_s] = QString::fromLatin1(replyString(m->element[1]));
-        (*json)[u"startsAt"_s] = iso(replyInteger(m->element[2]).value_or(0));
-        (*json)[u"endsAt"_s] = iso(replyInteger(m->element[3]).value_or(0));
-        m_service->redis().command({"GET", keys.count}, [=, this](Result<const redisReply *> count) {
-            if (!count)
-                return answer(Route::Campaign, *shared, unavailable(u"redis_unavailable"_s, count.error().message), started);
-            (*json)[u"reserved"_s] = replyInteger(*count).value_or(0);
-            // issued: the coupons in MySQL, read off the loop; null when MySQL can't say.
-            if (m_db->backlog.load() > 256) {
-                (*json)[u"issued"_s] = QJsonValue();
-                return answer(Route::Campaign, *shared, http::Response::json(200, *json), started);
-            }
-            ++m_db->backlog;
-            QMetaObject::invokeMethod(m_db.get(), [=, this] {
-                std::optional<qint64> issued;
-                if (CouponStore *store = m_db->store()) {
-                    Result<std::optional<Campaign>> c = store->campaign(campaign);
-                    if (c && *c)
-                        issued = (*c)->issued;
-                    else if (!c)
-                        m_db->failed(c.error());
+    m_service->redis().command(
+        {"HMGET", keys.meta, "limit", "state", "starts", "ends"}, [=, this](Result<const redisReply *> meta) {
+            if (!meta)
+                return answer(Route::Campaign, *shared, unavailable(u"redis_unavailable"_s, meta.error().message),
+                              started);
+            const redisReply *m = *meta;
+            if (m->type != REDIS_REPLY_ARRAY || m->elements != 4 || m->element[0]->type == REDIS_REPLY_NIL)
+                return answer(Route::Campaign, *shared,
+                              http::Response::error(404, u"unknown_campaign"_s, u"no campaign %1"_s.arg(campaign)),
+                              started);
+            (*json)[u"id"_s] = campaign;
+            (*json)[u"limit"_s] = replyInteger(m->element[0]).value_or(0);
+            (*json)[u"state"_s] = QString::fromLatin1(replyString(m->element[1]));
+            (*json)[u"startsAt"_s] = iso(replyInteger(m->element[2]).value_or(0));
+            (*json)[u"endsAt"_s] = iso(replyInteger(m->element[3]).value_or(0));
+            m_service->redis().command({"GET", keys.count}, [=, this](Result<const redisReply *> count) {
+                if (!count)
+                    return answer(Route::Campaign, *shared, unavailable(u"redis_unavailable"_s, count.error().message),
+                                  started);
+                (*json)[u"reserved"_s] = replyInteger(*count).value_or(0);
+                // issued: the coupons in MySQL, read off the loop; null when MySQL can't say.
+                if (m_db->backlog.load() > 256) {
+                    (*json)[u"issued"_s] = QJsonValue();
+                    return answer(Route::Campaign, *shared, http::Response::json(200, *json), started);
                 }
-                --m_db->backlog;
-                QMetaObject::invokeMethod(this, [=, this] {
-                    (*json)[u"issued"_s] = issued ? QJsonValue(*issued) : QJsonValue();
-                    answer(Route::Campaign, *shared, http::Response::json(200, *json), started);
+                ++m_db->backlog;
+                QMetaObject::invokeMethod(m_db.get(), [=, this] {
+                    std::optional<qint64> issued;
+                    if (CouponStore *store = m_db->store()) {
+                        Result<std::optional<Campaign>> c = store->campaign(campaign);
+                        if (c && *c)
+                            issued = (*c)->issued;
+                        else if (!c)
+                            m_db->failed(c.error());
+                    }
+                    --m_db->backlog;
+                    QMetaObject::invokeMethod(this, [=, this] {
+                        (*json)[u"issued"_s] = issued ? QJsonValue(*issued) : QJsonValue();
+                        answer(Route::Campaign, *shared, http::Response::json(200, *json), started);
+                    });
                 });
             });
         });
-    });
 }
 
 void Gateway::userInfo(const QString &campaign, qint64 userId, http::Responder responder)
@@ -535,7 +556,8 @@ void Gateway::userInfo(const QString &campaign, qint64 userId, http::Responder r
         const bool isPending = (*pending)->type != REDIS_REPLY_NIL;
         m_service->redis().command({"SISMEMBER", keys.users, user}, [=, this](Result<const redisReply *> member) {
             if (!member)
-                return answer(Route::User, *shared, unavailable(u"redis_unavailable"_s, member.error().message), started);
+                return answer(Route::User, *shared, unavailable(u"redis_unavailable"_s, member.error().message),
+                              started);
             const bool reserved = replyInteger(*member).value_or(0) == 1;
             ++m_db->backlog;
             QMetaObject::invokeMethod(m_db.get(), [=, this] {
@@ -578,8 +600,8 @@ void Gateway::ready(http::Responder responder)
     QJsonObject json{{u"status"_s, ok ? u"ready"_s : u"not_ready"_s}, {u"checks"_s, checks}};
     if (!ok)
         json[u"reason"_s] = m_stopping ? u"shutting down"_s
-                            : !m_kafkaUp.load() ? kafkaError()
-                                                : m_service->notReadyReason();
+            : !m_kafkaUp.load()        ? kafkaError()
+                                       : m_service->notReadyReason();
     answer(Route::Ready, responder, http::Response::json(ok ? 200 : 503, json), started);
 }
 
@@ -594,45 +616,48 @@ void Gateway::metrics(http::Responder responder)
         for (int code = 0; code < 600; ++code) {
             if (const qint64 n = m_byStatus[size_t(r)][size_t(code)])
                 out += "coupon_gateway_requests_total{route=\"" + QByteArray(routeNames[r]) + "\",code=\""
-                       + QByteArray::number(code) + "\"} " + QByteArray::number(n) + '\n';
+                    + QByteArray::number(code) + "\"} " + QByteArray::number(n) + '\n';
         }
     }
     out += "# HELP coupon_gateway_apply_outcomes_total Apply protocol outcomes.\n"
            "# TYPE coupon_gateway_apply_outcomes_total counter\n";
     for (int s = 0; s < kApplyStatusCount; ++s)
         out += "coupon_gateway_apply_outcomes_total{outcome=\"" + toString(ApplyStatus(s)).toLatin1() + "\"} "
-               + QByteArray::number(m_outcomes[size_t(s)]) + '\n';
+            + QByteArray::number(m_outcomes[size_t(s)]) + '\n';
     out += "# HELP coupon_gateway_apply_duration_seconds Time from request to answer of POST applications.\n"
            "# TYPE coupon_gateway_apply_duration_seconds histogram\n";
     qint64 cumulative = 0;
     for (size_t b = 0; b <= kBuckets.size(); ++b) {
         cumulative += m_latency[b];
         out += "coupon_gateway_apply_duration_seconds_bucket{le=\""
-               + (b < kBuckets.size() ? QByteArray::number(kBuckets[b]) : QByteArray("+Inf")) + "\"} "
-               + QByteArray::number(cumulative) + '\n';
+            + (b < kBuckets.size() ? QByteArray::number(kBuckets[b]) : QByteArray("+Inf")) + "\"} "
+            + QByteArray::number(cumulative) + '\n';
     }
     out += "coupon_gateway_apply_duration_seconds_sum " + QByteArray::number(m_latencySum, 'f', 6) + '\n';
     out += "coupon_gateway_apply_duration_seconds_count " + QByteArray::number(m_latencyCount) + '\n';
-    out += "# HELP coupon_gateway_in_flight Applies waiting for Redis or Kafka.\n# TYPE coupon_gateway_in_flight gauge\n"
-           "coupon_gateway_in_flight " + QByteArray::number(m_service->inFlight()) + '\n';
+    out += "# HELP coupon_gateway_in_flight Applies waiting for Redis or Kafka.\n# TYPE coupon_gateway_in_flight "
+           "gauge\n"
+           "coupon_gateway_in_flight "
+        + QByteArray::number(m_service->inFlight()) + '\n';
     out += "# HELP coupon_gateway_overload_rejections_total Applies refused because too many were in flight.\n"
            "# TYPE coupon_gateway_overload_rejections_total counter\ncoupon_gateway_overload_rejections_total "
-           + QByteArray::number(m_rejectedOverload) + '\n';
+        + QByteArray::number(m_rejectedOverload) + '\n';
     out += "# HELP coupon_gateway_redis_errors_total Redis commands that failed.\n"
            "# TYPE coupon_gateway_redis_errors_total counter\ncoupon_gateway_redis_errors_total "
-           + QByteArray::number(m_service->redis().errors()) + '\n';
+        + QByteArray::number(m_service->redis().errors()) + '\n';
     out += "# HELP coupon_gateway_kafka_errors_total Produces that failed or were left uncertain.\n"
            "# TYPE coupon_gateway_kafka_errors_total counter\ncoupon_gateway_kafka_errors_total "
-           + QByteArray::number(m_service->kafkaErrors()) + '\n';
+        + QByteArray::number(m_service->kafkaErrors()) + '\n';
     out += "# HELP coupon_gateway_soldout_memo_answers_total Applies answered by the sold-out memo, without Redis.\n"
            "# TYPE coupon_gateway_soldout_memo_answers_total counter\ncoupon_gateway_soldout_memo_answers_total "
-           + QByteArray::number(m_service->memo().answers()) + '\n';
+        + QByteArray::number(m_service->memo().answers()) + '\n';
     out += "# HELP coupon_gateway_soldout_memo_snapshots_total Snapshots of sold-out campaigns' holders taken.\n"
            "# TYPE coupon_gateway_soldout_memo_snapshots_total counter\ncoupon_gateway_soldout_memo_snapshots_total "
-           + QByteArray::number(m_service->memo().snapshots()) + '\n';
+        + QByteArray::number(m_service->memo().snapshots()) + '\n';
     out += "# HELP coupon_gateway_up Whether a dependency answers (1) or not (0).\n# TYPE coupon_gateway_up gauge\n"
-           "coupon_gateway_up{dependency=\"redis\"} " + QByteArray(m_service->redis().isConnected() ? "1" : "0") + '\n'
-           + "coupon_gateway_up{dependency=\"kafka\"} " + QByteArray(m_kafkaUp.load() ? "1" : "0") + '\n';
+           "coupon_gateway_up{dependency=\"redis\"} "
+        + QByteArray(m_service->redis().isConnected() ? "1" : "0") + '\n' + "coupon_gateway_up{dependency=\"kafka\"} "
+        + QByteArray(m_kafkaUp.load() ? "1" : "0") + '\n';
     http::Response r;
     r.status = 200;
     r.contentType = "text/plain; version=0.0.4";

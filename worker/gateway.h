@@ -1,8 +1,8 @@
 #pragma once
 
-#include "coupon/service/async_apply_service.h"
-#include "coupon/http/server.h"
 #include "coupon/base/settings.h"
+#include "coupon/http/server.h"
+#include "coupon/service/async_apply_service.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -71,7 +71,7 @@ private:
     std::array<std::array<qint64, 600>, int(Route::Count)> m_byStatus{}; // [route][status code]
     std::array<qint64, kApplyStatusCount> m_outcomes{};
     static constexpr std::array<double, 14> kBuckets{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
-                                                     0.1,    0.25,  0.5,   1.0,   2.5,   5.0,  10.0};
+                                                     0.1,    0.25,  0.5,   1.0,   2.5,  5.0,   10.0};
     std::array<qint64, kBuckets.size() + 1> m_latency{};
     double m_latencySum = 0;
     qint64 m_latencyCount = 0;

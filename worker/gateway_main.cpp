@@ -19,7 +19,8 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-gateway"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
-    qSetMessagePattern(u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
+    qSetMessagePattern(
+        u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
 
     coupon::CommonCommandLine cli(u"HTTP apply API for coupon campaigns (listens on gateway.listen)."_s);
     int exitCode = 0;

@@ -25,8 +25,7 @@ void installStopSignals(QObject *parent, std::function<void()> onStop)
     auto *notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, parent);
     QObject::connect(notifier, &QSocketNotifier::activated, parent, [onStop = std::move(onStop)] {
         char buffer[16];
-        while (::read(g_pipe[0], buffer, sizeof buffer) > 0) {
-        }
+        while (::read(g_pipe[0], buffer, sizeof buffer) > 0) { }
         onStop();
     });
     struct sigaction action = {};

@@ -25,12 +25,13 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-worker"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
-    qSetMessagePattern(u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
+    qSetMessagePattern(
+        u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
 
     coupon::CommonCommandLine cli(
         u"Consumes topic coupon_create (consumer group group_1) into MySQL in batched transactions."_s);
-    QCommandLineOption statusEvery(u"status-interval"_s, u"Seconds between status lines (0: none)."_s,
-                                   u"seconds"_s, u"5"_s);
+    QCommandLineOption statusEvery(u"status-interval"_s, u"Seconds between status lines (0: none)."_s, u"seconds"_s,
+                                   u"5"_s);
     cli.parser().addOption(statusEvery);
     int exitCode = 0;
     const auto settings = cli.process(app, &exitCode);
@@ -64,8 +65,9 @@ int main(int argc, char *argv[])
             const coupon::ConsumerStats &s = consumer.value()->stats();
             const double seconds = std::max<qint64>(1, clock.restart()) / 1000.0;
             const qint64 consumed = s.consumed.load(), inserted = s.inserted.load();
-            qCInfo(lcWorker, "status: %.0f consumed/s, %.0f inserted/s, lag %lld, %d partition(s)%s; "
-                             "total %lld consumed, %lld inserted, %lld duplicate, %lld poison, %lld MySQL error(s)",
+            qCInfo(lcWorker,
+                   "status: %.0f consumed/s, %.0f inserted/s, lag %lld, %d partition(s)%s; "
+                   "total %lld consumed, %lld inserted, %lld duplicate, %lld poison, %lld MySQL error(s)",
                    (consumed - lastConsumed) / seconds, (inserted - lastInserted) / seconds,
                    static_cast<long long>(s.lag.load()), s.assigned.load(), s.paused.load() ? " PAUSED" : "",
                    static_cast<long long>(consumed), static_cast<long long>(inserted),

@@ -39,7 +39,10 @@ void registerMetaTypes()
 }
 
 Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
-    : QObject(parent), m_settings(settings), m_gatewayUrls(gatewayUrls), m_lagIntervalMs(lagIntervalMs)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_gatewayUrls(gatewayUrls)
+    , m_lagIntervalMs(lagIntervalMs)
 {
     registerMetaTypes();
     startWorkers();
@@ -151,7 +154,8 @@ void Backend::refreshCampaigns()
 
 void Backend::fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user)
 {
-    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->fetchCoupons(generation, campaign, afterId, limit, user); });
+    QMetaObject::invokeMethod(m_store,
+                              [=, w = m_store] { w->fetchCoupons(generation, campaign, afterId, limit, user); });
 }
 
 void Backend::countCoupons(const QString &campaign, UserFilter user)
@@ -161,7 +165,8 @@ void Backend::countCoupons(const QString &campaign, UserFilter user)
 
 void Backend::fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit)
 {
-    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->fetchFailedEvents(generation, campaign, afterId, limit); });
+    QMetaObject::invokeMethod(m_store,
+                              [=, w = m_store] { w->fetchFailedEvents(generation, campaign, afterId, limit); });
 }
 
 void Backend::countFailedEvents(const QString &campaign)

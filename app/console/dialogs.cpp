@@ -43,7 +43,8 @@ QLineEdit *passwordEdit(const QString &value)
 // --- SettingsDialog ----------------------------------------------------------------
 
 SettingsDialog::SettingsDialog(const Settings &settings, const QStringList &gatewayUrls, QWidget *parent)
-    : QDialog(parent), m_base(settings)
+    : QDialog(parent)
+    , m_base(settings)
 {
     setWindowTitle(tr("Endpoints and credentials"));
     setObjectName(u"settingsDialog"_s);
@@ -168,7 +169,8 @@ QStringList savedGatewayUrls(const Settings &s)
 
 // --- CampaignDialog -------------------------------------------------------------------
 
-CampaignDialog::CampaignDialog(QWidget *parent) : QDialog(parent)
+CampaignDialog::CampaignDialog(QWidget *parent)
+    : QDialog(parent)
 {
     setWindowTitle(tr("New campaign"));
     setObjectName(u"campaignDialog"_s);
@@ -229,7 +231,8 @@ bool CampaignDialog::openNow() const
 
 // --- ResetDialog ---------------------------------------------------------------------------
 
-ResetDialog::ResetDialog(const QString &campaign, QWidget *parent) : QDialog(parent)
+ResetDialog::ResetDialog(const QString &campaign, QWidget *parent)
+    : QDialog(parent)
 {
     setWindowTitle(tr("Reset %1").arg(campaign));
     setObjectName(u"resetDialog"_s);
@@ -245,7 +248,8 @@ ResetDialog::ResetDialog(const QString &campaign, QWidget *parent) : QDialog(par
     QPushButton *ok = buttons->button(QDialogButtonBox::Ok);
     ok->setText(tr("Reset"));
     ok->setEnabled(false);
-    connect(m_confirm, &QLineEdit::textChanged, ok, [ok, campaign](const QString &typed) { ok->setEnabled(typed == campaign); });
+    connect(m_confirm, &QLineEdit::textChanged, ok,
+            [ok, campaign](const QString &typed) { ok->setEnabled(typed == campaign); });
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);

@@ -150,8 +150,10 @@ void MainWindow::buildActions()
     m_limitAction = make(u"limit"_s, tr("Edit limit…"), QKeySequence(u"Ctrl+L"_s), &MainWindow::editLimit);
     m_resetAction = make(u"reset"_s, tr("Reset…"), QKeySequence(u"Ctrl+Shift+R"_s), &MainWindow::resetCampaign);
     m_simulateAction = make(u"simulate"_s, tr("Simulate"), QKeySequence(u"Ctrl+R"_s), &MainWindow::startSimulation);
-    m_cancelAction = make(u"cancel"_s, tr("Cancel simulation"), QKeySequence(u"Ctrl+."_s), &MainWindow::cancelSimulation);
-    m_exportAction = make(u"export"_s, tr("Export coupons to CSV…"), QKeySequence(u"Ctrl+E"_s), &MainWindow::exportCoupons);
+    m_cancelAction = make(u"cancel"_s, tr("Cancel simulation"), QKeySequence(u"Ctrl+."_s),
+                          &MainWindow::cancelSimulation);
+    m_exportAction = make(u"export"_s, tr("Export coupons to CSV…"), QKeySequence(u"Ctrl+E"_s),
+                          &MainWindow::exportCoupons);
     m_settingsAction = make(u"settings"_s, tr("Endpoints…"), QKeySequence::Preferences, &MainWindow::editSettings);
     m_refreshAction = make(u"refresh"_s, tr("Refresh"), QKeySequence::Refresh, [this] {
         m_backend->refreshCampaigns();
@@ -460,13 +462,14 @@ void MainWindow::wireBackend()
         if (campaign != m_couponModel->campaign())
             return;
         m_couponCount = count;
-        m_couponTotal->setText(m_couponModel->userFilter() ? tr("user %1: %n coupon(s)", nullptr, int(count))
-                                                                  .arg(*m_couponModel->userFilter())
-                                                           : tr("%1 coupon(s) in total").arg(QLocale().toString(count)));
+        m_couponTotal->setText(m_couponModel->userFilter()
+                                   ? tr("user %1: %n coupon(s)", nullptr, int(count)).arg(*m_couponModel->userFilter())
+                                   : tr("%1 coupon(s) in total").arg(QLocale().toString(count)));
     });
     connect(m_backend, &Backend::failedEventCount, this, [this](const QString &campaign, qint64 count) {
         if (campaign == m_failedModel->campaign())
-            m_failedTotal->setText(tr("%1 poison message(s) recorded for this campaign").arg(QLocale().toString(count)));
+            m_failedTotal->setText(
+                tr("%1 poison message(s) recorded for this campaign").arg(QLocale().toString(count)));
     });
     connect(m_backend, &Backend::exportProgress, this,
             [this](qint64 rows) { message(tr("Exporting… %1 rows").arg(QLocale().toString(rows))); });
@@ -477,12 +480,14 @@ void MainWindow::wireBackend()
         else
             message(tr("Export to %1 failed: %2").arg(path, error), true);
     });
-    connect(m_couponModel, &PagedTableModel::pageRequested, this, [this](quint64 generation, qint64 afterId, int limit) {
-        m_backend->fetchCoupons(generation, m_couponModel->campaign(), afterId, limit, m_couponModel->userFilter());
-    });
-    connect(m_failedModel, &PagedTableModel::pageRequested, this, [this](quint64 generation, qint64 afterId, int limit) {
-        m_backend->fetchFailedEvents(generation, m_failedModel->campaign(), afterId, limit);
-    });
+    connect(
+        m_couponModel, &PagedTableModel::pageRequested, this, [this](quint64 generation, qint64 afterId, int limit) {
+            m_backend->fetchCoupons(generation, m_couponModel->campaign(), afterId, limit, m_couponModel->userFilter());
+        });
+    connect(m_failedModel, &PagedTableModel::pageRequested, this,
+            [this](quint64 generation, qint64 afterId, int limit) {
+                m_backend->fetchFailedEvents(generation, m_failedModel->campaign(), afterId, limit);
+            });
 }
 
 // --- campaigns -----------------------------------------------------------------------------
@@ -525,8 +530,8 @@ void MainWindow::onCampaigns(const CampaignList &campaigns)
     for (int i = 0; i < m_campaignBox->count(); ++i) {
         const Campaign &c = m_campaigns[m_campaignBox->itemData(i).toString()];
         m_campaignBox->setItemIcon(i, icon(c.state == u"open"_s ? u"open"_s : u"close"_s));
-        m_campaignBox->setItemData(i, tr("%1: limit %2, issued %3, %4").arg(c.id).arg(c.limit).arg(c.issued).arg(c.state),
-                                   Qt::ToolTipRole);
+        m_campaignBox->setItemData(
+            i, tr("%1: limit %2, issued %3, %4").arg(c.id).arg(c.limit).arg(c.issued).arg(c.state), Qt::ToolTipRole);
     }
     if (!m_pendingSelection.isEmpty() && m_campaigns.contains(m_pendingSelection)) {
         const QString wanted = std::exchange(m_pendingSelection, {});
@@ -579,9 +584,14 @@ void MainWindow::updateCampaignActions()
     }
     QString window;
     if (c.startsAt.isValid() || c.endsAt.isValid())
-        window = tr(" · window %1 – %2").arg(c.startsAt.isValid() ? c.startsAt.toLocalTime().toString(u"MM-dd HH:mm"_s) : u"…"_s,
-                                             c.endsAt.isValid() ? c.endsAt.toLocalTime().toString(u"MM-dd HH:mm"_s) : u"…"_s);
-    m_campaignInfo->setText(tr("<b>%1</b> · limit %2 · issued %3%4").arg(open ? tr("open") : tr("closed")).arg(c.limit).arg(c.issued).arg(window));
+        window = tr(" · window %1 – %2")
+                     .arg(c.startsAt.isValid() ? c.startsAt.toLocalTime().toString(u"MM-dd HH:mm"_s) : u"…"_s,
+                          c.endsAt.isValid() ? c.endsAt.toLocalTime().toString(u"MM-dd HH:mm"_s) : u"…"_s);
+    m_campaignInfo->setText(tr("<b>%1</b> · limit %2 · issued %3%4")
+                                .arg(open ? tr("open") : tr("closed"))
+                                .arg(c.limit)
+                                .arg(c.issued)
+                                .arg(window));
 }
 
 void MainWindow::newCampaign()
@@ -618,9 +628,10 @@ void MainWindow::editLimit()
         return;
     const Campaign c = m_campaigns.value(id);
     bool ok = false;
-    const int limit = QInputDialog::getInt(this, tr("Limit of %1").arg(id), tr("Coupons (at least the %1 issued):").arg(c.issued),
-                                           int(std::min<qint64>(c.limit, std::numeric_limits<int>::max())), int(c.issued),
-                                           std::numeric_limits<int>::max(), 1, &ok);
+    const int limit = QInputDialog::getInt(this, tr("Limit of %1").arg(id),
+                                           tr("Coupons (at least the %1 issued):").arg(c.issued),
+                                           int(std::min<qint64>(c.limit, std::numeric_limits<int>::max())),
+                                           int(c.issued), std::numeric_limits<int>::max(), 1, &ok);
     if (ok) {
         m_backend->setLimit(id, limit);
         message(tr("Setting the limit of %1 to %2…").arg(id).arg(limit));
@@ -816,8 +827,8 @@ void MainWindow::runSimulation(const QString &campaign)
     m_run.options.concurrency = m_concurrency->value();
     m_run.options.duplicatePercent = m_repeats->value();
     m_run.target = m_target->currentIndex() == 0 && m_target->currentText() == m_target->itemText(0)
-                       ? QString()
-                       : m_target->currentText().trimmed();
+        ? QString()
+        : m_target->currentText().trimmed();
     m_run.progress = std::make_shared<SimulationProgress>();
     m_run.cancel = std::make_shared<std::atomic<bool>>(false);
     m_runCampaign = campaign;
@@ -886,7 +897,8 @@ void MainWindow::onSimulationFinished(const SimulationReport &report, const QStr
         setVerdict(tr("The simulation could not run: %1").arg(error), u"bad"_s);
         return;
     }
-    m_progress->setRange(0, int(std::max<qint64>(1, std::min<qint64>(report.attempts, std::numeric_limits<int>::max()))));
+    m_progress->setRange(0,
+                         int(std::max<qint64>(1, std::min<qint64>(report.attempts, std::numeric_limits<int>::max()))));
     showOutcome(report.byStatus, report.attempts, report.attempts);
     m_rate->setText(tr("%1 applies/s · p50 %2 ms · p95 %3 ms · p99 %4 ms")
                         .arg(QLocale().toString(report.appliesPerSecond, 'f', 0))

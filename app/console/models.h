@@ -17,7 +17,9 @@ class PagedTableModel : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(PagedTableModel)
 
 public:
-    explicit PagedTableModel(QObject *parent = nullptr) : QAbstractTableModel(parent) {}
+    explicit PagedTableModel(QObject *parent = nullptr)
+        : QAbstractTableModel(parent)
+    { }
 
     bool canFetchMore(const QModelIndex &parent) const override;
     void fetchMore(const QModelIndex &parent) override;
@@ -77,7 +79,9 @@ public:
     enum Column { Id, User, Ticket, IssuedAt, Partition, Offset, ColumnCount };
     enum Role { SortRole = Qt::UserRole };
 
-    explicit CouponTableModel(QObject *parent = nullptr) : PagedTableModel(parent) {}
+    explicit CouponTableModel(QObject *parent = nullptr)
+        : PagedTableModel(parent)
+    { }
 
     // Empty campaign: an empty table.
     void setQuery(const QString &campaign, UserFilter user = std::nullopt);
@@ -111,7 +115,9 @@ class FailedEventTableModel final : public PagedTableModel
 public:
     enum Column { Id, Partition, Offset, Reason, Key, Value, CreatedAt, ColumnCount };
 
-    explicit FailedEventTableModel(QObject *parent = nullptr) : PagedTableModel(parent) {}
+    explicit FailedEventTableModel(QObject *parent = nullptr)
+        : PagedTableModel(parent)
+    { }
 
     // Empty campaign: every failed event of the topic.
     void setQuery(const QString &campaign);
@@ -145,7 +151,9 @@ class LagTableModel final : public QAbstractTableModel
 public:
     enum Column { Partition, CurrentOffset, LogEndOffset, Lag, ConsumerId, Host, ClientId, ColumnCount };
 
-    explicit LagTableModel(QObject *parent = nullptr) : QAbstractTableModel(parent) {}
+    explicit LagTableModel(QObject *parent = nullptr)
+        : QAbstractTableModel(parent)
+    { }
 
     void setSnapshot(const QList<PartitionLag> &partitions, const QList<GroupMember> &members);
     qint64 totalLag() const;

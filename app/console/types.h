@@ -3,11 +3,11 @@
 // Values the console's worker threads hand to the GUI thread (by queued
 // signals, so every type here is copyable and registered as a metatype).
 
-#include "coupon/service/campaigns.h"
 #include "coupon/kafka/group.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/loadgen/simulation.h"
 #include "coupon/mysql/store.h"
+#include "coupon/service/campaigns.h"
 
 #include <QList>
 #include <QMetaType>
@@ -23,9 +23,9 @@ namespace coupon::console {
 struct ServiceState
 {
     enum Health { Unknown, Up, Down };
-    QString key;       // "redis", "mysql", "kafka", "workers", "gateway:<url>"
-    QString name;      // "Redis"
-    QString endpoint;  // "127.0.0.1:6379"
+    QString key;      // "redis", "mysql", "kafka", "workers", "gateway:<url>"
+    QString name;     // "Redis"
+    QString endpoint; // "127.0.0.1:6379"
     Health health = Unknown;
     QString detail;    // "3 members" / "ready"
     QString lastError; // the latest failure, kept after recovery

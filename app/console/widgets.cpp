@@ -38,7 +38,9 @@ double niceCeiling(double value)
 
 // --- ServiceBar ----------------------------------------------------------------
 
-ServiceBar::ServiceBar(QWidget *parent) : QWidget(parent), m_layout(new QHBoxLayout(this))
+ServiceBar::ServiceBar(QWidget *parent)
+    : QWidget(parent)
+    , m_layout(new QHBoxLayout(this))
 {
     m_layout->setContentsMargins(4, 2, 4, 2);
     m_layout->setSpacing(6);
@@ -92,14 +94,14 @@ void ServiceBar::render(const ServiceState &s)
     chip->setText(u"<span style='color:%1'>%2</span>&nbsp;<b>%3</b>&nbsp;<span style='color:#555'>%4</span>"_s.arg(
         color.name(), mark, s.name.toHtmlEscaped(), s.endpoint.toHtmlEscaped()));
     const QString background = s.health == ServiceState::Down ? u"#fdecea"_s
-                               : s.health == ServiceState::Up ? u"#edf7ee"_s
+        : s.health == ServiceState::Up                        ? u"#edf7ee"_s
                                                               : u"#f1f1f1"_s;
     chip->setStyleSheet(u"QLabel { background: %1; border: 1px solid %2; border-radius: 9px; padding: 2px 8px; }"_s.arg(
         background, color.name()));
     QString tip = u"<b>%1</b> %2<br>%3"_s.arg(s.name.toHtmlEscaped(), s.endpoint.toHtmlEscaped(),
-                                            s.health == ServiceState::Up     ? tr("up")
-                                            : s.health == ServiceState::Down ? tr("down")
-                                                                             : tr("unknown"));
+                                              s.health == ServiceState::Up         ? tr("up")
+                                                  : s.health == ServiceState::Down ? tr("down")
+                                                                                   : tr("unknown"));
     if (!s.detail.isEmpty())
         tip += u": "_s + s.detail.toHtmlEscaped();
     if (!s.lastError.isEmpty())
@@ -112,7 +114,8 @@ void ServiceBar::render(const ServiceState &s)
 
 // --- CounterGauge ----------------------------------------------------------------
 
-CounterGauge::CounterGauge(QWidget *parent) : QWidget(parent)
+CounterGauge::CounterGauge(QWidget *parent)
+    : QWidget(parent)
 {
     setObjectName(u"counterGauge"_s);
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Expanding);
@@ -178,7 +181,8 @@ void CounterGauge::paintEvent(QPaintEvent *)
 
 // --- StatusBadge ------------------------------------------------------------------
 
-StatusBadge::StatusBadge(QWidget *parent) : QLabel(parent)
+StatusBadge::StatusBadge(QWidget *parent)
+    : QLabel(parent)
 {
     setObjectName(u"lagStatus"_s);
     setAlignment(Qt::AlignCenter);
@@ -198,12 +202,15 @@ void StatusBadge::setStatus(LagStatus status)
     case LagStatus::Unknown: break;
     }
     setText(toString(status));
-    setStyleSheet(u"QLabel { background: %1; color: white; font-weight: bold; border-radius: 9px; padding: 2px 10px; }"_s
-                      .arg(color.name()));
+    setStyleSheet(
+        u"QLabel { background: %1; color: white; font-weight: bold; border-radius: 9px; padding: 2px 10px; }"_s.arg(
+            color.name()));
     switch (status) {
     case LagStatus::Ok: setToolTip(tr("Lag is 0 or being worked off.")); break;
     case LagStatus::Warn: setToolTip(tr("The group commits, but the lag grew at every recent sample.")); break;
-    case LagStatus::Stall: setToolTip(tr("Members are there, the lag is above 0, and the committed offsets stopped moving.")); break;
+    case LagStatus::Stall:
+        setToolTip(tr("Members are there, the lag is above 0, and the committed offsets stopped moving."));
+        break;
     case LagStatus::Stop: setToolTip(tr("The lag is above 0 and no member is left in the group to commit.")); break;
     case LagStatus::Unknown: setToolTip(tr("No answer from Kafka yet.")); break;
     }
@@ -214,8 +221,11 @@ void StatusBadge::setStatus(LagStatus status)
 TimeChart::TimeChart(const QString &title, const QColor &color, QWidget *parent)
     // The view gets its chart at construction: QChartView(parent) would make a
     // default chart that setChart() later releases without deleting (a leak).
-    : QChartView(new QChart, parent), m_series(new QLineSeries), m_ceiling(new QLineSeries), m_x(new QDateTimeAxis),
-      m_y(new QValueAxis)
+    : QChartView(new QChart, parent)
+    , m_series(new QLineSeries)
+    , m_ceiling(new QLineSeries)
+    , m_x(new QDateTimeAxis)
+    , m_y(new QValueAxis)
 {
     QChart *chart = this->chart();
     chart->setTitle(title);

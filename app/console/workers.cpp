@@ -1,13 +1,13 @@
 #include "workers.h"
 
+#include "coupon/kafka/group.h"
+#include "coupon/kafka/kafka.h"
+#include "coupon/loadgen/http_client.h"
+#include "coupon/mysql/sql_errors.h"
+#include "coupon/mysql/store.h"
+#include "coupon/redis/redis.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
-#include "coupon/mysql/sql_errors.h"
-#include "coupon/kafka/group.h"
-#include "coupon/loadgen/http_client.h"
-#include "coupon/kafka/kafka.h"
-#include "coupon/redis/redis.h"
-#include "coupon/mysql/store.h"
 #include "models.h"
 
 #include <QDateTime>
@@ -23,7 +23,10 @@ namespace coupon::console {
 
 namespace {
 
-qint64 nowMs() { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 ServiceState service(const QString &key, const QString &name, const QString &endpoint)
 {
@@ -37,7 +40,8 @@ ServiceState service(const QString &key, const QString &name, const QString &end
 // Updates `state`; true when the bar has something new to show.
 bool update(ServiceState &state, ServiceState::Health health, const QString &detail, const QString &error)
 {
-    const bool changed = state.health != health || state.detail != detail || (!error.isEmpty() && state.lastError != error);
+    const bool changed = state.health != health || state.detail != detail
+        || (!error.isEmpty() && state.lastError != error);
     if (state.health != health)
         state.changedAtMs = nowMs();
     state.health = health;
@@ -138,8 +142,7 @@ KafkaMonitor::KafkaMonitor(const Settings &settings, QObject *parent)
     , m_settings(settings)
     , m_kafka(service(u"kafka"_s, u"Kafka"_s, settings.kafka.bootstrapServers()))
     , m_workers(service(u"workers"_s, u"Workers"_s, settings.worker.group))
-{
-}
+{ }
 
 KafkaMonitor::~KafkaMonitor() = default;
 
@@ -201,11 +204,12 @@ void KafkaMonitor::poll()
         else
             snapshot.groupError = group.error().message;
     }
-    if (update(m_kafka, snapshot.lagOk ? ServiceState::Up : ServiceState::Down,
-               snapshot.lagOk ? tr("topic %1, %n partition(s)", nullptr, int(snapshot.partitions.size()))
-                                    .arg(m_settings.kafka.topic)
-                              : snapshot.lagError,
-               snapshot.lagError))
+    if (update(
+            m_kafka, snapshot.lagOk ? ServiceState::Up : ServiceState::Down,
+            snapshot.lagOk
+                ? tr("topic %1, %n partition(s)", nullptr, int(snapshot.partitions.size())).arg(m_settings.kafka.topic)
+                : snapshot.lagError,
+            snapshot.lagError))
         emit serviceChanged(m_kafka);
     bool workersChanged = false;
     if (snapshot.groupOk) {
@@ -229,9 +233,9 @@ void KafkaMonitor::poll()
 StoreWorker::StoreWorker(const MysqlSettings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
-    , m_state(service(u"mysql"_s, u"MySQL"_s, u"%1:%2/%3"_s.arg(settings.host).arg(settings.port).arg(settings.database)))
-{
-}
+    , m_state(
+          service(u"mysql"_s, u"MySQL"_s, u"%1:%2/%3"_s.arg(settings.host).arg(settings.port).arg(settings.database)))
+{ }
 
 StoreWorker::~StoreWorker() = default;
 
@@ -384,7 +388,10 @@ void StoreWorker::exportCoupons(const QString &campaign, UserFilter user, const 
 
 // --- OpsWorker --------------------------------------------------------------------
 
-OpsWorker::OpsWorker(const Settings &settings, QObject *parent) : QObject(parent), m_settings(settings) {}
+OpsWorker::OpsWorker(const Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+{ }
 
 OpsWorker::~OpsWorker() = default;
 
@@ -469,9 +476,9 @@ void OpsWorker::audit(const QString &campaign, const AnsweredApplies &answered, 
 // --- SimulationWorker -----------------------------------------------------------------
 
 SimulationWorker::SimulationWorker(const Settings &settings, QObject *parent)
-    : QObject(parent), m_settings(settings)
-{
-}
+    : QObject(parent)
+    , m_settings(settings)
+{ }
 
 SimulationWorker::~SimulationWorker() = default;
 
@@ -498,7 +505,9 @@ void SimulationWorker::run(const SimulationRun &run)
 
 // --- GatewayMonitor -------------------------------------------------------------------
 
-GatewayMonitor::GatewayMonitor(QObject *parent) : QObject(parent) {}
+GatewayMonitor::GatewayMonitor(QObject *parent)
+    : QObject(parent)
+{ }
 
 GatewayMonitor::~GatewayMonitor() = default;
 
@@ -531,8 +540,9 @@ void GatewayMonitor::poll()
             if (code == 200) {
                 changed = update(state, ServiceState::Up, tr("ready"), {});
             } else {
-                const QString why = code > 0 ? tr("HTTP %1: %2").arg(code).arg(QString::fromUtf8(reply->readAll().left(200)))
-                                             : reply->errorString();
+                const QString why = code > 0
+                    ? tr("HTTP %1: %2").arg(code).arg(QString::fromUtf8(reply->readAll().left(200)))
+                    : reply->errorString();
                 changed = update(state, ServiceState::Down, why, why);
             }
             if (changed)

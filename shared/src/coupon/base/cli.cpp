@@ -12,10 +12,8 @@ namespace coupon {
 
 CommonCommandLine::CommonCommandLine(const QString &description)
     : m_configOption(u"config"_s, u"INI settings file (default: $COUPON_CONFIG)."_s, u"file"_s)
-    , m_setOption(u"set"_s, u"Override one setting, e.g. --set redis.port=6380. Repeatable."_s,
-                  u"key=value"_s)
-    , m_printConfigOption(u"print-config"_s,
-                          u"Print the effective settings (secrets masked) and exit."_s)
+    , m_setOption(u"set"_s, u"Override one setting, e.g. --set redis.port=6380. Repeatable."_s, u"key=value"_s)
+    , m_printConfigOption(u"print-config"_s, u"Print the effective settings (secrets masked) and exit."_s)
 {
     m_parser.setApplicationDescription(description);
     m_parser.addHelpOption();

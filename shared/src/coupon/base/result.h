@@ -22,8 +22,12 @@ template <typename T>
 class [[nodiscard]] Result
 {
 public:
-    Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}
-    Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}
+    Result(T value)
+        : m_data(std::in_place_index<0>, std::move(value))
+    { }
+    Result(Error error)
+        : m_data(std::in_place_index<1>, std::move(error))
+    { }
 
     bool ok() const { return m_data.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -42,7 +46,8 @@ private:
 };
 
 // Result of a call that yields nothing but can fail.
-struct Ok {};
+struct Ok
+{ };
 using Status = Result<Ok>;
 
 } // namespace coupon

@@ -87,8 +87,7 @@ Status validate(const QString &key, const QString &value)
         return Ok{};
     switch (spec->kind) {
     case Kind::Text:
-    case Kind::Secret:
-        return Ok{};
+    case Kind::Secret: return Ok{};
     case Kind::NonEmpty:
         if (value.trimmed().isEmpty())
             return invalid(key, value, u"must not be empty"_s);
@@ -116,8 +115,7 @@ Status validate(const QString &key, const QString &value)
         bool ok = false;
         const qint64 number = value.toLongLong(&ok);
         if (!ok || number < spec->min || number > spec->max)
-            return invalid(key, value,
-                           u"must be an integer in %1..%2"_s.arg(spec->min).arg(spec->max));
+            return invalid(key, value, u"must be an integer in %1..%2"_s.arg(spec->min).arg(spec->max));
         return Ok{};
     }
     }
@@ -152,8 +150,7 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     for (const Spec &spec : kSpecs)
         values.insert(QString::fromLatin1(spec.key), QString::fromLatin1(spec.defaultValue));
 
-    auto accept = [&values](const QString &key, const QString &value,
-                            const QString &origin) -> Status {
+    auto accept = [&values](const QString &key, const QString &value, const QString &origin) -> Status {
         if (!findSpec(key) && !isKafkaPassthrough(key))
             return Error{u"config.unknown"_s, u"unknown setting %1 (from %2)"_s.arg(key, origin)};
         values.insert(key, value);
@@ -174,9 +171,8 @@ Result<Settings> Settings::load(const SettingsSources &sources)
             const QString key = QString(iniKey).replace(u'/', u'.');
             const QVariant raw = ini.value(iniKey);
             // QSettings splits unquoted values with commas into lists.
-            const QString value = raw.typeId() == QMetaType::QStringList
-                                      ? raw.toStringList().join(u',')
-                                      : raw.toString();
+            const QString value = raw.typeId() == QMetaType::QStringList ? raw.toStringList().join(u',')
+                                                                         : raw.toString();
             if (Status st = accept(key, value, sources.iniPath); !st)
                 return st.error();
         }

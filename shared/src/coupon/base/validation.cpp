@@ -40,10 +40,22 @@ std::optional<qint64> parseDecimal(const Char *data, qsizetype size)
 
 } // namespace
 
-bool isValidCampaignId(QStringView id) { return validCampaign(id.utf16(), id.size()); }
-bool isValidCampaignId(QByteArrayView id) { return validCampaign(id.data(), id.size()); }
+bool isValidCampaignId(QStringView id)
+{
+    return validCampaign(id.utf16(), id.size());
+}
+bool isValidCampaignId(QByteArrayView id)
+{
+    return validCampaign(id.data(), id.size());
+}
 
-std::optional<qint64> parseUserId(QByteArrayView text) { return parseDecimal(text.data(), text.size()); }
-std::optional<qint64> parseUserId(QStringView text) { return parseDecimal(text.utf16(), text.size()); }
+std::optional<qint64> parseUserId(QByteArrayView text)
+{
+    return parseDecimal(text.data(), text.size());
+}
+std::optional<qint64> parseUserId(QStringView text)
+{
+    return parseDecimal(text.utf16(), text.size());
+}
 
 } // namespace coupon

@@ -167,12 +167,18 @@ QByteArray internMethod(QByteArrayView method)
 QByteArray internHeaderName(QByteArrayView name)
 {
     static const std::array<QByteArray, 12> kKnown = {
-        QByteArrayLiteral("host"),           QByteArrayLiteral("content-type"),
-        QByteArrayLiteral("content-length"), QByteArrayLiteral("connection"),
-        QByteArrayLiteral("user-agent"),     QByteArrayLiteral("accept"),
-        QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("idempotency-key"),
-        QByteArrayLiteral("expect"),         QByteArrayLiteral("transfer-encoding"),
-        QByteArrayLiteral("authorization"),  QByteArrayLiteral("x-request-id"),
+        QByteArrayLiteral("host"),
+        QByteArrayLiteral("content-type"),
+        QByteArrayLiteral("content-length"),
+        QByteArrayLiteral("connection"),
+        QByteArrayLiteral("user-agent"),
+        QByteArrayLiteral("accept"),
+        QByteArrayLiteral("accept-encoding"),
+        QByteArrayLiteral("idempotency-key"),
+        QByteArrayLiteral("expect"),
+        QByteArrayLiteral("transfer-encoding"),
+        QByteArrayLiteral("authorization"),
+        QByteArrayLiteral("x-request-id"),
     };
     for (const QByteArray &known : kKnown) {
         if (equalsIgnoringCase(name, known))
@@ -315,9 +321,7 @@ int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
         dualStack = true;
         break;
     }
-    case QAbstractSocket::IPv4Protocol:
-        setIpv4(address.toIPv4Address());
-        break;
+    case QAbstractSocket::IPv4Protocol: setIpv4(address.toIPv4Address()); break;
     case QAbstractSocket::IPv6Protocol: {
         auto *in6 = reinterpret_cast<sockaddr_in6 *>(&storage);
         in6->sin6_family = AF_INET6;
@@ -335,9 +339,7 @@ int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
         length = sizeof(sockaddr_in6);
         break;
     }
-    default:
-        *why = u"unsupported address %1"_s.arg(address.toString());
-        return -1;
+    default: *why = u"unsupported address %1"_s.arg(address.toString()); return -1;
     }
 
     int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
@@ -380,7 +382,10 @@ namespace detail {
 class Listener final : public QTcpServer
 {
 public:
-    explicit Listener(Server *server) : QTcpServer(server), m_server(server) {}
+    explicit Listener(Server *server)
+        : QTcpServer(server)
+        , m_server(server)
+    { }
 
 protected:
     // Taking the descriptor here skips QTcpServer's pending queue and its limit of 30.
@@ -396,10 +401,7 @@ public:
     Connection(Server *server, qintptr descriptor, bool reject);
     ~Connection() override;
 
-    bool isAnswerable() const
-    {
-        return m_state == State::Pending && connected();
-    }
+    bool isAnswerable() const { return m_state == State::Pending && connected(); }
     void answer(Response &&response);
     void onDeadline();
     qint64 deadline() const { return m_deadline; }
@@ -418,8 +420,8 @@ private:
     qsizetype bytesToWrite() const { return m_out.size() - m_outSent; }
     // > 0 bytes; 0 none now (or none ever again: m_peerDone); -1 gone (disconnected)
     qsizetype receive(char *into, qsizetype room);
-    qsizetype readMore();                          // receive() appended to m_buffer
-    void abortSocket();                            // closes now, then onDisconnected()
+    qsizetype readMore(); // receive() appended to m_buffer
+    void abortSocket();   // closes now, then onDisconnected()
     void closeSocket();
     void onReadable();
     void onWritable();
@@ -448,14 +450,14 @@ private:
     int m_fd = -1;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr; // enabled only while m_out holds unsent bytes
-    bool m_readable = false;   // the last notification's bytes may not all be read yet
-    qsizetype m_readLimit = 0; // m_buffer bytes beyond m_start; past it, reading stops
-    QByteArray m_out;          // what the kernel did not take yet
-    qsizetype m_outSent = 0;   // of m_out
+    bool m_readable = false;                    // the last notification's bytes may not all be read yet
+    qsizetype m_readLimit = 0;                  // m_buffer bytes beyond m_start; past it, reading stops
+    QByteArray m_out;                           // what the kernel did not take yet
+    qsizetype m_outSent = 0;                    // of m_out
     QHostAddress m_peer;
-    QByteArray m_buffer;       // bytes read from the socket
-    qsizetype m_start = 0;     // where the current request starts in m_buffer
-    Request m_request;         // being parsed
+    QByteArray m_buffer;   // bytes read from the socket
+    qsizetype m_start = 0; // where the current request starts in m_buffer
+    Request m_request;     // being parsed
     State m_state = State::Reading;
     Phase m_phase = Phase::RequestLine;
     qsizetype m_scan = 0;      // from m_start: where the search for the next LF resumes
@@ -476,11 +478,13 @@ private:
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
     bool m_inProcess = false;
-    bool m_peerDone = false;     // the client shut down its sending side (EOF read)
+    bool m_peerDone = false; // the client shut down its sending side (EOF read)
 };
 
 Connection::Connection(Server *server, qintptr descriptor, bool reject)
-    : QObject(server), m_server(server), m_reject(reject)
+    : QObject(server)
+    , m_server(server)
+    , m_reject(reject)
 {
     const int fd = int(descriptor);
     const int flags = ::fcntl(fd, F_GETFL);
@@ -587,12 +591,8 @@ void Connection::onReadable()
 {
     m_readable = true;
     switch (m_state) {
-    case State::Reading:
-        process();
-        break;
-    case State::Closing:
-        discardInput();
-        break;
+    case State::Reading: process(); break;
+    case State::Closing: discardInput(); break;
     case State::Pending:
         // Kept (bounded) until the answer is out; a full buffer stops reading.
         if (m_buffer.size() - m_start >= m_readLimit) {
@@ -601,8 +601,7 @@ void Connection::onReadable()
         }
         readMore();
         break;
-    case State::Dead:
-        break;
+    case State::Dead: break;
     }
 }
 
@@ -673,18 +672,14 @@ void Connection::onDeadline()
         if (m_writeBlocked) {
             abortSocket();
         } else if (m_gotBytes) {
-            fail(408, u"timeout"_s,
-                 u"the request did not arrive within %1 ms"_s.arg(limits().readTimeoutMs));
+            fail(408, u"timeout"_s, u"the request did not arrive within %1 ms"_s.arg(limits().readTimeoutMs));
         } else {
             closeGracefully(); // idle: nothing to say
         }
         break;
-    case State::Closing:
-        abortSocket();
-        break;
+    case State::Closing: abortSocket(); break;
     case State::Pending:
-    case State::Dead:
-        break;
+    case State::Dead: break;
     }
     if (m_state != State::Dead && !connected())
         onDisconnected();
@@ -774,8 +769,7 @@ bool Connection::parseNext()
             }
             const bool endsWithCr = data[size - 1] == '\r';
             if (size - (endsWithCr ? 1 : 0) > limits().maxRequestLineBytes) {
-                fail(414, u"uri_too_long"_s,
-                     u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
+                fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
                 return true;
             }
             m_scan = endsWithCr ? size - 1 : size;
@@ -955,8 +949,7 @@ bool Connection::finishHead()
         m_contentLength = 0;
     }
     m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
-    if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd
-        && connected()) {
+    if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd && connected()) {
         send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
         if (m_state != State::Reading)
             return false;
@@ -1102,8 +1095,7 @@ void Connection::closeGracefully()
 void Connection::discardInput()
 {
     char sink[4096];
-    while (m_readable && receive(sink, sizeof sink) > 0) {
-    }
+    while (m_readable && receive(sink, sizeof sink) > 0) { }
     if (m_state == State::Closing && m_peerDone && connected() && bytesToWrite() == 0)
         abortSocket(); // the client is done and has everything: no need to linger
 }
@@ -1172,7 +1164,9 @@ void Responder::respond(Response response)
     static_cast<detail::Connection *>(object)->answer(std::move(response));
 }
 
-Server::Server(Limits limits, QObject *parent) : QObject(parent), m_limits(limits)
+Server::Server(Limits limits, QObject *parent)
+    : QObject(parent)
+    , m_limits(limits)
 {
     m_limits.maxRequestLineBytes = std::max<qsizetype>(m_limits.maxRequestLineBytes, 16);
     m_limits.maxHeaderBytes = std::max(m_limits.maxHeaderBytes, m_limits.maxRequestLineBytes + 2);
@@ -1212,8 +1206,8 @@ bool Server::listen(const QHostAddress &address, quint16 port, bool reusePort, Q
     if (!reusePort) {
         m_listener->setListenBacklogSize(kBacklog);
         if (!m_listener->listen(address, port)) {
-            setError(u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(
-                m_listener->errorString()));
+            setError(
+                u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(m_listener->errorString()));
             return false;
         }
     } else {
@@ -1224,8 +1218,8 @@ bool Server::listen(const QHostAddress &address, quint16 port, bool reusePort, Q
             return false;
         }
         if (!m_listener->setSocketDescriptor(fd)) {
-            setError(u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(
-                m_listener->errorString()));
+            setError(
+                u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(m_listener->errorString()));
             ::close(fd);
             return false;
         }

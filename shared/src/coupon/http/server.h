@@ -52,10 +52,10 @@ class Listener;
 
 struct Request
 {
-    QByteArray method; // "GET", "POST", ... as sent (case-sensitive tokens)
-    QByteArray path;   // percent-decoding NOT applied; without the query
-    QByteArray query;  // after '?', raw, may be empty
-    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-cased, values trimmed, in order
+    QByteArray method;                                 // "GET", "POST", ... as sent (case-sensitive tokens)
+    QByteArray path;                                   // percent-decoding NOT applied; without the query
+    QByteArray query;                                  // after '?', raw, may be empty
+    QList<std::pair<QByteArray, QByteArray>> headers;  // names lower-cased, values trimmed, in order
     QByteArray header(QByteArrayView lowerName) const; // last value or empty
     bool hasHeader(QByteArrayView lowerName) const;
     QByteArray body;
@@ -98,7 +98,9 @@ public:
 
 private:
     friend class detail::Connection;
-    explicit Responder(QObject *connection) : m_connection(connection) {}
+    explicit Responder(QObject *connection)
+        : m_connection(connection)
+    { }
 
     QPointer<QObject> m_connection; // a detail::Connection; null once answered or gone
 };
@@ -108,9 +110,9 @@ struct Limits
     qsizetype maxRequestLineBytes = 2048;
     qsizetype maxHeaderBytes = 8192; // request line + headers
     qsizetype maxBodyBytes = 4096;
-    int readTimeoutMs = 5000;        // a request (line+headers+body) must arrive within this
-    int idleTimeoutMs = 30000;       // keep-alive connection without a request
-    int maxConnections = 4096;       // beyond: accept, answer 503 + Retry-After: 1, close
+    int readTimeoutMs = 5000;  // a request (line+headers+body) must arrive within this
+    int idleTimeoutMs = 30000; // keep-alive connection without a request
+    int maxConnections = 4096; // beyond: accept, answer 503 + Retry-After: 1, close
 };
 
 // Single-threaded: everything runs on the thread that owns the Server, in its
@@ -161,10 +163,10 @@ private:
     Handler m_handler;
     detail::Listener *m_listener = nullptr;
     QTimer *m_sweepTimer = nullptr;
-    QElapsedTimer m_clock; // deadlines are milliseconds on this clock
+    QElapsedTimer m_clock;                           // deadlines are milliseconds on this clock
     std::vector<detail::Connection *> m_connections; // every open socket, for the sweep
-    int m_connectionCount = 0; // open sockets that count against maxConnections
-    int m_rejecting = 0;       // sockets being turned away with 503
+    int m_connectionCount = 0;                       // open sockets that count against maxConnections
+    int m_rejecting = 0;                             // sockets being turned away with 503
     int m_inFlight = 0;
     bool m_stopped = false;
     bool m_idleQueued = false;

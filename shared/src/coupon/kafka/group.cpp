@@ -1,7 +1,7 @@
 #include "coupon/kafka/group.h"
 
-#include "coupon/kafka/kafka_errors.h"
 #include "coupon/kafka/kafka.h"
+#include "coupon/kafka/kafka_errors.h"
 
 #include <QtEndian>
 
@@ -17,7 +17,9 @@ namespace {
 class Reader
 {
 public:
-    explicit Reader(QByteArrayView bytes) : m_bytes(bytes) {}
+    explicit Reader(QByteArrayView bytes)
+        : m_bytes(bytes)
+    { }
     bool ok() const { return m_ok; }
 
     template <typename T>
@@ -85,7 +87,8 @@ QList<int32_t> decodeMemberAssignment(QByteArrayView assignment, QByteArrayView 
 
 Result<std::unique_ptr<GroupProbe>> GroupProbe::create(const Settings &settings)
 {
-    Result<KafkaHandle> client = newKafkaClient(RD_KAFKA_CONSUMER, settings, {{u"client.id"_s, u"coupon-group-probe"_s}}, {});
+    Result<KafkaHandle> client = newKafkaClient(RD_KAFKA_CONSUMER, settings,
+                                                {{u"client.id"_s, u"coupon-group-probe"_s}}, {});
     if (!client)
         return client.error();
     std::unique_ptr<GroupProbe> probe(new GroupProbe);

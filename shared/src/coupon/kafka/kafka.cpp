@@ -18,13 +18,12 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
     KafkaConfHandle conf(rd_kafka_conf_new());
     char errstr[512];
     auto set = [&](const QString &name, const QString &value) -> Status {
-        if (rd_kafka_conf_set(conf.get(), name.toUtf8().constData(), value.toUtf8().constData(), errstr,
-                              sizeof errstr)
+        if (rd_kafka_conf_set(conf.get(), name.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
             != RD_KAFKA_CONF_OK) {
             const bool secret = name.contains(u"password"_s) || name.contains(u"secret"_s);
-            return Error{u"config.invalid"_s, u"kafka.%1 = %2: %3"_s.arg(
-                                                  name, secret ? u"***"_s : u'"' + value + u'"',
-                                                  QString::fromUtf8(errstr))};
+            return Error{
+                u"config.invalid"_s,
+                u"kafka.%1 = %2: %3"_s.arg(name, secret ? u"***"_s : u'"' + value + u'"', QString::fromUtf8(errstr))};
         }
         return Ok{};
     };
@@ -86,8 +85,8 @@ void onError(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
         char text[512];
         const rd_kafka_resp_err_t original = rd_kafka_fatal_error(rk, text, sizeof text);
-        qCCritical(lcKafka, "producer fatal error %s: %s; the producer will be recreated",
-                   rd_kafka_err2name(original), text);
+        qCCritical(lcKafka, "producer fatal error %s: %s; the producer will be recreated", rd_kafka_err2name(original),
+                   text);
         fatal->store(true);
         return;
     }
@@ -100,8 +99,7 @@ void onError(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 CouponProducer::CouponProducer(const Settings &settings)
     : m_settings(settings)
     , m_topic(settings.kafka.topic.toUtf8())
-{
-}
+{ }
 
 Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &settings)
 {
@@ -112,9 +110,9 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
                      "have, so it must be all"_s.arg(acks)};
     const QString idempotence = settings.kafka.properties.value(u"enable.idempotence"_s, u"true"_s);
     if (idempotence != u"true"_s)
-        return Error{u"config.invalid"_s,
-                     u"kafka.enable.idempotence = \"%1\": must be true (retries must not duplicate)"_s.arg(
-                         idempotence)};
+        return Error{
+            u"config.invalid"_s,
+            u"kafka.enable.idempotence = \"%1\": must be true (retries must not duplicate)"_s.arg(idempotence)};
 
     std::unique_ptr<CouponProducer> producer(new CouponProducer(settings));
     Result<std::shared_ptr<Handle>> handle = producer->newHandle();
@@ -133,8 +131,8 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
                                                                       : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
         rd_kafka_metadata_destroy(metadata);
         if (topicErr)
-            return errors::fromKafka(topicErr, u"topic %1 at %2"_s.arg(settings.kafka.topic,
-                                                                       settings.kafka.bootstrapServers()));
+            return errors::fromKafka(topicErr,
+                                     u"topic %1 at %2"_s.arg(settings.kafka.topic, settings.kafka.bootstrapServers()));
     }
     producer->m_handle.store(handle.value());
     producer->m_poller = std::thread([p = producer.get()] { p->pollLoop(); });
@@ -200,8 +198,7 @@ Status CouponProducer::produce(const CouponMessage &message, DeliveryCallback ca
     const QByteArray appliedAt = codec::encodeNumber(message.appliedAtMs);
     auto opaque = std::make_unique<DeliveryCallback>(std::move(callback));
     const rd_kafka_resp_err_t err = rd_kafka_producev(
-        handle->rk.get(), RD_KAFKA_V_TOPIC(m_topic.constData()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        handle->rk.get(), RD_KAFKA_V_TOPIC(m_topic.constData()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_KEY(key.constData(), size_t(key.size())),
         RD_KAFKA_V_VALUE(const_cast<char *>(value.constData()), size_t(value.size())),
         RD_KAFKA_V_HEADER(codec::kHeaderCampaign, campaign.constData(), campaign.size()),
@@ -222,8 +219,8 @@ Status CouponProducer::flush(int timeoutMs)
         return Ok{};
     const rd_kafka_resp_err_t err = rd_kafka_flush(handle->rk.get(), timeoutMs);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return errors::fromKafka(err, u"flush: %1 message(s) without a delivery report"_s.arg(
-                                          rd_kafka_outq_len(handle->rk.get())));
+        return errors::fromKafka(
+            err, u"flush: %1 message(s) without a delivery report"_s.arg(rd_kafka_outq_len(handle->rk.get())));
     return Ok{};
 }
 
@@ -301,10 +298,11 @@ Result<QList<PartitionLag>> LagProbe::query(int timeoutMs)
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &metadata, timeoutMs);
     if (err)
         return errors::fromKafka(err, u"metadata of "_s + QString::fromUtf8(m_topic));
-    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(
-        metadata, rd_kafka_metadata_destroy);
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(metadata,
+                                                                                            rd_kafka_metadata_destroy);
     if (metadata->topic_cnt != 1 || metadata->topics[0].err)
-        return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+        return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
+                                                     : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
                                  u"topic "_s + QString::fromUtf8(m_topic));
 
     const rd_kafka_metadata_topic_t &t = metadata->topics[0];
@@ -330,9 +328,8 @@ Result<QList<PartitionLag>> LagProbe::query(int timeoutMs)
         lag.logEnd = high;
         lags << lag;
     }
-    std::sort(lags.begin(), lags.end(), [](const PartitionLag &a, const PartitionLag &b) {
-        return a.partition < b.partition;
-    });
+    std::sort(lags.begin(), lags.end(),
+              [](const PartitionLag &a, const PartitionLag &b) { return a.partition < b.partition; });
     return lags;
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
-#include "coupon/protocol/codec.h"
-#include "coupon/kafka/kafka_handles.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
+#include "coupon/kafka/kafka_handles.h"
+#include "coupon/protocol/codec.h"
 
 #include <QList>
 #include <QMap>
@@ -18,8 +18,7 @@ namespace coupon {
 // A librdkafka configuration: `defaults` first, then every kafka.* setting,
 // then `forced`. An invalid property fails with the setting's name
 // ("kafka.<property> = ...: <librdkafka's reason>").
-Result<KafkaConfHandle> makeKafkaConf(const Settings &settings,
-                                      const QMap<QString, QString> &defaults,
+Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QString, QString> &defaults,
                                       const QMap<QString, QString> &forced);
 
 // A librdkafka client of `type` on that configuration (see makeKafkaConf).

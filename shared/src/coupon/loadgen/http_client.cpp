@@ -55,7 +55,8 @@ public:
         int lanes = 0;
     };
 
-    explicit Lane(Shared *shared) : m_shared(shared)
+    explicit Lane(Shared *shared)
+        : m_shared(shared)
     {
         connect(&m_socket, &QTcpSocket::connected, this, &Lane::sendNext);
         connect(&m_socket, &QTcpSocket::readyRead, this, &Lane::read);
@@ -132,7 +133,8 @@ private:
             // "HTTP/1.1 202 Accepted"
             const int code = head.size() > 12 ? QByteArrayView(head.data() + 9, 3).toInt() : 0;
             qsizetype length = 0;
-            const qsizetype cl = QByteArrayView(m_buffer).first(headerEnd).toByteArray().toLower().indexOf("content-length:");
+            const qsizetype cl = QByteArrayView(m_buffer).first(headerEnd).toByteArray().toLower().indexOf(
+                "content-length:");
             if (cl >= 0) {
                 const qsizetype lineEnd = m_buffer.indexOf("\r\n", cl);
                 length = m_buffer.mid(cl + 15, lineEnd - cl - 15).trimmed().toLongLong();
@@ -191,8 +193,9 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
         shared.sent = &sent;
         shared.host = target.host();
         shared.port = quint16(target.port(80));
-        shared.requestHead = "POST /api/v1/campaigns/" + options.campaign.toLatin1() + "/applications HTTP/1.1\r\nHost: "
-                             + target.host().toLatin1() + "\r\nContent-Type: application/json\r\nContent-Length: ";
+        shared.requestHead = "POST /api/v1/campaigns/" + options.campaign.toLatin1()
+            + "/applications HTTP/1.1\r\nHost: " + target.host().toLatin1()
+            + "\r\nContent-Type: application/json\r\nContent-Length: ";
         shared.progress = &live;
         shared.cancel = cancel;
         shared.loop = &loop;

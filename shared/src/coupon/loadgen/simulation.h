@@ -16,11 +16,11 @@ namespace coupon {
 struct SimulationOptions
 {
     QString campaign;
-    qint64 users = 1000;       // distinct users 1..users (shifted by firstUser - 1)
+    qint64 users = 1000; // distinct users 1..users (shifted by firstUser - 1)
     qint64 firstUser = 1;
-    int concurrency = 32;      // applies in flight at once
-    int duplicatePercent = 0;  // extra attempts by users who already tried, as % of users
-    quint32 seed = 0;          // 0: random
+    int concurrency = 32;     // applies in flight at once
+    int duplicatePercent = 0; // extra attempts by users who already tried, as % of users
+    quint32 seed = 0;         // 0: random
 };
 
 // Live counters, readable from any thread while the run goes on.

@@ -25,6 +25,9 @@ Error fromSql(const QSqlError &error, const QString &what)
     return {connection ? u"mysql.connection"_s : u"mysql.query"_s, what + u": "_s + text};
 }
 
-bool isConnectionError(const Error &error) { return error.code == u"mysql.connection"_s; }
+bool isConnectionError(const Error &error)
+{
+    return error.code == u"mysql.connection"_s;
+}
 
 } // namespace coupon::errors

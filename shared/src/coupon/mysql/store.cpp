@@ -1,7 +1,7 @@
 #include "coupon/mysql/store.h"
 
-#include "coupon/mysql/sql_errors.h"
 #include "coupon/base/validation.h"
+#include "coupon/mysql/sql_errors.h"
 
 #include <QHash>
 #include <QLoggingCategory>
@@ -83,7 +83,10 @@ QString sqlString(const QString &text)
     return u'\'' + escaped + u'\'';
 }
 
-QString sqlBytes(const QByteArray &bytes) { return u"X'"_s + QString::fromLatin1(bytes.toHex()) + u'\''; }
+QString sqlBytes(const QByteArray &bytes)
+{
+    return u"X'"_s + QString::fromLatin1(bytes.toHex()) + u'\'';
+}
 
 QString sqlTime(const QDateTime &time)
 {
@@ -115,16 +118,14 @@ Campaign campaignFrom(const QSqlQuery &q)
     return c;
 }
 
-constexpr const char *kCampaignColumns =
-    "id, name, coupon_limit, issued, state, starts_at, ends_at, created_at";
+constexpr const char *kCampaignColumns = "id, name, coupon_limit, issued, state, starts_at, ends_at, created_at";
 
 } // namespace
 
 CouponStore::CouponStore(MysqlSettings settings, QString connectionName)
     : m_settings(std::move(settings))
     , m_connectionName(std::move(connectionName))
-{
-}
+{ }
 
 CouponStore::~CouponStore()
 {
@@ -137,15 +138,18 @@ CouponStore::~CouponStore()
         QSqlDatabase::removeDatabase(m_connectionName);
 }
 
-QSqlDatabase CouponStore::database() const { return QSqlDatabase::database(m_connectionName, false); }
+QSqlDatabase CouponStore::database() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
 
 Status CouponStore::open()
 {
     if (!QSqlDatabase::isDriverAvailable(u"QMYSQL"_s))
         return Error{u"mysql.driver"_s, u"Qt's QMYSQL driver is not installed (Debian: libqt6sql6-mysql)"_s};
     QSqlDatabase db = QSqlDatabase::contains(m_connectionName)
-                          ? QSqlDatabase::database(m_connectionName, false)
-                          : QSqlDatabase::addDatabase(u"QMYSQL"_s, m_connectionName);
+        ? QSqlDatabase::database(m_connectionName, false)
+        : QSqlDatabase::addDatabase(u"QMYSQL"_s, m_connectionName);
     db.setHostName(m_settings.host);
     db.setPort(m_settings.port);
     db.setDatabaseName(m_settings.database);
@@ -155,17 +159,15 @@ Status CouponStore::open()
     if (!m_settings.connectOptions.isEmpty())
         options += u';' + m_settings.connectOptions;
     db.setConnectOptions(options);
-    const QString where = u"MySQL %1@%2:%3/%4"_s.arg(m_settings.user, m_settings.host)
-                              .arg(m_settings.port)
-                              .arg(m_settings.database);
+    const QString where
+        = u"MySQL %1@%2:%3/%4"_s.arg(m_settings.user, m_settings.host).arg(m_settings.port).arg(m_settings.database);
     if (!db.open())
         return errors::fromSql(db.lastError(), where);
     QSqlQuery q(db);
     for (const QString &statement :
          {u"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
           "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY'"_s,
-          u"SET SESSION time_zone = '+00:00'"_s,
-          u"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"_s}) {
+          u"SET SESSION time_zone = '+00:00'"_s, u"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"_s}) {
         if (!q.exec(statement))
             return errors::fromSql(q.lastError(), where);
     }
@@ -182,7 +184,10 @@ Status CouponStore::reopen()
     return open();
 }
 
-int CouponStore::latestSchemaVersion() { return migrations().last().version; }
+int CouponStore::latestSchemaVersion()
+{
+    return migrations().last().version;
+}
 
 Result<int> CouponStore::schemaVersion()
 {
@@ -329,7 +334,8 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
             for (const IncomingRecord *r : firsts)
                 userList += (userList.isEmpty() ? QString() : u","_s) + QString::number(r->message->userId);
             QSet<qint64> holders;
-            if (!q.exec(u"SELECT user_id FROM coupon WHERE campaign_id = '%1' AND user_id IN (%2)"_s.arg(campaign, userList)))
+            if (!q.exec(u"SELECT user_id FROM coupon WHERE campaign_id = '%1' AND user_id IN (%2)"_s.arg(campaign,
+                                                                                                         userList)))
                 return errors::fromSql(q.lastError(), u"find holders in "_s + campaign);
             while (q.next())
                 holders.insert(q.value(0).toLongLong());
@@ -356,8 +362,8 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
             if (!values.isEmpty())
                 values += u',';
             values += u"('"_s + campaign + u"',"_s + QString::number(r->message->userId) + u','
-                      + (r->message->ticket > 0 ? QString::number(r->message->ticket) : u"NULL"_s) + u','
-                      + QString::number(r->partition) + u',' + QString::number(r->offset) + u')';
+                + (r->message->ticket > 0 ? QString::number(r->message->ticket) : u"NULL"_s) + u','
+                + QString::number(r->partition) + u',' + QString::number(r->offset) + u')';
         }
         // Replays are absorbed by UNIQUE(campaign_id, user_id): an unchanged
         // row counts 0 affected, a new one 1, so `inserted` is exact. Unlike
@@ -367,7 +373,8 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
             return errors::fromSql(q.lastError(), u"insert coupons"_s);
         const qint64 inserted = q.numRowsAffected();
         if (inserted < 0 || inserted > qint64(firsts.size()))
-            return Error{u"mysql.query"_s, u"insert coupons: %1 rows affected for %2"_s.arg(inserted).arg(firsts.size())};
+            return Error{u"mysql.query"_s,
+                         u"insert coupons: %1 rows affected for %2"_s.arg(inserted).arg(firsts.size())};
         outcome.duplicates += int(qint64(firsts.size()) - inserted);
         outcome.inserted += int(inserted);
         if (inserted == 0)
@@ -378,7 +385,8 @@ Result<BatchOutcome> CouponStore::writeBatchOnce(const QString &topic, const std
                         .arg(campaign)))
             return errors::fromSql(q.lastError(), u"advance issued"_s);
         if (q.numRowsAffected() != 1)
-            return Error{u"mysql.query"_s, u"advance issued of %1 by %2: the limit guard refused"_s.arg(campaign).arg(inserted)};
+            return Error{u"mysql.query"_s,
+                         u"advance issued of %1 by %2: the limit guard refused"_s.arg(campaign).arg(inserted)};
     }
 
     if (!poison.empty()) {
@@ -475,10 +483,9 @@ Status CouponStore::resetCampaign(const QString &id)
     if (!db.transaction())
         return errors::fromSql(db.lastError(), u"reset "_s + id);
     QSqlQuery q(db);
-    for (const QString &sql : {u"SELECT id FROM campaign WHERE id = ? FOR UPDATE"_s,
-                               u"DELETE FROM coupon WHERE campaign_id = ?"_s,
-                               u"DELETE FROM failed_event WHERE campaign_id = ?"_s,
-                               u"UPDATE campaign SET issued = 0 WHERE id = ?"_s}) {
+    for (const QString &sql :
+         {u"SELECT id FROM campaign WHERE id = ? FOR UPDATE"_s, u"DELETE FROM coupon WHERE campaign_id = ?"_s,
+          u"DELETE FROM failed_event WHERE campaign_id = ?"_s, u"UPDATE campaign SET issued = 0 WHERE id = ?"_s}) {
         q.prepare(sql);
         q.addBindValue(id);
         if (!q.exec()) {

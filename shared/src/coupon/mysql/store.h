@@ -1,8 +1,8 @@
 #pragma once
 
-#include "coupon/protocol/codec.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
+#include "coupon/protocol/codec.h"
 
 #include <QDateTime>
 #include <QList>
@@ -20,7 +20,7 @@ struct Campaign
     QString name;
     qint64 limit = 0;
     qint64 issued = 0;
-    QString state; // "open" or "closed"
+    QString state;      // "open" or "closed"
     QDateTime startsAt; // invalid: no start
     QDateTime endsAt;   // invalid: no end
     QDateTime createdAt;
@@ -114,8 +114,7 @@ public:
     Result<QList<qint64>> couponUsers(const QString &campaign); // every holder, sorted
     Result<qint64> duplicateHolders(const QString &campaign);   // users with >1 coupon
     Result<bool> hasCoupon(const QString &campaign, qint64 userId);
-    Result<QList<FailedEventRow>> failedEvents(qint64 afterId, int limit,
-                                               const QString &campaign = {});
+    Result<QList<FailedEventRow>> failedEvents(qint64 afterId, int limit, const QString &campaign = {});
     Result<qint64> failedEventCount(const QString &campaign = {});
 
     QSqlDatabase database() const;

@@ -14,7 +14,9 @@ namespace {
 class Scanner
 {
 public:
-    explicit Scanner(QByteArrayView text) : m_text(text) {}
+    explicit Scanner(QByteArrayView text)
+        : m_text(text)
+    { }
 
     bool document()
     {
@@ -80,7 +82,8 @@ private:
                             return fail("bad \\u escape");
                     }
                     m_pos += 4;
-                } else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r' || e == 't')) {
+                } else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r'
+                             || e == 't')) {
                     return fail("bad escape");
                 }
             }
@@ -232,12 +235,13 @@ Result<qint64> parseApplyBody(QByteArrayView body)
     if (scanner.userIdCount() > 1)
         return Error{u"bad_user_id"_s, u"userId appears more than once"_s};
     if (!scanner.userIdIsNumber())
-        return Error{u"bad_user_id"_s, u"userId must be a JSON integer, not a string, boolean, null, array or object"_s};
+        return Error{u"bad_user_id"_s,
+                     u"userId must be a JSON integer, not a string, boolean, null, array or object"_s};
     const std::optional<qint64> id = parseUserId(scanner.userIdToken());
     if (!id)
-        return Error{u"bad_user_id"_s, u"userId must be an integer in 1..9223372036854775807 (got %1)"_s.arg(
-                                           QString::fromLatin1(scanner.userIdToken().first(
-                                               std::min<qsizetype>(scanner.userIdToken().size(), 40))))};
+        return Error{u"bad_user_id"_s,
+                     u"userId must be an integer in 1..9223372036854775807 (got %1)"_s.arg(QString::fromLatin1(
+                         scanner.userIdToken().first(std::min<qsizetype>(scanner.userIdToken().size(), 40))))};
     return *id;
 }
 

@@ -8,7 +8,10 @@ using namespace Qt::StringLiterals;
 
 namespace coupon::codec {
 
-QByteArray encodeKey(qint64 userId) { return QByteArray::number(userId); }
+QByteArray encodeKey(qint64 userId)
+{
+    return QByteArray::number(userId);
+}
 
 QByteArray encodeValue(qint64 userId)
 {
@@ -17,7 +20,10 @@ QByteArray encodeValue(qint64 userId)
     return bytes;
 }
 
-QByteArray encodeNumber(qint64 number) { return QByteArray::number(number); }
+QByteArray encodeNumber(qint64 number)
+{
+    return QByteArray::number(number);
+}
 
 QString toString(DecodeError error)
 {
@@ -43,7 +49,10 @@ std::optional<qint64> parseHeaderNumber(std::optional<QByteArrayView> text)
     return parseUserId(*text);
 }
 
-Decoded failed(DecodeError error) { return {std::nullopt, error}; }
+Decoded failed(DecodeError error)
+{
+    return {std::nullopt, error};
+}
 
 } // namespace
 

@@ -19,11 +19,11 @@ namespace coupon {
 
 struct CouponMessage
 {
-    QString campaign;        // decoded: the header, or the default campaign when there is none
+    QString campaign; // decoded: the header, or the default campaign when there is none
     qint64 userId = 0;
-    qint64 ticket = 0;       // 0: absent
+    qint64 ticket = 0; // 0: absent
     QByteArray requestId;
-    qint64 appliedAtMs = 0;  // 0: absent
+    qint64 appliedAtMs = 0; // 0: absent
 };
 
 namespace codec {
@@ -40,11 +40,11 @@ QByteArray encodeNumber(qint64 number);
 
 // Why a message is poison; the text form is what failed_event.reason stores.
 enum class DecodeError {
-    ValueSize,       // value is not exactly 8 bytes (or missing)
-    UserIdRange,     // value decodes to 0 or a negative number
-    KeyMismatch,     // key present but not the decimal form of the value
-    BadCampaign,     // campaign header is not a valid campaign id
-    BadHeader,       // ticket / applied-at header is not a decimal number
+    ValueSize,   // value is not exactly 8 bytes (or missing)
+    UserIdRange, // value decodes to 0 or a negative number
+    KeyMismatch, // key present but not the decimal form of the value
+    BadCampaign, // campaign header is not a valid campaign id
+    BadHeader,   // ticket / applied-at header is not a decimal number
 };
 QString toString(DecodeError error);
 
@@ -64,8 +64,8 @@ struct RawHeader
 // one of a name wins (Kafka allows repeats). `defaultCampaign` fills in for a
 // missing campaign header.
 template <typename HeaderRange>
-Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> value,
-               const HeaderRange &headers, const QString &defaultCampaign);
+Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> value, const HeaderRange &headers,
+               const QString &defaultCampaign);
 
 // Non-template core of decode().
 Decoded decodeFields(std::optional<QByteArrayView> key, std::optional<QByteArrayView> value,
@@ -74,8 +74,8 @@ Decoded decodeFields(std::optional<QByteArrayView> key, std::optional<QByteArray
                      bool campaignPresent, const QString &defaultCampaign);
 
 template <typename HeaderRange>
-Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> value,
-               const HeaderRange &headers, const QString &defaultCampaign)
+Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> value, const HeaderRange &headers,
+               const QString &defaultCampaign)
 {
     std::optional<QByteArrayView> campaign, ticket, requestId, appliedAt;
     bool campaignPresent = false;
@@ -91,8 +91,7 @@ Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> 
             appliedAt = h.value;
         }
     }
-    return decodeFields(key, value, campaign, ticket, requestId, appliedAt, campaignPresent,
-                        defaultCampaign);
+    return decodeFields(key, value, campaign, ticket, requestId, appliedAt, campaignPresent, defaultCampaign);
 }
 
 } // namespace codec

@@ -7,8 +7,7 @@ namespace coupon {
 LuaScript::LuaScript(QByteArray text)
     : source(std::move(text))
     , sha1(QCryptographicHash::hash(source, QCryptographicHash::Sha1).toHex())
-{
-}
+{ }
 
 RedisArgs evalshaCommand(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args)
 {
@@ -102,6 +101,5 @@ return {fingerprint, tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)}
 )lua");
     return script;
 }
-
 
 } // namespace coupon::scripts

@@ -1,7 +1,7 @@
 #include "coupon/protocol/soldout_memo.h"
 
-#include "coupon/service/apply_service.h"
 #include "coupon/redis/redis.h"
+#include "coupon/service/apply_service.h"
 
 #include <hiredis/hiredis.h>
 
@@ -21,7 +21,11 @@ constexpr qint64 kLostAfterMs = 5000;
 
 } // namespace
 
-SoldOutMemo::SoldOutMemo(Options options) : m_options(options) { m_clock.start(); }
+SoldOutMemo::SoldOutMemo(Options options)
+    : m_options(options)
+{
+    m_clock.start();
+}
 
 SoldOutMemo::~SoldOutMemo() = default;
 
@@ -56,8 +60,8 @@ SoldOutMemo::Lookup SoldOutMemo::lookup(const QString &campaign, qint64 userId)
         || (snapshot->endsMs > 0 && redisNow + kWindowMarginMs >= snapshot->endsMs))
         return result;
     result.answer = std::binary_search(snapshot->holders.begin(), snapshot->holders.end(), userId)
-                        ? ApplyStatus::Duplicate
-                        : ApplyStatus::SoldOut;
+        ? ApplyStatus::Duplicate
+        : ApplyStatus::SoldOut;
     m_answers.fetch_add(1, std::memory_order_relaxed);
     return result;
 }
@@ -112,7 +116,7 @@ void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisRepl
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->id = token;
     bool usable = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 5
-                  && reply->element[4]->type == REDIS_REPLY_ARRAY;
+        && reply->element[4]->type == REDIS_REPLY_ARRAY;
     qint64 redisNowMs = 0;
     if (usable) {
         snapshot->fingerprint = replyString(reply->element[0]);
@@ -125,8 +129,8 @@ void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisRepl
             const redisReply *m = members->element[i];
             bool ok = false;
             const qint64 user = m->type == REDIS_REPLY_STRING
-                                    ? QByteArrayView(m->str, qsizetype(m->len)).toLongLong(&ok)
-                                    : 0;
+                ? QByteArrayView(m->str, qsizetype(m->len)).toLongLong(&ok)
+                : 0;
             usable = ok;
             snapshot->holders.push_back(user);
         }
@@ -162,7 +166,7 @@ void SoldOutMemo::checked(const QString &campaign, const Lookup &due, const redi
         return; // about a snapshot that is gone already
     Snapshot &s = *it->snapshot;
     const bool same = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-                      && replyString(reply->element[0]) == s.fingerprint;
+        && replyString(reply->element[0]) == s.fingerprint;
     if (!same) {
         // Changed, or Redis could not say: Redis answers until the next sold_out.
         it->snapshot.reset();

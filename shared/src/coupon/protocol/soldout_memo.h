@@ -53,7 +53,7 @@ public:
     // apply.soldout.memo.ms and apply.soldout.memo.max.users.
     explicit SoldOutMemo(const ApplySettings &settings)
         : SoldOutMemo(Options{settings.soldOutMemoMs, settings.soldOutMemoMaxUsers})
-    {}
+    { }
     ~SoldOutMemo();
     SoldOutMemo(const SoldOutMemo &) = delete;
     SoldOutMemo &operator=(const SoldOutMemo &) = delete;

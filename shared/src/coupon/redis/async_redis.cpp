@@ -88,7 +88,9 @@ struct QtEvents
 
 } // namespace
 
-AsyncRedis::AsyncRedis(RedisSettings settings, QObject *parent) : QObject(parent), m_settings(std::move(settings))
+AsyncRedis::AsyncRedis(RedisSettings settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(std::move(settings))
 {
     m_clock.start();
     m_reconnect.setSingleShot(true);
@@ -109,7 +111,10 @@ AsyncRedis::~AsyncRedis()
     }
 }
 
-void AsyncRedis::start() { connectNow(); }
+void AsyncRedis::start()
+{
+    connectNow();
+}
 
 void AsyncRedis::connectNow()
 {
@@ -154,8 +159,10 @@ void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
         // hiredis frees the context after this callback.
         self->m_context = nullptr;
         self->m_sentAtMs.clear();
-        self->setConnected(false, u"Redis %1:%2: %3"_s.arg(self->m_settings.host).arg(self->m_settings.port)
-                                      .arg(QString::fromUtf8(context->errstr)));
+        self->setConnected(false,
+                           u"Redis %1:%2: %3"_s.arg(self->m_settings.host)
+                               .arg(self->m_settings.port)
+                               .arg(QString::fromUtf8(context->errstr)));
         self->m_reconnect.start(self->m_backoffMs);
         self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
         return;
@@ -173,8 +180,9 @@ void AsyncRedis::onDisconnect(const redisAsyncContext *context, int status)
     // hiredis frees the context after this callback.
     self->m_context = nullptr;
     self->m_sentAtMs.clear();
-    self->setConnected(false, status == REDIS_OK ? u"disconnected"_s
-                                                 : u"Redis connection lost: "_s + QString::fromUtf8(context->errstr));
+    self->setConnected(false,
+                       status == REDIS_OK ? u"disconnected"_s
+                                          : u"Redis connection lost: "_s + QString::fromUtf8(context->errstr));
     self->m_reconnect.start(self->m_backoffMs);
     self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
 }
@@ -219,7 +227,8 @@ void AsyncRedis::watchdog()
         // A Redis that hangs (stopped, network gone silent): redisAsyncDisconnect
         // would wait for the replies, so free the context, which fails every
         // pending command now. We are in a timer, not in a hiredis callback.
-        m_lastError = u"Redis %1:%2: no reply within %3 ms"_s.arg(m_settings.host).arg(m_settings.port)
+        m_lastError = u"Redis %1:%2: no reply within %3 ms"_s.arg(m_settings.host)
+                          .arg(m_settings.port)
                           .arg(m_settings.commandTimeoutMs);
         redisAsyncContext *context = m_context;
         m_context = nullptr;
@@ -283,14 +292,15 @@ void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const Redi
             return;
         }
         // Redis restarted or SCRIPT FLUSH: load the text, then run it once more.
-        command({"SCRIPT", "LOAD", script.source}, [this, call = std::move(call), callback = std::move(callback)](
-                                                       Result<const redisReply *> loaded) mutable {
-            if (!loaded) {
-                callback(loaded.error());
-                return;
-            }
-            command(call, std::move(callback));
-        });
+        command(
+            {"SCRIPT", "LOAD", script.source},
+            [this, call = std::move(call), callback = std::move(callback)](Result<const redisReply *> loaded) mutable {
+                if (!loaded) {
+                    callback(loaded.error());
+                    return;
+                }
+                command(call, std::move(callback));
+            });
     });
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "coupon/redis/redis.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
+#include "coupon/redis/redis.h"
 
 #include <QElapsedTimer>
 #include <QObject>

@@ -19,16 +19,22 @@ RedisArgv::RedisArgv(const RedisArgs &args)
     }
 }
 
-RedisConnection::RedisConnection(RedisSettings settings) : m_settings(std::move(settings)) {}
+RedisConnection::RedisConnection(RedisSettings settings)
+    : m_settings(std::move(settings))
+{ }
 
 namespace {
 
-timeval toTimeval(int ms) { return timeval{ms / 1000, (ms % 1000) * 1000}; }
+timeval toTimeval(int ms)
+{
+    return timeval{ms / 1000, (ms % 1000) * 1000};
+}
 
 redisReply *send(redisContext *context, const RedisArgs &args)
 {
     RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
-    return static_cast<redisReply *>(redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data()));
+    return static_cast<redisReply *>(
+        redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data()));
 }
 
 } // namespace
@@ -99,7 +105,8 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
         return st.error();
     for (const RedisArgs &args : commands) {
         RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
-        if (redisAppendCommandArgv(m_context.get(), argv.count(), argv.pointers.data(), argv.lengths.data()) != REDIS_OK)
+        if (redisAppendCommandArgv(m_context.get(), argv.count(), argv.pointers.data(), argv.lengths.data())
+            != REDIS_OK)
             return dropWith(u"Redis pipeline"_s);
     }
     std::vector<RedisReplyHandle> replies;
@@ -113,8 +120,7 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
     return replies;
 }
 
-Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const RedisArgs &keys,
-                                               const RedisArgs &args)
+Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args)
 {
     const RedisArgs call = evalshaCommand(script, keys, args);
     Result<RedisReplyHandle> reply = command(call);
@@ -220,8 +226,8 @@ void RedisPipeline::run(Lane &lane)
 
 QByteArray replyString(const redisReply *reply)
 {
-    if (reply && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS
-                  || reply->type == REDIS_REPLY_ERROR))
+    if (reply
+        && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_ERROR))
         return QByteArray(reply->str, qsizetype(reply->len));
     return {};
 }

@@ -1,17 +1,17 @@
 #pragma once
 
+#include "coupon/base/result.h"
+#include "coupon/base/settings.h"
 #include "coupon/protocol/keys.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/redis/redis_handles.h"
-#include "coupon/base/result.h"
-#include "coupon/base/settings.h"
 
 #include <QByteArray>
 #include <QList>
 
-#include <memory>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -81,7 +81,9 @@ private:
     };
     struct Lane
     {
-        explicit Lane(const RedisSettings &settings) : connection(settings) {}
+        explicit Lane(const RedisSettings &settings)
+            : connection(settings)
+        { }
         std::mutex mutex;
         std::condition_variable wake;
         std::vector<Item> queue;

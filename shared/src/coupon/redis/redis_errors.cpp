@@ -12,8 +12,7 @@ Error fromRedisContext(const redisContext *context, const QString &what)
         return {u"redis.unavailable"_s, what + u": out of memory creating a context"_s};
     const QString text = QString::fromUtf8(context->errstr);
     switch (context->err) {
-    case REDIS_ERR_PROTOCOL:
-        return {u"redis.protocol"_s, what + u": protocol error: "_s + text};
+    case REDIS_ERR_PROTOCOL: return {u"redis.protocol"_s, what + u": protocol error: "_s + text};
     case REDIS_ERR_IO:
     case REDIS_ERR_EOF:
     case REDIS_ERR_OTHER:
@@ -26,7 +25,7 @@ Error fromRedisContext(const redisContext *context, const QString &what)
 bool isNoScript(const redisReply *reply)
 {
     return reply && reply->type == REDIS_REPLY_ERROR && reply->len >= 8
-           && std::string_view(reply->str, 8) == "NOSCRIPT";
+        && std::string_view(reply->str, 8) == "NOSCRIPT";
 }
 
 Error fromRedisReply(const redisReply *reply)

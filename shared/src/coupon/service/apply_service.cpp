@@ -1,10 +1,10 @@
 #include "coupon/service/apply_service.h"
 
+#include "coupon/base/validation.h"
 #include "coupon/kafka/kafka_errors.h"
-#include "coupon/redis/redis_errors.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/protocol/soldout_memo.h"
-#include "coupon/base/validation.h"
+#include "coupon/redis/redis_errors.h"
 
 #include <QHash>
 #include <QLoggingCategory>
@@ -114,10 +114,10 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
     m_redis->eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
-                 [this, campaign, userId, result, done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
-                     // On the pipeline lane's thread.
-                     decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
-                 });
+                  [this, campaign, userId, result, done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
+                      // On the pipeline lane's thread.
+                      decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
+                  });
 }
 
 void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
@@ -170,8 +170,7 @@ void ApplyService::loadMemo(const QString &campaign, quint64 token)
     if (m_closing.load())
         return;
     const CampaignKeys keys(campaign);
-    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
-                  {m_memo->snapshotArgument()},
+    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_memo->snapshotArgument()},
                   [this, campaign, token](Result<RedisReplyHandle> reply) {
                       m_memo->loaded(campaign, token, reply ? reply->get() : nullptr);
                   });
@@ -266,8 +265,8 @@ void ApplyService::settle(std::vector<Completion> &batch)
                 if (errors::isNoScript((*replies)[k].get())) {
                     const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
-                    Result<RedisReplyHandle> again = m_settleRedis.eval(
-                        scripts::release(), keys.all(), {QByteArray::number(c.userId)});
+                    Result<RedisReplyHandle> again = m_settleRedis.eval(scripts::release(), keys.all(),
+                                                                        {QByteArray::number(c.userId)});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }

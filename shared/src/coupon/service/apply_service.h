@@ -20,7 +20,6 @@
 
 namespace coupon {
 
-
 // Reads {verdict, ticket, now_ms}; false when the reply has another shape.
 bool readApplyReply(const redisReply *reply, ApplyResult &result);
 
@@ -38,7 +37,10 @@ public:
     };
 
     static Result<std::unique_ptr<ApplyService>> create(const Settings &settings, Options options);
-    static Result<std::unique_ptr<ApplyService>> create(const Settings &settings) { return create(settings, Options{}); }
+    static Result<std::unique_ptr<ApplyService>> create(const Settings &settings)
+    {
+        return create(settings, Options{});
+    }
     ~ApplyService(); // waits for every outstanding apply to be answered
 
     // `done` runs exactly once: on the calling thread for answers that need

@@ -61,7 +61,10 @@ void AsyncApplyService::loadScripts()
     }
 }
 
-bool AsyncApplyService::isReady() const { return m_producer && m_redis.isConnected() && m_scriptsLoaded; }
+bool AsyncApplyService::isReady() const
+{
+    return m_producer && m_redis.isConnected() && m_scriptsLoaded;
+}
 
 QString AsyncApplyService::notReadyReason() const
 {
@@ -103,55 +106,54 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                      });
     }
     ++m_inFlight;
-    m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
-                 [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
-                     auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
-                         --m_inFlight;
-                         finish(r, cb);
-                         if (m_inFlight == 0)
-                             emit drained();
-                     };
-                     if (!reply) {
-                         result.status = ApplyStatus::Unavailable;
-                         result.detail = reply.error().message;
-                         return leave(result, done);
-                     }
-                     if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted) {
-                         if (result.status == ApplyStatus::SoldOut) {
-                             if (const quint64 token = m_memo.claimLoad(campaign))
-                                 loadMemo(campaign, token);
-                         }
-                         return leave(result, done);
-                     }
+    m_redis.eval(
+        scripts::apply(), keys.all(), {QByteArray::number(userId)},
+        [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
+            auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
+                --m_inFlight;
+                finish(r, cb);
+                if (m_inFlight == 0)
+                    emit drained();
+            };
+            if (!reply) {
+                result.status = ApplyStatus::Unavailable;
+                result.detail = reply.error().message;
+                return leave(result, done);
+            }
+            if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted) {
+                if (result.status == ApplyStatus::SoldOut) {
+                    if (const quint64 token = m_memo.claimLoad(campaign))
+                        loadMemo(campaign, token);
+                }
+                return leave(result, done);
+            }
 
-                     m_memo.changed(campaign);
-                     auto delivery = std::make_shared<Delivery>(Delivery{campaign, userId, result, std::move(done), {}});
-                     const Status produced = m_producer->produce(
-                         acceptedMessage(campaign, userId, result), [this, delivery](const DeliveryReport &report) {
-                             // The producer's poll thread: hand over, wake the loop once per batch.
-                             delivery->report = report;
-                             {
-                                 std::lock_guard lock(m_deliveryMutex);
-                                 m_deliveries.push_back(std::move(*delivery));
-                             }
-                             if (!m_deliveryPosted.exchange(true))
-                                 QMetaObject::invokeMethod(this, &AsyncApplyService::deliveriesArrived,
-                                                           Qt::QueuedConnection);
-                         });
-                     if (!produced) {
-                         delivery->report.err = RD_KAFKA_RESP_ERR__FAIL;
-                         delivery->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
-                         delivery->result.detail = produced.error().message;
-                         settle(*delivery, nullptr);
-                     }
-                 });
+            m_memo.changed(campaign);
+            auto delivery = std::make_shared<Delivery>(Delivery{campaign, userId, result, std::move(done), {}});
+            const Status produced = m_producer->produce(
+                acceptedMessage(campaign, userId, result), [this, delivery](const DeliveryReport &report) {
+                    // The producer's poll thread: hand over, wake the loop once per batch.
+                    delivery->report = report;
+                    {
+                        std::lock_guard lock(m_deliveryMutex);
+                        m_deliveries.push_back(std::move(*delivery));
+                    }
+                    if (!m_deliveryPosted.exchange(true))
+                        QMetaObject::invokeMethod(this, &AsyncApplyService::deliveriesArrived, Qt::QueuedConnection);
+                });
+            if (!produced) {
+                delivery->report.err = RD_KAFKA_RESP_ERR__FAIL;
+                delivery->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+                delivery->result.detail = produced.error().message;
+                settle(*delivery, nullptr);
+            }
+        });
 }
 
 void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
-    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
-                 {m_memo.snapshotArgument()},
+    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_memo.snapshotArgument()},
                  [this, campaign, token](Result<const redisReply *> reply) {
                      m_memo.loaded(campaign, token, reply ? *reply : nullptr);
                  });
@@ -212,13 +214,12 @@ void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmat
         if (result.detail.isEmpty())
             result.detail = errors::fromKafka(d.report.err, u"Kafka"_s).message;
         m_memo.changed(d.campaign);
-        m_redis.eval(scripts::release(), keys.all(), {user},
-                     [this, campaign = d.campaign](Result<const redisReply *> r) {
-                         m_memo.changed(campaign); // again once it has run (a NOSCRIPT retry comes later)
-                         if (!r)
-                             qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)",
-                                       qPrintable(r.error().message));
-                     });
+        m_redis.eval(
+            scripts::release(), keys.all(), {user}, [this, campaign = d.campaign](Result<const redisReply *> r) {
+                m_memo.changed(campaign); // again once it has run (a NOSCRIPT retry comes later)
+                if (!r)
+                    qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)", qPrintable(r.error().message));
+            });
     } else {
         ++m_kafkaErrors;
         result.status = ApplyStatus::Uncertain;

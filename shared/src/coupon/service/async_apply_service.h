@@ -1,9 +1,9 @@
 #pragma once
 
-#include "coupon/service/apply_service.h"
-#include "coupon/redis/async_redis.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/protocol/soldout_memo.h"
+#include "coupon/redis/async_redis.h"
+#include "coupon/service/apply_service.h"
 
 #include <QHash>
 #include <QObject>

@@ -1,7 +1,7 @@
 #include "coupon/service/campaigns.h"
 
-#include "coupon/protocol/scripts.h"
 #include "coupon/base/validation.h"
+#include "coupon/protocol/scripts.h"
 
 #include <QDateTime>
 #include <QDeadlineTimer>
@@ -15,8 +15,7 @@ CampaignOps::CampaignOps(const Settings &settings, const QString &connectionName
     : m_settings(settings)
     , m_store(std::make_unique<CouponStore>(settings.mysql, connectionName))
     , m_redis(settings.redis)
-{
-}
+{ }
 
 CampaignOps::~CampaignOps() = default;
 
@@ -44,9 +43,12 @@ Result<Campaign> CampaignOps::require(const QString &id)
 Status CampaignOps::loadMeta(const Campaign &c)
 {
     const CampaignKeys keys(c.id);
-    auto ms = [](const QDateTime &t) { return t.isValid() ? QByteArray::number(t.toMSecsSinceEpoch()) : QByteArray("0"); };
-    Result<RedisReplyHandle> r = m_redis.eval(scripts::loadMeta(), {keys.meta, keys.count},
-                                              {QByteArray::number(c.limit), c.state.toLatin1(), ms(c.startsAt), ms(c.endsAt)});
+    auto ms = [](const QDateTime &t) {
+        return t.isValid() ? QByteArray::number(t.toMSecsSinceEpoch()) : QByteArray("0");
+    };
+    Result<RedisReplyHandle> r = m_redis.eval(
+        scripts::loadMeta(), {keys.meta, keys.count},
+        {QByteArray::number(c.limit), c.state.toLatin1(), ms(c.startsAt), ms(c.endsAt)});
     if (!r)
         return r.error();
     return Ok{};
@@ -134,7 +136,8 @@ Status CampaignOps::setLimit(const QString &id, qint64 limit)
     if (c->state != u"closed"_s)
         return Error{u"campaign.state"_s, u"close campaign %1 before changing its limit"_s.arg(id)};
     if (limit < c->issued)
-        return Error{u"campaign.invalid"_s, u"limit %1 is below the %2 coupons already issued"_s.arg(limit).arg(c->issued)};
+        return Error{u"campaign.invalid"_s,
+                     u"limit %1 is below the %2 coupons already issued"_s.arg(limit).arg(c->issued)};
     if (Status st = m_store->setLimit(id, limit); !st)
         return st;
     c->limit = limit;
@@ -149,8 +152,10 @@ Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
     if (Status st = clearRedis(id); !st)
         return st;
     if (Status st = waitForDrain(drainTimeoutMs); !st)
-        return Error{st.error().code, st.error().message + u" (campaign %1 now answers not_loaded; "
-                                                              "run reset again once a worker drained the topic)"_s.arg(id)};
+        return Error{st.error().code,
+                     st.error().message
+                         + u" (campaign %1 now answers not_loaded; "
+                           "run reset again once a worker drained the topic)"_s.arg(id)};
     if (Status st = m_store->resetCampaign(id); !st)
         return st;
     c->issued = 0;
@@ -244,9 +249,10 @@ Status CampaignOps::waitForDrain(int timeoutMs)
         Result<QList<PartitionLag>> l = lag();
         if (l && LagProbe::total(*l) == 0)
             return Ok{};
-        last = l ? Error{u"kafka.lag"_s, u"group %1 still lags %2 message(s) on %3"_s.arg(m_settings.worker.group)
-                                             .arg(LagProbe::total(*l))
-                                             .arg(m_settings.kafka.topic)}
+        last = l ? Error{u"kafka.lag"_s,
+                         u"group %1 still lags %2 message(s) on %3"_s.arg(m_settings.worker.group)
+                             .arg(LagProbe::total(*l))
+                             .arg(m_settings.kafka.topic)}
                  : l.error();
         if (deadline.hasExpired())
             return Error{last.code, u"not drained within %1 ms: "_s.arg(timeoutMs) + last.message};

@@ -1,10 +1,10 @@
 #pragma once
 
-#include "coupon/kafka/kafka.h"
-#include "coupon/redis/redis.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
+#include "coupon/kafka/kafka.h"
 #include "coupon/mysql/store.h"
+#include "coupon/redis/redis.h"
 
 #include <QList>
 #include <QSet>
@@ -20,12 +20,12 @@ struct CampaignStatus
     bool redisLoaded = false; // meta present in Redis
     QString redisState;
     qint64 redisLimit = -1;
-    qint64 redisCount = -1;   // the ticket counter
-    qint64 redisUsers = -1;   // |users|
-    qint64 pending = -1;      // reservations not yet confirmed durable
-    qint64 coupons = 0;       // rows in MySQL
-    qint64 failedEvents = 0;  // poison attributed to this campaign
-    qint64 topicLag = -1;     // the worker group's lag on the whole topic
+    qint64 redisCount = -1;  // the ticket counter
+    qint64 redisUsers = -1;  // |users|
+    qint64 pending = -1;     // reservations not yet confirmed durable
+    qint64 coupons = 0;      // rows in MySQL
+    qint64 failedEvents = 0; // poison attributed to this campaign
+    qint64 topicLag = -1;    // the worker group's lag on the whole topic
 };
 
 struct SettleReport

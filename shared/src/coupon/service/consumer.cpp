@@ -1,10 +1,10 @@
 #include "coupon/service/consumer.h"
 
-#include "coupon/protocol/codec.h"
+#include "coupon/base/validation.h"
+#include "coupon/kafka/kafka.h"
 #include "coupon/kafka/kafka_errors.h"
 #include "coupon/mysql/sql_errors.h"
-#include "coupon/kafka/kafka.h"
-#include "coupon/base/validation.h"
+#include "coupon/protocol/codec.h"
 
 #include <QLoggingCategory>
 
@@ -19,7 +19,9 @@ Q_LOGGING_CATEGORY(lcConsumer, "coupon.worker")
 
 namespace coupon {
 
-CouponConsumer::CouponConsumer(const Settings &settings) : m_settings(settings) {}
+CouponConsumer::CouponConsumer(const Settings &settings)
+    : m_settings(settings)
+{ }
 
 CouponConsumer::~CouponConsumer() = default;
 
@@ -82,8 +84,8 @@ void CouponConsumer::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
     // from the last committed offset, and the unique key absorbs repeats.
     if (!m_batch.empty() && m_store) {
         if (Status st = flush(); !st) {
-            qCWarning(lcConsumer, "revoke: %s; %zu message(s) left for the next owner",
-                      qPrintable(st.error().message), m_batch.size());
+            qCWarning(lcConsumer, "revoke: %s; %zu message(s) left for the next owner", qPrintable(st.error().message),
+                      m_batch.size());
             m_batch.clear();
             m_batchEnd.clear();
         }
@@ -300,8 +302,8 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
     // (the close commits the stored offsets).
     if (!m_batch.empty()) {
         if (Status st = flush(); !st)
-            qCWarning(lcConsumer, "stopping with %zu unwritten message(s) (they stay uncommitted): %s",
-                      m_batch.size(), qPrintable(st.error().message));
+            qCWarning(lcConsumer, "stopping with %zu unwritten message(s) (they stay uncommitted): %s", m_batch.size(),
+                      qPrintable(st.error().message));
     }
     if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(m_rk.get()))
         qCWarning(lcConsumer, "close: %s", rd_kafka_err2str(err));

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "coupon/kafka/kafka_handles.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
+#include "coupon/kafka/kafka_handles.h"
 #include "coupon/mysql/store.h"
 
 #include <atomic>
