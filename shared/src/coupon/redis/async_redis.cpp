@@ -127,8 +127,7 @@ void AsyncRedis::connectNow()
         if (context)
             redisAsyncFree(context);
         setConnected(false, why);
-        m_reconnect.start(m_backoffMs);
-        m_backoffMs = std::min(m_backoffMs * 2, 5000);
+        m_reconnect.start(m_backoff.nextMs());
         return;
     }
     m_context = context;
@@ -163,12 +162,11 @@ void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
                            u"Redis %1:%2: %3"_s.arg(self->m_settings.host)
                                .arg(self->m_settings.port)
                                .arg(QString::fromUtf8(context->errstr)));
-        self->m_reconnect.start(self->m_backoffMs);
-        self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
+        self->m_reconnect.start(self->m_backoff.nextMs());
         return;
     }
     self->m_handshakeDone = true;
-    self->m_backoffMs = 100;
+    self->m_backoff.reset();
     self->setConnected(true, {});
 }
 
@@ -183,8 +181,7 @@ void AsyncRedis::onDisconnect(const redisAsyncContext *context, int status)
     self->setConnected(false,
                        status == REDIS_OK ? u"disconnected"_s
                                           : u"Redis connection lost: "_s + QString::fromUtf8(context->errstr));
-    self->m_reconnect.start(self->m_backoffMs);
-    self->m_backoffMs = std::min(self->m_backoffMs * 2, 5000);
+    self->m_reconnect.start(self->m_backoff.nextMs());
 }
 
 void AsyncRedis::setConnected(bool connected, const QString &why)
@@ -219,8 +216,7 @@ void AsyncRedis::watchdog()
         m_sentAtMs.clear();
         redisAsyncFree(context);
         setConnected(false, u"Redis %1:%2: connect timed out"_s.arg(m_settings.host).arg(m_settings.port));
-        m_reconnect.start(m_backoffMs);
-        m_backoffMs = std::min(m_backoffMs * 2, 5000);
+        m_reconnect.start(m_backoff.nextMs());
         return;
     }
     if (m_context && !m_sentAtMs.empty() && now - m_sentAtMs.front() > m_settings.commandTimeoutMs) {
@@ -238,7 +234,7 @@ void AsyncRedis::watchdog()
         m_sentAtMs.clear();
         if (m_connected) {
             setConnected(false, m_lastError);
-            m_reconnect.start(m_backoffMs);
+            m_reconnect.start(m_backoff.peekMs());
         }
     }
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "coupon/base/backoff.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
 #include "coupon/redis/redis.h"
@@ -71,7 +72,7 @@ private:
     QElapsedTimer m_clock;
     qint64 m_connectStartedMs = 0;
     std::deque<qint64> m_sentAtMs; // replies come back in order on one connection
-    int m_backoffMs = 100;
+    Backoff m_backoff;
 };
 
 } // namespace coupon

@@ -1,5 +1,6 @@
 #include "coupon/service/consumer.h"
 
+#include "coupon/base/backoff.h"
 #include "coupon/base/validation.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/kafka/kafka_errors.h"
@@ -219,18 +220,18 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
     using namespace std::chrono;
     // MySQL first: a worker that cannot write must not take partitions.
     m_store = std::make_unique<CouponStore>(m_settings.mysql, u"coupon-worker"_s);
-    milliseconds backoff(100);
+    Backoff backoff;
     for (;;) {
         Status opened = m_store->open();
         if (opened)
             break;
         if (stop.load())
             return Ok{};
+        const milliseconds wait(backoff.nextMs());
         qCWarning(lcConsumer, "%s; retrying in %lld ms", qPrintable(opened.error().message),
-                  static_cast<long long>(backoff.count()));
-        for (auto until = Clock::now() + backoff; Clock::now() < until && !stop.load();)
+                  static_cast<long long>(wait.count()));
+        for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();)
             std::this_thread::sleep_for(milliseconds(20));
-        backoff = std::min(backoff * 2, milliseconds(5000));
     }
     if (Status migrated = m_store->migrate(); !migrated)
         return migrated.error();
@@ -245,7 +246,7 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
     const size_t batchSize = size_t(m_settings.worker.batchSize);
     const milliseconds batchWindow(m_settings.worker.batchMs);
     auto lastLag = Clock::now();
-    backoff = milliseconds(100);
+    backoff.reset();
     auto retryAt = Clock::now();
 
     while (!stop.load()) {
@@ -280,16 +281,16 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
 
         if (!m_batch.empty() && (!m_paused || Clock::now() >= retryAt)) {
             if (Status st = flush(); !st) {
+                const milliseconds wait(backoff.nextMs());
                 qCWarning(lcConsumer, "batch of %zu not written: %s; partitions paused, retry in %lld ms",
-                          m_batch.size(), qPrintable(st.error().message), static_cast<long long>(backoff.count()));
+                          m_batch.size(), qPrintable(st.error().message), static_cast<long long>(wait.count()));
                 setPaused(true);
-                retryAt = Clock::now() + backoff;
-                backoff = std::min(backoff * 2, milliseconds(5000));
+                retryAt = Clock::now() + wait;
             } else {
                 if (m_paused)
                     qCInfo(lcConsumer, "MySQL takes batches again; partitions resumed");
                 setPaused(false);
-                backoff = milliseconds(100);
+                backoff.reset();
             }
         }
         if (Clock::now() - lastLag > milliseconds(500)) {
