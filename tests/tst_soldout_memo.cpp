@@ -1,14 +1,11 @@
 // SoldOutMemo without services: replies are built here in the shapes the two
-// memo scripts return (scripts.h), so every branch is driven exactly. The
-// memo against a real Redis is covered by tst_pipeline.
+// memo scripts return (scripts.h), and time moves only when a test moves its
+// ManualClock, so every branch is driven exactly. The memo against a real
+// Redis is covered by tst_pipeline.
 
 #include "coupon/protocol/soldout_memo.h"
-#include "coupon/service/apply_service.h"
-#include "testsupport.h"
 
 #include <QTest>
-
-#include <hiredis/hiredis.h>
 
 #include <deque>
 #include <optional>
@@ -16,64 +13,43 @@
 
 using namespace Qt::StringLiterals;
 using coupon::ApplyStatus;
+using coupon::ManualClock;
+using coupon::Reply;
 using coupon::SoldOutMemo;
 
 namespace {
 
-// Owns a tree of redisReply nodes built for one test.
+// Builds replies in the shapes the memo scripts return; each lives as long as this object.
 class Replies
 {
 public:
-    const redisReply *string(const QByteArray &text)
+    const Reply *string(const QByteArray &text) { return keep(Reply::fromString(text)); }
+    const Reply *integer(long long value) { return keep(Reply::fromInteger(value)); }
+    const Reply *array(const std::vector<const Reply *> &items)
     {
-        redisReply *r = node(REDIS_REPLY_STRING);
-        QByteArray &owned = m_strings.emplace_back(text);
-        r->str = owned.data();
-        r->len = size_t(owned.size());
-        return r;
-    }
-    const redisReply *integer(long long value)
-    {
-        redisReply *r = node(REDIS_REPLY_INTEGER);
-        r->integer = value;
-        return r;
-    }
-    const redisReply *array(const std::vector<const redisReply *> &items)
-    {
-        redisReply *r = node(REDIS_REPLY_ARRAY);
-        std::vector<redisReply *> &owned = m_arrays.emplace_back();
-        for (const redisReply *item : items)
-            owned.push_back(const_cast<redisReply *>(item));
-        r->elements = owned.size();
-        r->element = owned.data();
-        return r;
+        std::vector<Reply> elements;
+        for (const Reply *item : items)
+            elements.push_back(*item);
+        return keep(Reply::fromArray(std::move(elements)));
     }
     // What scripts::fingerprint answers.
-    const redisReply *fingerprint(const QByteArray &print, qint64 nowMs = 1'000'000)
+    const Reply *fingerprint(const QByteArray &print, qint64 nowMs = 1'000'000)
     {
         return array({string(print), integer(nowMs)});
     }
     // What scripts::soldOutSnapshot answers for a snapshot-able campaign.
-    const redisReply *snapshot(const QByteArray &fingerprint, const std::vector<QByteArray> &holders,
-                               qint64 nowMs = 1'000'000, qint64 startsMs = 0, qint64 endsMs = 0)
+    const Reply *snapshot(const QByteArray &fingerprint, const std::vector<QByteArray> &holders,
+                          qint64 nowMs = 1'000'000, qint64 startsMs = 0, qint64 endsMs = 0)
     {
-        std::vector<const redisReply *> members;
+        std::vector<const Reply *> members;
         for (const QByteArray &h : holders)
             members.push_back(string(h));
         return array({string(fingerprint), integer(nowMs), integer(startsMs), integer(endsMs), array(members)});
     }
 
 private:
-    redisReply *node(int type)
-    {
-        redisReply &r = m_nodes.emplace_back();
-        r = redisReply{};
-        r.type = type;
-        return &r;
-    }
-    std::deque<redisReply> m_nodes;
-    std::deque<QByteArray> m_strings;
-    std::deque<std::vector<redisReply *>> m_arrays;
+    const Reply *keep(Reply reply) { return &m_replies.emplace_back(std::move(reply)); }
+    std::deque<Reply> m_replies;
 };
 
 const QString kCampaign = u"spring"_s;
@@ -96,19 +72,16 @@ void loadHolders(SoldOutMemo &memo, Replies &replies)
     QCOMPARE(memo.snapshots(), 1);
 }
 
-// Polls until the snapshot is due and this caller is the one asked to check.
-SoldOutMemo::Lookup waitUntilDue(SoldOutMemo &memo)
-{
-    SoldOutMemo::Lookup due;
-    coupon::test::waitFor([&] { return (due = memo.lookup(kCampaign, 9)).check; }, 5000);
-    return due;
-}
-
-// A memo of validForMs 50 holding holders 1..3, until its snapshot is due: `due` asks for the check.
-void dueSnapshot(SoldOutMemo &memo, Replies &replies, SoldOutMemo::Lookup &due)
+// A memo of validForMs 50 holding holders 1..3, moved on until its snapshot
+// is due: `due` is the lookup asked to check it.
+void dueSnapshot(SoldOutMemo &memo, ManualClock &clock, Replies &replies, SoldOutMemo::Lookup &due)
 {
     loadHolders(memo, replies);
-    due = waitUntilDue(memo);
+    clock.advance(49);
+    QVERIFY(memo.lookup(kCampaign, 9).answer); // still valid
+    clock.advance(1);
+    due = memo.lookup(kCampaign, 9);
+    QVERIFY(!due.answer);
     QVERIFY(due.check);
 }
 
@@ -121,7 +94,8 @@ class TestSoldOutMemo : public QObject
 private slots:
     void offAnswersNothing()
     {
-        SoldOutMemo memo(options(0));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(0), clock);
         QVERIFY(!memo.enabled());
         QCOMPARE(memo.claimLoad(kCampaign), 0u);
         Replies replies;
@@ -144,7 +118,8 @@ private slots:
     {
         QFETCH(qint64, user);
         QFETCH(int, expected);
-        SoldOutMemo memo(options(60'000));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(60'000), clock);
         Replies replies;
         loadHolders(memo, replies);
         const SoldOutMemo::Lookup l = memo.lookup(kCampaign, user);
@@ -156,7 +131,8 @@ private slots:
 
     void oneLoadAtATime()
     {
-        SoldOutMemo memo(options(60'000));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(60'000), clock);
         const quint64 token = memo.claimLoad(kCampaign);
         QVERIFY(token != 0);
         QCOMPARE(memo.claimLoad(kCampaign), 0u);  // in flight
@@ -180,30 +156,36 @@ private slots:
     void notSnapshotableWaitsBeforeTheNextLoad()
     {
         QFETCH(int, shape);
-        SoldOutMemo memo(options(100));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(100), clock);
         Replies replies;
-        const redisReply *reply = shape == 0 ? replies.array({replies.string(kPrint)})
-            : shape == 1                     ? nullptr
-            : shape == 2                     ? replies.snapshot(kPrint, {"1", "x2"})
-                                             : replies.integer(1);
+        const Reply *reply = shape == 0 ? replies.array({replies.string(kPrint)})
+            : shape == 1                ? nullptr
+            : shape == 2                ? replies.snapshot(kPrint, {"1", "x2"})
+                                        : replies.integer(1);
         const quint64 token = memo.claimLoad(kCampaign);
         QVERIFY(token != 0);
         memo.loaded(kCampaign, token, reply);
         QCOMPARE(memo.snapshots(), 0);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
-        QCOMPARE(memo.claimLoad(kCampaign), 0u);                                              // not at once...
-        QVERIFY(coupon::test::waitFor([&] { return memo.claimLoad(kCampaign) != 0; }, 5000)); // ...but after validForMs
+        QCOMPARE(memo.claimLoad(kCampaign), 0u); // not at once...
+        clock.advance(99);
+        QCOMPARE(memo.claimLoad(kCampaign), 0u);
+        clock.advance(1);
+        QVERIFY(memo.claimLoad(kCampaign) != 0); // ...but after validForMs
     }
 
     void dueSnapshotIsCheckedOnceThenRenewed()
     {
-        SoldOutMemo memo(options(50));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(50), clock);
         Replies replies;
         loadHolders(memo, replies);
         QVERIFY(memo.lookup(kCampaign, 9).answer);
         // Once due: Redis answers, and exactly one caller is asked to check.
-        std::optional<SoldOutMemo::Lookup> due;
-        QVERIFY(coupon::test::waitFor([&] { return !(due = memo.lookup(kCampaign, 9))->answer; }, 5000));
+        clock.advance(50);
+        std::optional<SoldOutMemo::Lookup> due = memo.lookup(kCampaign, 9);
+        QVERIFY(!due->answer);
         QVERIFY(due->check);
         SoldOutMemo::Lookup second = memo.lookup(kCampaign, 9);
         QVERIFY(!second.answer);
@@ -212,17 +194,28 @@ private slots:
         const SoldOutMemo::Lookup renewed = memo.lookup(kCampaign, 2);
         QVERIFY(renewed.answer);
         QCOMPARE(int(*renewed.answer), int(ApplyStatus::Duplicate));
+        // Renewed for validForMs from when the check was sent, not from when it came back.
+        clock.advance(49);
+        QVERIFY(memo.lookup(kCampaign, 2).answer);
+        clock.advance(1);
+        QVERIFY(!memo.lookup(kCampaign, 2).answer);
     }
 
     void dueLookupAsksForOneCheck()
     {
-        SoldOutMemo memo(options(50));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(50), clock);
         Replies replies;
         SoldOutMemo::Lookup due;
-        dueSnapshot(memo, replies, due);
+        dueSnapshot(memo, clock, replies, due);
         QVERIFY(!due.answer);
         QVERIFY(due.checkSentAtMs > 0);
         QVERIFY(!memo.lookup(kCampaign, 9).check);
+        // A check that never comes back (a lost connection) is asked for again after 5 s.
+        clock.advance(5000);
+        QVERIFY(!memo.lookup(kCampaign, 9).check);
+        clock.advance(1);
+        QVERIFY(memo.lookup(kCampaign, 9).check);
     }
 
     void changedFingerprintDropsTheSnapshot_data()
@@ -237,10 +230,11 @@ private slots:
     void changedFingerprintDropsTheSnapshot()
     {
         QFETCH(QByteArray, now);
-        SoldOutMemo memo(options(50));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(50), clock);
         Replies replies;
         SoldOutMemo::Lookup due;
-        dueSnapshot(memo, replies, due);
+        dueSnapshot(memo, clock, replies, due);
         memo.checked(kCampaign, due, replies.fingerprint(now));
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
         QVERIFY(!memo.lookup(kCampaign, 1).check);
@@ -249,10 +243,11 @@ private slots:
 
     void failedCheckDropsTheSnapshot()
     {
-        SoldOutMemo memo(options(50));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(50), clock);
         Replies replies;
         SoldOutMemo::Lookup due;
-        dueSnapshot(memo, replies, due);
+        dueSnapshot(memo, clock, replies, due);
         memo.checked(kCampaign, due, nullptr);
         QVERIFY(!memo.lookup(kCampaign, 1).answer);
     }
@@ -275,7 +270,8 @@ private slots:
         QFETCH(qint64, startsMs);
         QFETCH(qint64, endsMs);
         QFETCH(bool, answers);
-        SoldOutMemo memo(options(60'000));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(60'000), clock);
         Replies replies;
         const quint64 token = memo.claimLoad(kCampaign);
         QVERIFY(token != 0);
@@ -289,7 +285,8 @@ private slots:
     // any load still on its way (its reply may predate the change).
     void changedVoidsSnapshotAndLoadInFlight()
     {
-        SoldOutMemo memo(options(60'000));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(60'000), clock);
         Replies replies;
         loadHolders(memo, replies);
         memo.changed(kCampaign);
@@ -305,7 +302,8 @@ private slots:
 
     void clearDropsEverything()
     {
-        SoldOutMemo memo(options(60'000));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(60'000), clock);
         Replies replies;
         loadHolders(memo, replies);
         const quint64 other = memo.claimLoad(u"other"_s);
@@ -318,10 +316,11 @@ private slots:
     // A check's reply about a snapshot that was replaced meanwhile changes nothing.
     void checkOfAReplacedSnapshotIsIgnored()
     {
-        SoldOutMemo memo(options(50));
+        ManualClock clock(1000);
+        SoldOutMemo memo(options(50), clock);
         Replies replies;
         SoldOutMemo::Lookup due;
-        dueSnapshot(memo, replies, due);
+        dueSnapshot(memo, clock, replies, due);
         memo.changed(kCampaign);
         const quint64 token = memo.claimLoad(kCampaign);
         memo.loaded(kCampaign, token, replies.snapshot("other|print", {"5"}));
@@ -337,7 +336,8 @@ private slots:
     {
         SoldOutMemo::Options o = options(60'000);
         o.maxCampaigns = 2;
-        SoldOutMemo memo(o);
+        ManualClock clock(1000);
+        SoldOutMemo memo(o, clock);
         Replies replies;
         const quint64 a = memo.claimLoad(u"a"_s);
         memo.loaded(u"a"_s, a, replies.snapshot(kPrint, {"1"}));
@@ -352,7 +352,8 @@ private slots:
     {
         SoldOutMemo::Options o = options(60'000);
         o.maxCampaigns = 2;
-        SoldOutMemo memo(o);
+        ManualClock clock(1000);
+        SoldOutMemo memo(o, clock);
         Replies replies;
         for (const QString &c : {u"a"_s, u"b"_s, u"c"_s}) {
             const quint64 token = memo.claimLoad(c);

@@ -20,7 +20,7 @@ public:
     explicit Backoff(Options options)
         : m_options(options)
         , m_nextMs(options.initialMs)
-    {}
+    { }
 
     // The wait to use now; the one after it is twice as long (up to maxMs).
     int nextMs()

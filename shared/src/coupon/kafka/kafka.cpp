@@ -1,5 +1,6 @@
 #include "coupon/kafka/kafka.h"
 
+#include "coupon/base/threads.h"
 #include "coupon/kafka/kafka_errors.h"
 
 #include <QLoggingCategory>
@@ -71,9 +72,17 @@ void onDelivery(rd_kafka_t *, const rd_kafka_message_t *message, void *)
     std::unique_ptr<DeliveryCallback> callback(static_cast<DeliveryCallback *>(message->_private));
     if (!callback)
         return;
+    // Persisted means no error; a failure is definite only when librdkafka
+    // says the message was not persisted, otherwise it may have been.
     DeliveryReport report;
-    report.err = message->err;
-    report.status = rd_kafka_message_status(message);
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        report.outcome = DeliveryReport::Outcome::Persisted;
+    else if (rd_kafka_message_status(message) == RD_KAFKA_MSG_STATUS_NOT_PERSISTED)
+        report.outcome = DeliveryReport::Outcome::NotPersisted;
+    else
+        report.outcome = DeliveryReport::Outcome::PossiblyPersisted;
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        report.error = errors::fromKafka(message->err);
     report.partition = message->partition;
     report.offset = message->offset;
     (*callback)(report);
@@ -135,7 +144,10 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
                                      u"topic %1 at %2"_s.arg(settings.kafka.topic, settings.kafka.bootstrapServers()));
     }
     producer->m_handle.store(handle.value());
-    producer->m_poller = std::thread([p = producer.get()] { p->pollLoop(); });
+    producer->m_poller = std::thread([p = producer.get()] {
+        setCurrentThreadName("kafka-poll");
+        p->pollLoop();
+    });
     return producer;
 }
 

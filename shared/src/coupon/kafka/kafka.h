@@ -4,6 +4,7 @@
 #include "coupon/base/settings.h"
 #include "coupon/kafka/kafka_handles.h"
 #include "coupon/protocol/codec.h"
+#include "coupon/protocol/delivery.h"
 
 #include <QList>
 #include <QMap>
@@ -24,17 +25,6 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
 // A librdkafka client of `type` on that configuration (see makeKafkaConf).
 Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
                                    const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced);
-
-struct DeliveryReport
-{
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    // NOT_PERSISTED: definitely not written (safe to release the reservation);
-    // POSSIBLY_PERSISTED: unknown; PERSISTED: acknowledged by all in-sync replicas.
-    rd_kafka_msg_status_t status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
-    int32_t partition = -1;
-    int64_t offset = -1;
-};
-using DeliveryCallback = std::function<void(const DeliveryReport &)>;
 
 // The idempotent producer of coupon_create (enable.idempotence=true,
 // acks=all). Delivery callbacks run on the producer's own poll thread, so

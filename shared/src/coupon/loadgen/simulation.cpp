@@ -1,5 +1,7 @@
 #include "coupon/loadgen/simulation.h"
 
+#include "coupon/base/threads.h"
+
 #include <QElapsedTimer>
 #include <QRandomGenerator>
 
@@ -149,7 +151,8 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
     std::atomic<size_t> submitted{0};
     std::vector<char> sent(attempts.size(), 0);
     for (int t = 0; t < submitters; ++t) {
-        threads.emplace_back([&] {
+        threads.emplace_back([&, t] {
+            setCurrentThreadName(("sim-submit-" + std::to_string(t)).c_str());
             for (;;) {
                 inFlight.acquire();
                 const size_t i = next.fetch_add(1);

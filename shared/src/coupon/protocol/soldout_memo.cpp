@@ -1,10 +1,5 @@
 #include "coupon/protocol/soldout_memo.h"
 
-#include "coupon/redis/redis.h"
-#include "coupon/service/apply_service.h"
-
-#include <hiredis/hiredis.h>
-
 #include <algorithm>
 #include <limits>
 #include <mutex>
@@ -21,11 +16,10 @@ constexpr qint64 kLostAfterMs = 5000;
 
 } // namespace
 
-SoldOutMemo::SoldOutMemo(Options options)
+SoldOutMemo::SoldOutMemo(Options options, const Clock &clock)
     : m_options(options)
-{
-    m_clock.start();
-}
+    , m_clock(clock)
+{ }
 
 SoldOutMemo::~SoldOutMemo() = default;
 
@@ -103,7 +97,7 @@ quint64 SoldOutMemo::claimLoad(const QString &campaign)
     return e.loadToken;
 }
 
-void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisReply *reply)
+void SoldOutMemo::loaded(const QString &campaign, quint64 token, const Reply *reply)
 {
     {
         // A reply nobody waits for any more (changed, cleared, evicted) is not even read.
@@ -115,22 +109,19 @@ void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisRepl
     const qint64 now = nowMs();
     auto snapshot = std::make_shared<Snapshot>();
     snapshot->id = token;
-    bool usable = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 5
-        && reply->element[4]->type == REDIS_REPLY_ARRAY;
+    bool usable = reply && reply->isArray(5) && reply->elements[4].type == Reply::Type::Array;
     qint64 redisNowMs = 0;
     if (usable) {
-        snapshot->fingerprint = replyString(reply->element[0]);
-        redisNowMs = replyInteger(reply->element[1]).value_or(0);
-        snapshot->startsMs = replyInteger(reply->element[2]).value_or(0);
-        snapshot->endsMs = replyInteger(reply->element[3]).value_or(0);
-        const redisReply *members = reply->element[4];
-        snapshot->holders.reserve(members->elements);
-        for (size_t i = 0; i < members->elements && usable; ++i) {
-            const redisReply *m = members->element[i];
+        snapshot->fingerprint = reply->elements[0].string();
+        redisNowMs = reply->elements[1].toInteger().value_or(0);
+        snapshot->startsMs = reply->elements[2].toInteger().value_or(0);
+        snapshot->endsMs = reply->elements[3].toInteger().value_or(0);
+        const std::vector<Reply> &members = reply->elements[4].elements;
+        snapshot->holders.reserve(members.size());
+        for (size_t i = 0; i < members.size() && usable; ++i) {
+            const Reply &m = members[i];
             bool ok = false;
-            const qint64 user = m->type == REDIS_REPLY_STRING
-                ? QByteArrayView(m->str, qsizetype(m->len)).toLongLong(&ok)
-                : 0;
+            const qint64 user = m.type == Reply::Type::String ? m.text.toLongLong(&ok) : 0;
             usable = ok;
             snapshot->holders.push_back(user);
         }
@@ -158,21 +149,20 @@ void SoldOutMemo::loaded(const QString &campaign, quint64 token, const redisRepl
     m_snapshots.fetch_add(1, std::memory_order_relaxed);
 }
 
-void SoldOutMemo::checked(const QString &campaign, const Lookup &due, const redisReply *reply)
+void SoldOutMemo::checked(const QString &campaign, const Lookup &due, const Reply *reply)
 {
     std::unique_lock lock(m_mutex);
     auto it = m_entries.find(campaign);
     if (it == m_entries.end() || !it->snapshot || it->snapshot->id != due.snapshotId)
         return; // about a snapshot that is gone already
     Snapshot &s = *it->snapshot;
-    const bool same = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-        && replyString(reply->element[0]) == s.fingerprint;
+    const bool same = reply && reply->isArray(2) && reply->elements[0].string() == s.fingerprint;
     if (!same) {
         // Changed, or Redis could not say: Redis answers until the next sold_out.
         it->snapshot.reset();
         return;
     }
-    if (const std::optional<qint64> redisNow = replyInteger(reply->element[1]))
+    if (const std::optional<qint64> redisNow = reply->elements[1].toInteger())
         s.redisClockOffsetMs.store(*redisNow - due.checkSentAtMs, std::memory_order_relaxed);
     const qint64 until = due.checkSentAtMs + m_options.validForMs;
     if (until > s.validUntilMs.load())

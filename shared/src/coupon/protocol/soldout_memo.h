@@ -1,8 +1,9 @@
 #pragma once
 
-#include "coupon/base/settings.h"
+#include "coupon/base/clock.h"
+#include "coupon/protocol/apply_outcome.h"
+#include "coupon/protocol/reply.h"
 
-#include <QElapsedTimer>
 #include <QHash>
 #include <QString>
 
@@ -12,11 +13,7 @@
 #include <shared_mutex>
 #include <vector>
 
-struct redisReply;
-
 namespace coupon {
-
-enum class ApplyStatus; // apply.h
 
 // Once a campaign sells out the crowd keeps coming, and every later apply
 // would cost a Redis round trip to learn one of two answers: `duplicate`
@@ -49,11 +46,8 @@ public:
         qint64 maxUsers = 1000000;
         int maxCampaigns = 64;
     };
-    explicit SoldOutMemo(Options options);
-    // apply.soldout.memo.ms and apply.soldout.memo.max.users.
-    explicit SoldOutMemo(const ApplySettings &settings)
-        : SoldOutMemo(Options{settings.soldOutMemoMs, settings.soldOutMemoMaxUsers})
-    { }
+    // Validity is measured on `clock` (a test moves a ManualClock by hand).
+    explicit SoldOutMemo(Options options, const Clock &clock = SteadyClock::instance());
     ~SoldOutMemo();
     SoldOutMemo(const SoldOutMemo &) = delete;
     SoldOutMemo &operator=(const SoldOutMemo &) = delete;
@@ -78,9 +72,9 @@ public:
     // after a load that took no snapshot).
     quint64 claimLoad(const QString &campaign);
     // The snapshot script's reply (nullptr when the call failed) for the load `token`.
-    void loaded(const QString &campaign, quint64 token, const redisReply *reply);
+    void loaded(const QString &campaign, quint64 token, const Reply *reply);
     // The fingerprint script's reply (nullptr: failed) for a Lookup that asked for a check.
-    void checked(const QString &campaign, const Lookup &due, const redisReply *reply);
+    void checked(const QString &campaign, const Lookup &due, const Reply *reply);
     // This process changed the campaign in Redis (reserved or released a
     // slot): drop its snapshot and any load on its way.
     void changed(const QString &campaign);
@@ -90,7 +84,7 @@ public:
     qint64 answers() const { return m_answers.load(std::memory_order_relaxed); }
     qint64 snapshots() const { return m_snapshots.load(std::memory_order_relaxed); }
     qint64 loads() const { return m_loads.load(std::memory_order_relaxed); }
-    qint64 nowMs() const { return m_clock.elapsed(); }
+    qint64 nowMs() const { return m_clock.nowMs(); }
 
 private:
     struct Snapshot
@@ -116,7 +110,7 @@ private:
     void evictIfFull(qint64 now);
 
     const Options m_options;
-    QElapsedTimer m_clock;
+    const Clock &m_clock;
     mutable std::shared_mutex m_mutex;
     QHash<QString, Entry> m_entries;
     quint64 m_nextToken = 0; // under m_mutex

@@ -1,5 +1,6 @@
 #include "coupon/redis/redis.h"
 
+#include "coupon/base/threads.h"
 #include "coupon/redis/redis_errors.h"
 
 #include <functional>
@@ -139,7 +140,10 @@ RedisPipeline::RedisPipeline(const RedisSettings &settings, int lanes)
     for (int i = 0; i < std::max(lanes, 1); ++i) {
         m_lanes.push_back(std::make_unique<Lane>(settings));
         Lane *lane = m_lanes.back().get();
-        lane->thread = std::thread([this, lane] { run(*lane); });
+        lane->thread = std::thread([this, lane, n = m_lanes.size() - 1] {
+            setCurrentThreadName(("redis-lane-" + std::to_string(n)).c_str());
+            run(*lane);
+        });
     }
 }
 
@@ -222,6 +226,39 @@ void RedisPipeline::run(Lane &lane)
         }
         batch.clear();
     }
+}
+
+Reply toReply(const redisReply *reply)
+{
+    Reply r;
+    if (!reply)
+        return r;
+    switch (reply->type) {
+    case REDIS_REPLY_INTEGER:
+        r.type = Reply::Type::Integer;
+        r.integer = reply->integer;
+        break;
+    case REDIS_REPLY_ARRAY:
+        r.type = Reply::Type::Array;
+        r.elements.reserve(reply->elements);
+        for (size_t i = 0; i < reply->elements; ++i)
+            r.elements.push_back(toReply(reply->element[i]));
+        break;
+    case REDIS_REPLY_NIL: break;
+    case REDIS_REPLY_STATUS:
+        r.type = Reply::Type::Status;
+        r.text = QByteArray(reply->str, qsizetype(reply->len));
+        break;
+    case REDIS_REPLY_ERROR:
+        r.type = Reply::Type::Error;
+        r.text = QByteArray(reply->str, qsizetype(reply->len));
+        break;
+    default: // strings, and any scalar of a newer protocol, as text
+        r.type = Reply::Type::String;
+        r.text = QByteArray(reply->str, qsizetype(reply->len));
+        break;
+    }
+    return r;
 }
 
 QByteArray replyString(const redisReply *reply)

@@ -3,6 +3,7 @@
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
 #include "coupon/protocol/keys.h"
+#include "coupon/protocol/reply.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/redis/redis_handles.h"
 
@@ -96,6 +97,9 @@ private:
 
     std::vector<std::unique_ptr<Lane>> m_lanes;
 };
+
+// The reply as plain values, for the protocol (protocol/reply.h).
+Reply toReply(const redisReply *reply);
 
 // Helpers for reading replies.
 QByteArray replyString(const redisReply *reply);

@@ -1,14 +1,13 @@
 #include "coupon/service/apply_service.h"
 
+#include "coupon/base/threads.h"
 #include "coupon/base/validation.h"
 #include "coupon/kafka/kafka_errors.h"
 #include "coupon/protocol/scripts.h"
-#include "coupon/protocol/soldout_memo.h"
 #include "coupon/redis/redis_errors.h"
 
 #include <QHash>
 #include <QLoggingCategory>
-#include <QRandomGenerator>
 
 #include <future>
 
@@ -18,50 +17,22 @@ Q_LOGGING_CATEGORY(lcApply, "coupon.apply")
 
 namespace coupon {
 
-bool readApplyReply(const redisReply *r, ApplyResult &result)
-{
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 3) {
-        result.status = ApplyStatus::Unavailable;
-        result.detail = u"unexpected reply from the apply script"_s;
-        return false;
-    }
-    const QByteArray verdict = replyString(r->element[0]);
-    result.ticket = replyInteger(r->element[1]).value_or(0);
-    result.appliedAtMs = replyInteger(r->element[2]).value_or(0);
-    if (verdict == "accepted")
-        result.status = ApplyStatus::Accepted; // reserved; durable only after the delivery report
-    else if (verdict == "duplicate")
-        result.status = ApplyStatus::Duplicate;
-    else if (verdict == "sold_out")
-        result.status = ApplyStatus::SoldOut;
-    else if (verdict == "closed")
-        result.status = ApplyStatus::Closed;
-    else
-        result.status = ApplyStatus::NotLoaded;
-    if (result.status != ApplyStatus::Accepted)
-        result.ticket = 0;
-    return true;
-}
-
 ApplyService::ApplyService(const Settings &settings, Options options)
     : m_settings(settings)
-    , m_memo(std::make_unique<SoldOutMemo>(settings.apply))
+    , m_core(std::make_unique<ApplyCore>(settings.apply))
     , m_redis(std::make_unique<RedisPipeline>(settings.redis, options.redisLanes))
-    , m_settleRedis(settings.redis)
-{
-    const quint64 random = QRandomGenerator::system()->generate64();
-    m_requestPrefix = QByteArray::number(random, 36) + '-';
-}
+    , m_completionRedis(settings.redis)
+{ }
 
 Result<std::unique_ptr<ApplyService>> ApplyService::create(const Settings &settings, Options options)
 {
     std::unique_ptr<ApplyService> service(new ApplyService(settings, options));
     // Fail early with a clear message when Redis is not there at all; later
     // outages are per-apply answers (Unavailable) and heal by reconnecting.
-    if (Status st = service->m_settleRedis.connect(); !st)
+    if (Status st = service->m_completionRedis.connect(); !st)
         return st.error();
     for (const LuaScript *script : {&scripts::apply(), &scripts::release()}) {
-        Result<RedisReplyHandle> loaded = service->m_settleRedis.command({"SCRIPT", "LOAD", script->source});
+        Result<RedisReplyHandle> loaded = service->m_completionRedis.command({"SCRIPT", "LOAD", script->source});
         if (!loaded)
             return loaded.error();
     }
@@ -69,7 +40,10 @@ Result<std::unique_ptr<ApplyService>> ApplyService::create(const Settings &setti
     if (!producer)
         return producer.error();
     service->m_producer = std::move(producer).value();
-    service->m_settler = std::thread([s = service.get()] { s->settleLoop(); });
+    service->m_completer = std::thread([s = service.get()] {
+        setCurrentThreadName("apply-complete");
+        s->completionLoop();
+    });
     return service;
 }
 
@@ -77,7 +51,7 @@ ApplyService::~ApplyService()
 {
     // Applies waiting for Redis are decided (and produced) first; then every
     // produced message gets its delivery report, and so its answer, before
-    // the settle thread stops.
+    // the completion thread stops.
     m_closing.store(true);
     m_redis.reset();
     m_producer.reset();
@@ -86,8 +60,8 @@ ApplyService::~ApplyService()
         m_stopping = true;
     }
     m_queueCondition.notify_all();
-    if (m_settler.joinable())
-        m_settler.join();
+    if (m_completer.joinable())
+        m_completer.join();
 }
 
 void ApplyService::finish(ApplyResult result, const ApplyCallback &done)
@@ -98,23 +72,17 @@ void ApplyService::finish(ApplyResult result, const ApplyCallback &done)
 
 void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback done)
 {
-    ApplyResult result;
-    result.requestId = m_requestPrefix + QByteArray::number(m_requestCounter.fetch_add(1), 36);
-    if (!validateApply(campaign, userId, result))
-        return finish(result, done);
-
-    const SoldOutMemo::Lookup memo = m_memo->lookup(campaign, userId);
-    if (memo.answer) {
-        result.status = *memo.answer;
-        return finish(result, done);
-    }
-    if (memo.check)
-        checkMemo(campaign, memo);
+    ApplyCore::Begin begin = m_core->begin(campaign, userId);
+    if (begin.answered)
+        return finish(std::move(begin.result), done);
+    if (begin.memo.check)
+        checkMemo(campaign, begin.memo);
 
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
     m_redis->eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
-                  [this, campaign, userId, result, done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
+                  [this, campaign, userId, result = std::move(begin.result),
+                   done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
                       // On the pipeline lane's thread.
                       decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
                   });
@@ -123,33 +91,25 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
 void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
                            Result<RedisReplyHandle> reply)
 {
-    if (!reply) {
-        m_memo->clear(); // Redis may come back with other data: no snapshot survives this
-        result.status = ApplyStatus::Unavailable;
-        result.detail = reply.error().message;
+    const Reply parsed = reply ? toReply(reply->get()) : Reply{};
+    const ApplyCore::Decision decision = m_core->decide(campaign, reply ? &parsed : nullptr,
+                                                        reply ? QString() : reply.error().message, result);
+    if (decision.memoLoad)
+        loadMemo(campaign, decision.memoLoad);
+    if (!decision.produce) {
         m_outstanding.fetch_sub(1);
-        return finish(result, done);
-    }
-    if (!readApplyReply(reply->get(), result) || result.status != ApplyStatus::Accepted) {
-        if (result.status == ApplyStatus::SoldOut) {
-            if (const quint64 token = m_memo->claimLoad(campaign))
-                loadMemo(campaign, token);
-        }
-        m_outstanding.fetch_sub(1);
-        return finish(result, done);
+        return finish(std::move(result), done);
     }
 
-    m_memo->changed(campaign);
-    const CouponMessage message = acceptedMessage(campaign, userId, result);
     auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});
-    const Status produced = m_producer->produce(message, [this, pending](const DeliveryReport &report) {
-        pending->report = report;
-        enqueue(std::move(*pending));
-    });
+    const Status produced = m_producer->produce(m_core->message(campaign, userId, result),
+                                                [this, pending](const DeliveryReport &report) {
+                                                    pending->report = report;
+                                                    enqueue(std::move(*pending));
+                                                });
     if (!produced) {
         // Nothing was queued: the reservation goes back right here.
-        pending->report.err = RD_KAFKA_RESP_ERR__FAIL;
-        pending->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
+        pending->report.outcome = DeliveryReport::Outcome::NotPersisted;
         pending->result.detail = produced.error().message;
         enqueue(std::move(*pending));
     }
@@ -160,7 +120,8 @@ void ApplyService::checkMemo(const QString &campaign, const SoldOutMemo::Lookup 
     const CampaignKeys keys(campaign);
     m_redis->eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
                   [this, campaign, due](Result<RedisReplyHandle> reply) {
-                      m_memo->checked(campaign, due, reply ? reply->get() : nullptr);
+                      const Reply parsed = reply ? toReply(reply->get()) : Reply{};
+                      m_core->memoChecked(campaign, due, reply ? &parsed : nullptr);
                   });
 }
 
@@ -170,9 +131,10 @@ void ApplyService::loadMemo(const QString &campaign, quint64 token)
     if (m_closing.load())
         return;
     const CampaignKeys keys(campaign);
-    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_memo->snapshotArgument()},
+    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_core->memoSnapshotArgument()},
                   [this, campaign, token](Result<RedisReplyHandle> reply) {
-                      m_memo->loaded(campaign, token, reply ? reply->get() : nullptr);
+                      const Reply parsed = reply ? toReply(reply->get()) : Reply{};
+                      m_core->memoLoaded(campaign, token, reply ? &parsed : nullptr);
                   });
 }
 
@@ -193,7 +155,7 @@ void ApplyService::enqueue(Completion completion)
     m_queueCondition.notify_one();
 }
 
-void ApplyService::settleLoop()
+void ApplyService::completionLoop()
 {
     std::vector<Completion> batch;
     for (;;) {
@@ -207,12 +169,12 @@ void ApplyService::settleLoop()
                 m_queue.pop_front();
             }
         }
-        settle(batch);
+        complete(batch);
         batch.clear();
     }
 }
 
-void ApplyService::settle(std::vector<Completion> &batch)
+void ApplyService::complete(std::vector<Completion> &batch)
 {
     // Accepted and uncertain answers go out first: the confirmations that
     // follow are housekeeping (a lost one leaves the pending mark for the
@@ -226,27 +188,19 @@ void ApplyService::settle(std::vector<Completion> &batch)
         Completion &c = batch[i];
         const CampaignKeys keys(c.campaign);
         const QByteArray user = QByteArray::number(c.userId);
-        if (c.report.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            c.result.status = ApplyStatus::Accepted;
-            c.result.partition = c.report.partition;
-            c.result.offset = c.report.offset;
+        switch (m_core->delivered(c.campaign, c.report, c.result)) {
+        case ApplyCore::AfterDelivery::Confirm: {
             RedisArgs &zrem = confirmations[c.campaign];
             if (zrem.empty())
                 zrem = {"ZREM", keys.pending};
             zrem.push_back(user);
-        } else if (c.report.status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
-            c.result.status = ApplyStatus::Unavailable;
-            if (c.result.detail.isEmpty())
-                c.result.detail = errors::fromKafka(c.report.err, u"Kafka"_s).message;
-            m_memo->changed(c.campaign);
+            break;
+        }
+        case ApplyCore::AfterDelivery::Release:
             commands.push_back(evalshaCommand(scripts::release(), keys.all(), {user}));
             released.push_back(i);
             continue;
-        } else {
-            // Possibly written: keep the reservation pending; the reaper
-            // settles it against MySQL once the topic is drained.
-            c.result.status = ApplyStatus::Uncertain;
-            c.result.detail = errors::fromKafka(c.report.err, u"Kafka (possibly persisted)"_s).message;
+        case ApplyCore::AfterDelivery::KeepPending: break;
         }
         finish(c.result, c.done);
         m_outstanding.fetch_sub(1);
@@ -254,19 +208,20 @@ void ApplyService::settle(std::vector<Completion> &batch)
     for (auto it = confirmations.begin(); it != confirmations.end(); ++it)
         commands.push_back(std::move(it.value()));
     if (!commands.empty()) {
-        Result<std::vector<RedisReplyHandle>> replies = m_settleRedis.pipeline(commands);
+        Result<std::vector<RedisReplyHandle>> replies = m_completionRedis.pipeline(commands);
         if (!replies) {
             // The answers stand; what Redis did not hear stays pending and
             // the reaper settles it (coupon present -> confirm, absent -> release).
-            qCWarning(lcApply, "settle: %s; %zu command(s) not done, their reservations left pending for the reaper",
+            qCWarning(lcApply,
+                      "after delivery: %s; %zu command(s) not done, their reservations left pending for the reaper",
                       qPrintable(replies.error().message), commands.size());
         } else {
             for (size_t k = 0; k < released.size(); ++k) {
                 if (errors::isNoScript((*replies)[k].get())) {
                     const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
-                    Result<RedisReplyHandle> again = m_settleRedis.eval(scripts::release(), keys.all(),
-                                                                        {QByteArray::number(c.userId)});
+                    Result<RedisReplyHandle> again = m_completionRedis.eval(scripts::release(), keys.all(),
+                                                                            {QByteArray::number(c.userId)});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }
@@ -275,7 +230,7 @@ void ApplyService::settle(std::vector<Completion> &batch)
     }
     for (size_t i : released) {
         // Again once the release has run: a snapshot loaded in between held the user.
-        m_memo->changed(batch[i].campaign);
+        m_core->released(batch[i].campaign);
         finish(batch[i].result, batch[i].done);
         m_outstanding.fetch_sub(1);
     }

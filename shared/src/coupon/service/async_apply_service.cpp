@@ -1,11 +1,9 @@
 #include "coupon/service/async_apply_service.h"
 
-#include "coupon/kafka/kafka_errors.h"
 #include "coupon/protocol/scripts.h"
 
 #include <QDeadlineTimer>
 #include <QLoggingCategory>
-#include <QRandomGenerator>
 
 using namespace Qt::StringLiterals;
 
@@ -16,13 +14,12 @@ namespace coupon {
 AsyncApplyService::AsyncApplyService(const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
-    , m_memo(settings.apply)
+    , m_core(settings.apply)
     , m_redis(settings.redis)
 {
-    m_requestPrefix = QByteArray::number(QRandomGenerator::system()->generate64(), 36) + '-';
     connect(&m_redis, &AsyncRedis::connectedChanged, this, [this](bool connected) {
         m_scriptsLoaded = false;
-        m_memo.clear(); // Redis may come back with other data: no snapshot survives this
+        m_core.redisLost(); // Redis may come back with other data: no snapshot survives this
         if (connected)
             loadScripts();
     });
@@ -84,78 +81,73 @@ void AsyncApplyService::finish(const ApplyResult &result, const ApplyCallback &d
 
 void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback done)
 {
-    ApplyResult result;
-    result.requestId = m_requestPrefix + QByteArray::number(++m_requestCounter, 36);
-    if (!validateApply(campaign, userId, result))
-        return finish(result, done);
+    ApplyCore::Begin begin = m_core.begin(campaign, userId);
+    if (begin.answered)
+        return finish(begin.result, done);
     if (!m_producer) {
-        result.status = ApplyStatus::Unavailable;
-        result.detail = u"Kafka producer not started"_s;
-        return finish(result, done);
-    }
-    const SoldOutMemo::Lookup memo = m_memo.lookup(campaign, userId);
-    if (memo.answer) {
-        result.status = *memo.answer;
-        return finish(result, done);
+        begin.result.status = ApplyStatus::Unavailable;
+        begin.result.detail = u"Kafka producer not started"_s;
+        return finish(begin.result, done);
     }
     const CampaignKeys &keys = keysOf(campaign);
-    if (memo.check) {
+    if (begin.memo.check) {
         m_redis.eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
-                     [this, campaign, memo](Result<const redisReply *> reply) {
-                         m_memo.checked(campaign, memo, reply ? *reply : nullptr);
+                     [this, campaign, due = begin.memo](Result<const redisReply *> reply) {
+                         const Reply parsed = reply ? toReply(*reply) : Reply{};
+                         m_core.memoChecked(campaign, due, reply ? &parsed : nullptr);
                      });
     }
     ++m_inFlight;
-    m_redis.eval(
-        scripts::apply(), keys.all(), {QByteArray::number(userId)},
-        [this, campaign, userId, result, done = std::move(done)](Result<const redisReply *> reply) mutable {
-            auto leave = [this](const ApplyResult &r, const ApplyCallback &cb) {
-                --m_inFlight;
-                finish(r, cb);
-                if (m_inFlight == 0)
-                    emit drained();
-            };
-            if (!reply) {
-                result.status = ApplyStatus::Unavailable;
-                result.detail = reply.error().message;
-                return leave(result, done);
-            }
-            if (!readApplyReply(*reply, result) || result.status != ApplyStatus::Accepted) {
-                if (result.status == ApplyStatus::SoldOut) {
-                    if (const quint64 token = m_memo.claimLoad(campaign))
-                        loadMemo(campaign, token);
-                }
-                return leave(result, done);
-            }
+    m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
+                 [this, campaign, userId, result = std::move(begin.result),
+                  done = std::move(done)](Result<const redisReply *> reply) mutable {
+                     decided(campaign, userId, std::move(result), std::move(done), reply);
+                 });
+}
 
-            m_memo.changed(campaign);
-            auto delivery = std::make_shared<Delivery>(Delivery{campaign, userId, result, std::move(done), {}});
-            const Status produced = m_producer->produce(
-                acceptedMessage(campaign, userId, result), [this, delivery](const DeliveryReport &report) {
-                    // The producer's poll thread: hand over, wake the loop once per batch.
-                    delivery->report = report;
-                    {
-                        std::lock_guard lock(m_deliveryMutex);
-                        m_deliveries.push_back(std::move(*delivery));
-                    }
-                    if (!m_deliveryPosted.exchange(true))
-                        QMetaObject::invokeMethod(this, &AsyncApplyService::deliveriesArrived, Qt::QueuedConnection);
-                });
-            if (!produced) {
-                delivery->report.err = RD_KAFKA_RESP_ERR__FAIL;
-                delivery->report.status = RD_KAFKA_MSG_STATUS_NOT_PERSISTED;
-                delivery->result.detail = produced.error().message;
-                settle(*delivery, nullptr);
+void AsyncApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+                                const Result<const redisReply *> &reply)
+{
+    const Reply parsed = reply ? toReply(*reply) : Reply{};
+    const ApplyCore::Decision decision = m_core.decide(campaign, reply ? &parsed : nullptr,
+                                                       reply ? QString() : reply.error().message, result);
+    if (decision.memoLoad)
+        loadMemo(campaign, decision.memoLoad);
+    if (!decision.produce) {
+        --m_inFlight;
+        finish(result, done);
+        if (m_inFlight == 0)
+            emit drained();
+        return;
+    }
+
+    auto delivery = std::make_shared<Delivery>(Delivery{campaign, userId, result, std::move(done), {}});
+    const Status produced = m_producer->produce(
+        m_core.message(campaign, userId, result), [this, delivery](const DeliveryReport &report) {
+            // The producer's poll thread: hand over, wake the loop once per batch.
+            delivery->report = report;
+            {
+                std::lock_guard lock(m_deliveryMutex);
+                m_deliveries.push_back(std::move(*delivery));
             }
+            if (!m_deliveryPosted.exchange(true))
+                QMetaObject::invokeMethod(this, &AsyncApplyService::deliveriesArrived, Qt::QueuedConnection);
         });
+    if (!produced) {
+        // Nothing was queued: the reservation goes back right here.
+        delivery->report.outcome = DeliveryReport::Outcome::NotPersisted;
+        delivery->result.detail = produced.error().message;
+        complete(*delivery, nullptr);
+    }
 }
 
 void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
-    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_memo.snapshotArgument()},
+    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_core.memoSnapshotArgument()},
                  [this, campaign, token](Result<const redisReply *> reply) {
-                     m_memo.loaded(campaign, token, reply ? *reply : nullptr);
+                     const Reply parsed = reply ? toReply(*reply) : Reply{};
+                     m_core.memoLoaded(campaign, token, reply ? &parsed : nullptr);
                  });
 }
 
@@ -169,7 +161,7 @@ void AsyncApplyService::deliveriesArrived()
     }
     QHash<QString, RedisArgs> confirmations;
     for (Delivery &d : batch)
-        settle(d, &confirmations);
+        complete(d, &confirmations);
     sendConfirmations(confirmations);
 }
 
@@ -193,40 +185,32 @@ void AsyncApplyService::sendConfirmations(QHash<QString, RedisArgs> &confirmatio
     confirmations.clear();
 }
 
-void AsyncApplyService::settle(Delivery &d, QHash<QString, RedisArgs> *confirmations)
+void AsyncApplyService::complete(Delivery &d, QHash<QString, RedisArgs> *confirmations)
 {
     const CampaignKeys &keys = keysOf(d.campaign);
     const QByteArray user = QByteArray::number(d.userId);
-    ApplyResult &result = d.result;
-    if (d.report.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        result.status = ApplyStatus::Accepted;
-        result.partition = d.report.partition;
-        result.offset = d.report.offset;
+    switch (m_core.delivered(d.campaign, d.report, d.result)) {
+    case ApplyCore::AfterDelivery::Confirm:
         if (confirmations) {
             RedisArgs &zrem = (*confirmations)[d.campaign];
             if (zrem.empty())
                 zrem = {"ZREM", keys.pending};
             zrem.push_back(user);
         }
-    } else if (d.report.status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED) {
+        break;
+    case ApplyCore::AfterDelivery::Release:
         ++m_kafkaErrors;
-        result.status = ApplyStatus::Unavailable;
-        if (result.detail.isEmpty())
-            result.detail = errors::fromKafka(d.report.err, u"Kafka"_s).message;
-        m_memo.changed(d.campaign);
         m_redis.eval(
             scripts::release(), keys.all(), {user}, [this, campaign = d.campaign](Result<const redisReply *> r) {
-                m_memo.changed(campaign); // again once it has run (a NOSCRIPT retry comes later)
+                m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
                 if (!r)
                     qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)", qPrintable(r.error().message));
             });
-    } else {
-        ++m_kafkaErrors;
-        result.status = ApplyStatus::Uncertain;
-        result.detail = errors::fromKafka(d.report.err, u"Kafka (possibly persisted)"_s).message;
+        break;
+    case ApplyCore::AfterDelivery::KeepPending: ++m_kafkaErrors; break;
     }
     --m_inFlight;
-    finish(result, d.done);
+    finish(d.result, d.done);
     if (m_inFlight == 0)
         emit drained();
 }

@@ -1,9 +1,9 @@
 #pragma once
 
+#include "coupon/base/settings.h"
 #include "coupon/kafka/kafka.h"
-#include "coupon/protocol/soldout_memo.h"
+#include "coupon/protocol/apply_core.h"
 #include "coupon/redis/async_redis.h"
-#include "coupon/service/apply_service.h"
 
 #include <QHash>
 #include <QObject>
@@ -15,7 +15,7 @@
 
 namespace coupon {
 
-// The apply protocol on the Qt event loop, for the gateway: the apply script
+// The apply protocol (ApplyCore decides) on the Qt event loop, for the gateway: the apply script
 // through AsyncRedis (pipelined, never blocking the loop), the produce
 // through the idempotent CouponProducer, whose delivery reports are handed
 // back to this object's thread in batches. Same answers as ApplyService.
@@ -40,7 +40,7 @@ public:
     AsyncRedis &redis() { return m_redis; }
     CouponProducer *producer() { return m_producer.get(); }
     qint64 kafkaErrors() const { return m_kafkaErrors; }
-    const SoldOutMemo &memo() const { return m_memo; }
+    const SoldOutMemo &memo() const { return m_core.memo(); }
 
     // Waits (bounded) for every produced message's delivery report.
     Status flush(int timeoutMs);
@@ -58,24 +58,24 @@ private:
         DeliveryReport report;
     };
     void loadScripts();
+    void decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+                 const Result<const redisReply *> &reply);
     void loadMemo(const QString &campaign, quint64 token);
     void deliveriesArrived();
     // Answers one delivery; confirmations are collected per campaign and
     // sent as one ZREM each by the caller.
-    void settle(Delivery &delivery, QHash<QString, RedisArgs> *confirmations);
+    void complete(Delivery &delivery, QHash<QString, RedisArgs> *confirmations);
     void sendConfirmations(QHash<QString, RedisArgs> &confirmations);
     const CampaignKeys &keysOf(const QString &campaign);
     void finish(const ApplyResult &result, const ApplyCallback &done);
 
     Settings m_settings;
-    SoldOutMemo m_memo;
+    ApplyCore m_core;
     AsyncRedis m_redis;
     std::unique_ptr<CouponProducer> m_producer;
     bool m_scriptsLoaded = false;
     int m_inFlight = 0;
     qint64 m_kafkaErrors = 0;
-    QByteArray m_requestPrefix;
-    quint64 m_requestCounter = 0;
 
     QHash<QString, CampaignKeys> m_keys; // campaign -> its Redis keys, built once
 
