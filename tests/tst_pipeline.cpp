@@ -216,6 +216,44 @@ private slots:
         QCOMPARE(m_ops->store().failedEventCount(unknown).value(), 6);
     }
 
+    // A batch that fails part-way leaves nothing behind: the transaction guard
+    // rolls back the coupon and the issued count written before the failure.
+    // The failure: a poison record whose key is longer than failed_event.msg_key
+    // (strict mode refuses it), written after the campaign's coupons.
+    void failedBatchRollsBackWhatItWrote()
+    {
+        const QString campaign = openCampaign(u"rollback"_s, 10);
+        const QString topic = u"tst-pipeline-"_s + campaign; // positions of its own in failed_event
+        IncomingRecord coupon;
+        coupon.partition = 0;
+        coupon.offset = 1;
+        coupon.message = CouponMessage{campaign, 42, 1, {}, 0};
+        IncomingRecord poison;
+        poison.partition = 0;
+        poison.offset = 2;
+        poison.key = QByteArray(5000, 'k');
+        poison.poisonReason = u"key_size"_s;
+        poison.poisonCampaign = campaign;
+
+        const Result<BatchOutcome> failed = m_ops->store().writeBatch(topic, {coupon, poison});
+        QVERIFY(!failed.ok());
+        QCOMPARE(failed.error().code, u"mysql.query"_s);
+        QVERIFY2(failed.error().message.startsWith(u"record poison: "_s), qPrintable(failed.error().message));
+        QCOMPARE(coupons(campaign), 0);
+        QCOMPARE(m_ops->store().campaign(campaign).value()->issued, 0);
+        QCOMPARE(m_ops->store().failedEventCount(campaign).value(), 0);
+
+        // The same batch with a key that fits lands whole, on the same connection.
+        poison.key = QByteArray(16, 'k');
+        const Result<BatchOutcome> written = m_ops->store().writeBatch(topic, {coupon, poison});
+        QVERIFY2(written.ok(), qPrintable(written.ok() ? QString() : written.error().message));
+        QCOMPARE(written->inserted, 1);
+        QCOMPARE(written->poison, 1);
+        QCOMPARE(coupons(campaign), 1);
+        QCOMPARE(m_ops->store().campaign(campaign).value()->issued, 1);
+        QCOMPARE(m_ops->store().failedEventCount(campaign).value(), 1);
+    }
+
     // 5. The same message produced twice gives one coupon.
     void replayedMessageGivesOneCoupon()
     {

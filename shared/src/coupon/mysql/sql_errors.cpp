@@ -6,6 +6,18 @@ using namespace Qt::StringLiterals;
 
 namespace coupon::errors {
 
+namespace {
+
+// MySQL's error number, or 0 when the error carries none.
+int nativeCode(const QSqlError &error)
+{
+    bool ok = false;
+    const int native = error.nativeErrorCode().toInt(&ok);
+    return ok ? native : 0;
+}
+
+} // namespace
+
 Error fromSql(const QSqlError &error, const QString &what)
 {
     // MySQL client error numbers for a connection that is gone or refused:
@@ -13,9 +25,7 @@ Error fromSql(const QSqlError &error, const QString &what)
     // query, 2055 lost at handshake; 1927 connection killed; 1053 shutdown.
     static constexpr int kConnectionCodes[] = {2002, 2003, 2006, 2013, 2055, 1927, 1053, 2026};
     bool connection = error.type() == QSqlError::ConnectionError;
-    bool ok = false;
-    const int native = error.nativeErrorCode().toInt(&ok);
-    if (ok) {
+    if (const int native = nativeCode(error)) {
         for (const int code : kConnectionCodes)
             connection = connection || native == code;
     }
@@ -28,6 +38,23 @@ Error fromSql(const QSqlError &error, const QString &what)
 bool isConnectionError(const Error &error)
 {
     return error.code == u"mysql.connection"_s;
+}
+
+bool isDuplicateKey(const QSqlError &error)
+{
+    return nativeCode(error) == 1062; // ER_DUP_ENTRY
+}
+
+bool isCheckViolation(const QSqlError &error)
+{
+    return nativeCode(error) == 4025; // ER_CONSTRAINT_FAILED (MariaDB)
+}
+
+bool isSchemaAccessDenied(const QSqlError &error)
+{
+    // ER_TABLEACCESS_DENIED_ERROR (CREATE/ALTER on a table), ER_DBACCESS_DENIED_ERROR.
+    const int native = nativeCode(error);
+    return native == 1142 || native == 1044;
 }
 
 } // namespace coupon::errors

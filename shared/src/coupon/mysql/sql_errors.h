@@ -15,4 +15,10 @@ namespace coupon::errors {
 Error fromSql(const QSqlError &error, const QString &what);
 bool isConnectionError(const Error &error);
 
+// What a failed statement's error number means, for the callers that answer
+// some failures with an error code of their own.
+bool isDuplicateKey(const QSqlError &error);       // a UNIQUE or PRIMARY key already holds the value
+bool isCheckViolation(const QSqlError &error);     // a CHECK constraint refused the row
+bool isSchemaAccessDenied(const QSqlError &error); // the user may not create or change tables
+
 } // namespace coupon::errors

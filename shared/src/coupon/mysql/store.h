@@ -73,6 +73,10 @@ struct BatchOutcome
 // and removes it on destruction. Every call that fails returns the error;
 // "mysql.connection" means the connection is gone and reopen() plus a retry
 // of the whole unit of work is the remedy (nothing was committed).
+// A facade over the pieces that do the work, each in its own file:
+// migrations.h (schema versions), batch_writer.h (the worker's batches),
+// queries.h (reads), campaign_writes.h (the operator's changes), all with
+// one transaction guard (transaction.h).
 class CouponStore
 {
 public:
@@ -120,8 +124,6 @@ public:
     QSqlDatabase database() const;
 
 private:
-    Result<BatchOutcome> writeBatchOnce(const QString &topic, const std::vector<IncomingRecord> &records);
-
     MysqlSettings m_settings;
     QString m_connectionName;
 };

@@ -14,7 +14,6 @@
 #include <thread>
 
 using namespace Qt::StringLiterals;
-using Clock = std::chrono::steady_clock;
 
 Q_LOGGING_CATEGORY(lcConsumer, "coupon.worker")
 
@@ -217,90 +216,114 @@ void CouponConsumer::updateLag()
 
 Status CouponConsumer::run(const std::atomic<bool> &stop)
 {
-    using namespace std::chrono;
     // MySQL first: a worker that cannot write must not take partitions.
+    if (!openStore(stop))
+        return Ok{}; // stopped before MySQL answered
+    if (Status migrated = m_store->migrate(); !migrated)
+        return migrated.error();
+    if (Status subscribed = subscribe(); !subscribed)
+        return subscribed.error();
+
+    auto lastLag = Clock::now();
+    while (!stop.load()) {
+        collectBatch(stop);
+        if (!m_batch.empty() && (!m_paused || Clock::now() >= m_retryAt))
+            writeOrPause();
+        if (Clock::now() - lastLag > std::chrono::milliseconds(500)) {
+            updateLag();
+            lastLag = Clock::now();
+        }
+    }
+    leave();
+    return Ok{};
+}
+
+bool CouponConsumer::openStore(const std::atomic<bool> &stop)
+{
+    using namespace std::chrono;
     m_store = std::make_unique<CouponStore>(m_settings.mysql, u"coupon-worker"_s);
     Backoff backoff;
     for (;;) {
         Status opened = m_store->open();
         if (opened)
-            break;
+            return true;
         if (stop.load())
-            return Ok{};
+            return false;
         const milliseconds wait(backoff.nextMs());
         qCWarning(lcConsumer, "%s; retrying in %lld ms", qPrintable(opened.error().message),
                   static_cast<long long>(wait.count()));
         for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();)
             std::this_thread::sleep_for(milliseconds(20));
     }
-    if (Status migrated = m_store->migrate(); !migrated)
-        return migrated.error();
+}
 
+Status CouponConsumer::subscribe()
+{
     const QByteArray topic = m_settings.kafka.topic.toUtf8();
     KafkaPartitionListHandle subscription(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(subscription.get(), topic.constData(), RD_KAFKA_PARTITION_UA);
     if (rd_kafka_resp_err_t err = rd_kafka_subscribe(m_rk.get(), subscription.get()))
         return errors::fromKafka(err, u"subscribe to "_s + m_settings.kafka.topic);
     qCInfo(lcConsumer, "subscribed to %s as group %s", topic.constData(), qPrintable(m_settings.worker.group));
+    return Ok{};
+}
 
+void CouponConsumer::collectBatch(const std::atomic<bool> &stop)
+{
+    using namespace std::chrono;
     const size_t batchSize = size_t(m_settings.worker.batchSize);
     const milliseconds batchWindow(m_settings.worker.batchMs);
-    auto lastLag = Clock::now();
-    backoff.reset();
-    auto retryAt = Clock::now();
-
-    while (!stop.load()) {
-        // Collect: until the batch is full or its window since the first message closes.
-        auto windowEnd = m_batch.empty() ? Clock::time_point::max() : Clock::now() + batchWindow;
-        while (m_batch.size() < batchSize && !stop.load()) {
-            const auto now = Clock::now();
-            int timeout = 100;
-            if (!m_batch.empty()) {
-                if (now >= windowEnd && !m_paused)
-                    break;
-                if (!m_paused)
-                    timeout = int(duration_cast<milliseconds>(windowEnd - now).count());
-            }
-            if (m_paused && now >= retryAt)
+    // Until the batch is full or its window since the first message closes;
+    // while paused, until the retry is due.
+    auto windowEnd = m_batch.empty() ? Clock::time_point::max() : Clock::now() + batchWindow;
+    while (m_batch.size() < batchSize && !stop.load()) {
+        const auto now = Clock::now();
+        int timeout = 100;
+        if (!m_batch.empty()) {
+            if (now >= windowEnd && !m_paused)
                 break;
-            KafkaMessageHandle message(rd_kafka_consumer_poll(m_rk.get(), timeout));
-            if (!message) {
-                if (m_batch.empty() && !m_paused)
-                    break; // idle: go round (checks stop, updates lag)
-                continue;
-            }
-            if (message->err) {
-                if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                    qCWarning(lcConsumer, "consume: %s", rd_kafka_message_errstr(message.get()));
-                continue;
-            }
-            if (m_batch.empty())
-                windowEnd = Clock::now() + batchWindow; // the window opens with the first message
-            add(message.get());
+            if (!m_paused)
+                timeout = int(duration_cast<milliseconds>(windowEnd - now).count());
         }
-
-        if (!m_batch.empty() && (!m_paused || Clock::now() >= retryAt)) {
-            if (Status st = flush(); !st) {
-                const milliseconds wait(backoff.nextMs());
-                qCWarning(lcConsumer, "batch of %zu not written: %s; partitions paused, retry in %lld ms",
-                          m_batch.size(), qPrintable(st.error().message), static_cast<long long>(wait.count()));
-                setPaused(true);
-                retryAt = Clock::now() + wait;
-            } else {
-                if (m_paused)
-                    qCInfo(lcConsumer, "MySQL takes batches again; partitions resumed");
-                setPaused(false);
-                backoff.reset();
-            }
+        if (m_paused && now >= m_retryAt)
+            break;
+        KafkaMessageHandle message(rd_kafka_consumer_poll(m_rk.get(), timeout));
+        if (!message) {
+            if (m_batch.empty() && !m_paused)
+                break; // idle: go round (checks stop, updates lag)
+            continue;
         }
-        if (Clock::now() - lastLag > milliseconds(500)) {
-            updateLag();
-            lastLag = Clock::now();
+        if (message->err) {
+            if (message->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                qCWarning(lcConsumer, "consume: %s", rd_kafka_message_errstr(message.get()));
+            continue;
         }
+        if (m_batch.empty())
+            windowEnd = Clock::now() + batchWindow; // the window opens with the first message
+        add(message.get());
     }
+}
 
-    // Stop: land the batch in hand if MySQL takes it, then leave the group
-    // (the close commits the stored offsets).
+void CouponConsumer::writeOrPause()
+{
+    if (Status st = flush(); !st) {
+        const std::chrono::milliseconds wait(m_retryBackoff.nextMs());
+        qCWarning(lcConsumer, "batch of %zu not written: %s; partitions paused, retry in %lld ms", m_batch.size(),
+                  qPrintable(st.error().message), static_cast<long long>(wait.count()));
+        setPaused(true);
+        m_retryAt = Clock::now() + wait;
+        return;
+    }
+    if (m_paused)
+        qCInfo(lcConsumer, "MySQL takes batches again; partitions resumed");
+    setPaused(false);
+    m_retryBackoff.reset();
+}
+
+void CouponConsumer::leave()
+{
+    // Land the batch in hand if MySQL takes it, then leave the group (the
+    // close commits the stored offsets).
     if (!m_batch.empty()) {
         if (Status st = flush(); !st)
             qCWarning(lcConsumer, "stopping with %zu unwritten message(s) (they stay uncommitted): %s", m_batch.size(),
@@ -309,7 +332,6 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
     if (rd_kafka_resp_err_t err = rd_kafka_consumer_close(m_rk.get()))
         qCWarning(lcConsumer, "close: %s", rd_kafka_err2str(err));
     m_store.reset();
-    return Ok{};
 }
 
 } // namespace coupon

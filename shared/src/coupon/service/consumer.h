@@ -1,11 +1,13 @@
 #pragma once
 
+#include "coupon/base/backoff.h"
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"
 #include "coupon/kafka/kafka_handles.h"
 #include "coupon/mysql/store.h"
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -33,6 +35,8 @@ struct ConsumerStats
 class CouponConsumer
 {
 public:
+    using Clock = std::chrono::steady_clock;
+
     static Result<std::unique_ptr<CouponConsumer>> create(const Settings &settings);
     ~CouponConsumer();
 
@@ -49,6 +53,16 @@ private:
     static void rebalanceTrampoline(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                     rd_kafka_topic_partition_list_t *partitions, void *opaque);
     void onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *partitions);
+    // The steps of run(), in order.
+    bool openStore(const std::atomic<bool> &stop); // false: stopped before MySQL answered
+    Status subscribe();
+    // Polls into m_batch until it is full, its window closes, the consumer
+    // is idle, or (paused) the retry is due.
+    void collectBatch(const std::atomic<bool> &stop);
+    // Writes m_batch; on failure pauses the partitions and schedules the retry.
+    void writeOrPause();
+    void leave(); // the batch in hand if MySQL takes it, then out of the group
+
     void add(const rd_kafka_message_t *message);
     // Writes m_batch; on success stores its offsets and clears it.
     Status flush();
@@ -62,6 +76,8 @@ private:
     std::vector<std::pair<int32_t, int64_t>> m_batchEnd; // partition -> next offset
     ConsumerStats m_stats;
     bool m_paused = false;
+    Backoff m_retryBackoff;                     // between attempts at the same batch
+    Clock::time_point m_retryAt = Clock::now(); // while paused: when to try the batch again
 };
 
 } // namespace coupon

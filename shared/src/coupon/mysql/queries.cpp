@@ -1,0 +1,174 @@
+#include "coupon/mysql/queries.h"
+
+#include "coupon/mysql/sql_errors.h"
+#include "coupon/mysql/sql_text.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon::mysql {
+
+namespace {
+
+Campaign campaignFrom(const QSqlQuery &q)
+{
+    Campaign c;
+    c.id = q.value(0).toString();
+    c.name = q.value(1).toString();
+    c.limit = q.value(2).toLongLong();
+    c.issued = q.value(3).toLongLong();
+    c.state = q.value(4).toString();
+    c.startsAt = utc(q.value(5));
+    c.endsAt = utc(q.value(6));
+    c.createdAt = utc(q.value(7));
+    return c;
+}
+
+constexpr const char *kCampaignColumns = "id, name, coupon_limit, issued, state, starts_at, ends_at, created_at";
+
+} // namespace
+
+Result<std::optional<Campaign>> campaign(QSqlDatabase db, const QString &id)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT %1 FROM campaign WHERE id = ?"_s.arg(QLatin1String(kCampaignColumns)));
+    q.addBindValue(id);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"campaign "_s + id);
+    if (!q.next())
+        return std::optional<Campaign>();
+    return std::optional<Campaign>(campaignFrom(q));
+}
+
+Result<QList<Campaign>> campaigns(QSqlDatabase db)
+{
+    QSqlQuery q(db);
+    if (!q.exec(u"SELECT %1 FROM campaign ORDER BY id"_s.arg(QLatin1String(kCampaignColumns))))
+        return errors::fromSql(q.lastError(), u"campaigns"_s);
+    QList<Campaign> list;
+    while (q.next())
+        list << campaignFrom(q);
+    return list;
+}
+
+Result<qint64> couponCount(QSqlDatabase db, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT COUNT(*) FROM coupon WHERE campaign_id = ?"_s);
+    q.addBindValue(campaign);
+    if (!q.exec() || !q.next())
+        return errors::fromSql(q.lastError(), u"count coupons"_s);
+    return q.value(0).toLongLong();
+}
+
+Result<QList<CouponRow>> coupons(QSqlDatabase db, const QString &campaign, qint64 afterId, int limit,
+                                 std::optional<qint64> userId)
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(u"SELECT id, campaign_id, user_id, ticket, issued_at, kafka_partition, kafka_offset FROM coupon "
+              "WHERE campaign_id = ? AND id > ?"_s
+              + (userId ? u" AND user_id = ?"_s : QString()) + u" ORDER BY id LIMIT ?"_s);
+    q.addBindValue(campaign);
+    q.addBindValue(afterId);
+    if (userId)
+        q.addBindValue(*userId);
+    q.addBindValue(limit);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"coupons"_s);
+    QList<CouponRow> rows;
+    while (q.next()) {
+        CouponRow r;
+        r.id = q.value(0).toLongLong();
+        r.campaign = q.value(1).toString();
+        r.userId = q.value(2).toLongLong();
+        r.ticket = q.value(3).toLongLong();
+        r.issuedAt = utc(q.value(4));
+        r.partition = q.value(5).toInt();
+        r.offset = q.value(6).toLongLong();
+        rows << r;
+    }
+    return rows;
+}
+
+Result<QList<qint64>> couponUsers(QSqlDatabase db, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(u"SELECT user_id FROM coupon WHERE campaign_id = ? ORDER BY user_id"_s);
+    q.addBindValue(campaign);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"coupon holders"_s);
+    QList<qint64> users;
+    while (q.next())
+        users << q.value(0).toLongLong();
+    return users;
+}
+
+Result<qint64> duplicateHolders(QSqlDatabase db, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT COUNT(*) FROM (SELECT user_id FROM coupon WHERE campaign_id = ? GROUP BY user_id "
+              "HAVING COUNT(*) > 1) d"_s);
+    q.addBindValue(campaign);
+    if (!q.exec() || !q.next())
+        return errors::fromSql(q.lastError(), u"duplicate holders"_s);
+    return q.value(0).toLongLong();
+}
+
+Result<bool> hasCoupon(QSqlDatabase db, const QString &campaign, qint64 userId)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT 1 FROM coupon WHERE campaign_id = ? AND user_id = ?"_s);
+    q.addBindValue(campaign);
+    q.addBindValue(userId);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"coupon of a user"_s);
+    return q.next();
+}
+
+Result<QList<FailedEventRow>> failedEvents(QSqlDatabase db, qint64 afterId, int limit, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(u"SELECT id, topic, kafka_partition, kafka_offset, msg_key, msg_value, reason, campaign_id, created_at "
+              "FROM failed_event WHERE id > ?"_s
+              + (campaign.isEmpty() ? QString() : u" AND campaign_id = ?"_s) + u" ORDER BY id LIMIT ?"_s);
+    q.addBindValue(afterId);
+    if (!campaign.isEmpty())
+        q.addBindValue(campaign);
+    q.addBindValue(limit);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"failed events"_s);
+    QList<FailedEventRow> rows;
+    while (q.next()) {
+        FailedEventRow r;
+        r.id = q.value(0).toLongLong();
+        r.topic = q.value(1).toString();
+        r.partition = q.value(2).toInt();
+        r.offset = q.value(3).toLongLong();
+        r.key = q.value(4).toByteArray();
+        r.value = q.value(5).toByteArray();
+        r.reason = q.value(6).toString();
+        r.campaign = q.value(7).toString();
+        r.createdAt = utc(q.value(8));
+        rows << r;
+    }
+    return rows;
+}
+
+Result<qint64> failedEventCount(QSqlDatabase db, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT COUNT(*) FROM failed_event"_s + (campaign.isEmpty() ? QString() : u" WHERE campaign_id = ?"_s));
+    if (!campaign.isEmpty())
+        q.addBindValue(campaign);
+    if (!q.exec() || !q.next())
+        return errors::fromSql(q.lastError(), u"count failed events"_s);
+    return q.value(0).toLongLong();
+}
+
+} // namespace coupon::mysql
