@@ -1,6 +1,6 @@
 #pragma once
 
-#include "lagstatus.h"
+#include "lag_status.h"
 #include "types.h"
 
 #include <QChartView>
