@@ -2,7 +2,7 @@
 #include "coupon/base/cli.h"
 #include "coupon/version.h"
 #include "dialogs.h"
-#include "mainwindow.h"
+#include "main_window.h"
 
 #include <QApplication>
 #include <QTimer>

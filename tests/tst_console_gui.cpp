@@ -5,7 +5,7 @@
 
 #include "backend.h"
 #include "coupon/service/campaigns.h"
-#include "mainwindow.h"
+#include "main_window.h"
 #include "models.h"
 #include "tcpproxy.h"
 #include "testsupport.h"

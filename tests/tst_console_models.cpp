@@ -4,7 +4,7 @@
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
-#include "lagstatus.h"
+#include "lag_status.h"
 #include "models.h"
 
 #include <QDialogButtonBox>

@@ -216,6 +216,33 @@ void StatusBadge::setStatus(LagStatus status)
     }
 }
 
+// --- VerdictLabel ----------------------------------------------------------------
+
+VerdictLabel::VerdictLabel(QWidget *parent)
+    : QLabel(parent)
+{
+    setObjectName(u"verdictLabel"_s);
+    setWordWrap(true);
+    setMinimumHeight(48);
+    setTextInteractionFlags(Qt::TextSelectableByMouse);
+}
+
+void VerdictLabel::setVerdict(const QString &text, const QString &tone)
+{
+    QString style = u"QLabel { border-radius: 6px; padding: 6px; font-weight: bold; "_s;
+    if (tone == u"good"_s)
+        style += u"background: #e8f5e9; color: #1b5e20; border: 1px solid #66bb6a; }"_s;
+    else if (tone == u"bad"_s)
+        style += u"background: #fdecea; color: #b71c1c; border: 1px solid #e57373; }"_s;
+    else if (tone == u"busy"_s)
+        style += u"background: #fff8e1; color: #6d4c00; border: 1px solid #ffca28; }"_s;
+    else
+        style += u"background: #f3f4f6; color: #37474f; border: 1px solid #cfd8dc; font-weight: normal; }"_s;
+    setStyleSheet(style);
+    setText(text);
+    setProperty("tone", tone);
+}
+
 // --- TimeChart ------------------------------------------------------------------------
 
 TimeChart::TimeChart(const QString &title, const QColor &color, QWidget *parent)

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "lagstatus.h"
+#include "lag_status.h"
 #include "types.h"
 
 #include <QChartView>
@@ -79,6 +79,19 @@ public:
 
 private:
     LagStatus m_status = LagStatus::Unknown;
+};
+
+// The audit's verdict (or what the run is doing) as a coloured box; the
+// tone ("good", "bad", "busy", anything else: idle) is kept in the "tone"
+// property for tests.
+class VerdictLabel final : public QLabel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(VerdictLabel)
+
+public:
+    explicit VerdictLabel(QWidget *parent = nullptr);
+    void setVerdict(const QString &text, const QString &tone);
 };
 
 // A value over the last minutes, optionally with a dashed ceiling.

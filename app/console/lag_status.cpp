@@ -1,4 +1,4 @@
-#include "lagstatus.h"
+#include "lag_status.h"
 
 using namespace Qt::StringLiterals;
 
