@@ -265,6 +265,7 @@ private slots:
             ok("POST /z HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
                {{"POST", "/z", {}, {{"content-length", "0"}}, {}, true}}));
         row("empty lines before the request", ok("\r\n\r\nGET /after HTTP/1.1\r\n\r\n", {get("/after")}));
+        row("HEAD like any method", ok("HEAD /h HTTP/1.1\r\n\r\n", {{"HEAD", "/h", {}, {}, {}, true}}));
         row("extension method", ok("PURGE /cache HTTP/1.1\r\n\r\n", {{"PURGE", "/cache", {}, {}, {}, true}}));
         row("GET with a body",
             ok("GET /g HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
@@ -328,6 +329,10 @@ private slots:
             error(raw("GET /\0 HTTP/1.1\r\n\r\n"), 400, bad, u"invalid byte in the request target"_s));
         row("lone CR in the request line",
             error("GET /\r HTTP/1.1\r\n\r\n", 400, bad, u"invalid byte in the request target"_s));
+        row("CR without LF before the request line",
+            error("\rGET / HTTP/1.1\r\n\r\n", 400, bad, u"malformed method"_s));
+        row("an empty line, then a CR without LF",
+            error("\r\n\rGET / HTTP/1.1\r\n\r\n", 400, bad, u"malformed method"_s));
         row("bare LF after the request line", error("GET / HTTP/1.1\n\r\n", 400, bad, crlf));
         row("a bare LF first", error("\n", 400, bad, crlf));
         row("bare LF after a header", error("GET / HTTP/1.1\r\nX-A: b\n\r\n", 400, bad, crlf));
