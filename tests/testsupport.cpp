@@ -1,5 +1,6 @@
 #include "testsupport.h"
 
+#include "coupon/http/response_parser.h"
 #include "coupon/kafka/kafka.h"
 
 #include <QCoreApplication>
@@ -170,35 +171,25 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
     socket.write(raw);
     socket.waitForBytesWritten(timeoutMs);
     QByteArray buffer;
+    http::ResponseParser parser;
     const QDeadlineTimer deadline(timeoutMs);
-    qsizetype headerEnd = -1;
-    qsizetype length = -1;
     while (!deadline.hasExpired()) {
-        if (socket.bytesAvailable() == 0
-            && !socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())))) {
-            buffer += socket.readAll();
-            break; // closed or deadline
-        }
+        const bool more = socket.bytesAvailable() > 0
+            || socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())));
         buffer += socket.readAll();
-        if (headerEnd < 0 && (headerEnd = buffer.indexOf("\r\n\r\n")) >= 0) {
-            const QList<QByteArray> lines = buffer.left(headerEnd).split('\n');
-            result.status = lines.value(0).mid(9, 3).toInt();
-            for (qsizetype i = 1; i < lines.size(); ++i) {
-                const qsizetype colon = lines[i].indexOf(':');
-                if (colon > 0)
-                    result.headers.append(
-                        {lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed()});
-            }
-            length = result.header("content-length").toLongLong();
-        }
-        if (headerEnd >= 0 && buffer.size() >= headerEnd + 4 + length)
+        const http::ResponseParser::Status status = parser.parse(buffer);
+        if (status == http::ResponseParser::Status::Failed)
             break;
+        if (status == http::ResponseParser::Status::Complete) {
+            http::ReceivedResponse response = parser.takeResponse();
+            result.status = response.status;
+            result.headers = std::move(response.headers);
+            result.body = std::move(response.body);
+            break;
+        }
+        if (!more)
+            break; // closed or deadline
     }
-    if (headerEnd < 0) {
-        result.status = 0;
-        return result;
-    }
-    result.body = buffer.mid(headerEnd + 4, length);
     return result;
 }
 

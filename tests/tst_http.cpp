@@ -1,3 +1,4 @@
+#include "coupon/http/response_parser.h"
 #include "coupon/http/server.h"
 
 #include <QElapsedTimer>
@@ -28,61 +29,12 @@ namespace {
 
 constexpr int kWaitMs = 5000;
 
-struct RawResponse
+// A response as the server sent it, with the JSON error body at hand.
+struct RawResponse : coupon::http::ReceivedResponse
 {
-    int status = 0;
-    QList<std::pair<QByteArray, QByteArray>> headers; // names lower-cased
-    QByteArray body;
-
-    QByteArray header(QByteArrayView lowerName) const
-    {
-        for (const auto &[name, value] : headers) {
-            if (name == lowerName)
-                return value;
-        }
-        return {};
-    }
-    bool hasHeader(QByteArrayView lowerName) const
-    {
-        for (const auto &header : headers) {
-            if (header.first == lowerName)
-                return true;
-        }
-        return false;
-    }
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
     QString code() const { return json().value(u"code"_s).toString(); }
 };
-
-// Takes one complete response from `data` at `offset` and moves `offset` past it;
-// nullopt while incomplete.
-std::optional<RawResponse> takeResponse(const QByteArray &data, qsizetype &offset)
-{
-    const qsizetype headEnd = data.indexOf("\r\n\r\n", offset);
-    if (headEnd < 0)
-        return std::nullopt;
-    const QList<QByteArray> lines = data.sliced(offset, headEnd - offset).split('\n');
-    RawResponse response;
-    const QList<QByteArray> statusLine = lines.value(0).trimmed().split(' ');
-    if (statusLine.size() < 2 || statusLine[0] != "HTTP/1.1")
-        return std::nullopt;
-    response.status = statusLine[1].toInt();
-    qsizetype length = 0;
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const QByteArray &line = lines[i];
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0)
-            continue;
-        response.headers.emplace_back(line.left(colon).toLower(), line.mid(colon + 1).trimmed());
-        if (response.headers.back().first == "content-length")
-            length = response.headers.back().second.toLongLong();
-    }
-    if (data.size() < headEnd + 4 + length)
-        return std::nullopt;
-    response.body = data.mid(headEnd + 4, length);
-    offset = headEnd + 4 + length;
-    return response;
-}
 
 // Literal bytes including NULs.
 template <size_t N>
@@ -112,7 +64,11 @@ public:
         drain();
         return m_received.sliced(m_offset);
     }
-    void skipUnread() { m_offset = m_received.size(); }
+    void skipUnread()
+    {
+        m_offset = m_received.size();
+        m_parser.reset();
+    }
 
     bool waitConnected()
     {
@@ -138,7 +94,7 @@ public:
             [&] {
                 drain();
                 while (result.size() < count) {
-                    auto one = takeResponse(m_received, m_offset);
+                    auto one = takeResponse();
                     if (!one)
                         break;
                     result.append(std::move(*one));
@@ -204,9 +160,24 @@ private:
             m_received += m_socket.readAll();
     }
 
+    // Takes one complete HTTP/1.1 response from m_received at m_offset and moves
+    // m_offset past it; nullopt while incomplete (or not a response at all).
+    std::optional<RawResponse> takeResponse()
+    {
+        if (m_parser.parse(QByteArrayView(m_received).sliced(m_offset))
+            != coupon::http::ResponseParser::Status::Complete)
+            return std::nullopt;
+        if (m_parser.response().version != "HTTP/1.1")
+            return std::nullopt; // not taken: the same bytes give the same answer next time
+        m_offset += m_parser.consumed();
+        return RawResponse{m_parser.takeResponse()};
+    }
+
     QTcpSocket m_socket;
     QByteArray m_received;
     qsizetype m_offset = 0;
+    coupon::http::ResponseParser m_parser; // from m_offset
+
     bool m_paused = false;
 };
 

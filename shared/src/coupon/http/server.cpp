@@ -1,5 +1,8 @@
 #include "coupon/http/server.h"
 
+#include "coupon/http/request_parser.h"
+#include "coupon/http/syntax.h"
+
 #include <QJsonDocument>
 #include <QSocketNotifier>
 #include <QTcpServer>
@@ -27,6 +30,8 @@ using namespace Qt::StringLiterals;
 
 namespace coupon::http {
 
+using namespace syntax;
+
 namespace {
 
 constexpr int kBacklog = 4096;                // the kernel caps it at net.core.somaxconn
@@ -34,163 +39,6 @@ constexpr int kLingerMs = 2000;               // upper bound of a graceful close
 constexpr qint64 kMaxUnsentBytes = 64 * 1024; // answers a client has not read yet
 constexpr int kMaxRejecting = 256;            // 503 answers in progress; beyond, just close
 constexpr int kAcceptRetryMs = 100;
-constexpr qint64 kLengthCap = qint64(1) << 50; // Content-Length values saturate here
-
-constexpr std::array<bool, 256> makeTokenTable()
-{
-    std::array<bool, 256> table{};
-    for (int c = '0'; c <= '9'; ++c)
-        table[size_t(c)] = true;
-    for (int c = 'a'; c <= 'z'; ++c)
-        table[size_t(c)] = true;
-    for (int c = 'A'; c <= 'Z'; ++c)
-        table[size_t(c)] = true;
-    for (char c : std::string_view("!#$%&'*+-.^_`|~"))
-        table[size_t(uchar(c))] = true;
-    return table;
-}
-constexpr std::array<bool, 256> kToken = makeTokenTable();
-
-bool isToken(char c)
-{
-    return kToken[uchar(c)];
-}
-
-bool isVisible(char c)
-{
-    return uchar(c) > 0x20 && uchar(c) < 0x7f;
-}
-
-// field-value bytes: VCHAR, SP, HTAB and obs-text; no CTL (NUL, CR, LF, ...) and no DEL.
-bool isFieldValueByte(char c)
-{
-    const uchar u = uchar(c);
-    return u == '\t' || (u >= 0x20 && u != 0x7f);
-}
-
-bool isOws(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-bool allTokens(QByteArrayView text)
-{
-    return !text.isEmpty() && std::all_of(text.begin(), text.end(), isToken);
-}
-
-bool allFieldValueBytes(QByteArrayView text)
-{
-    return std::all_of(text.begin(), text.end(), isFieldValueByte);
-}
-
-QByteArrayView trimOws(QByteArrayView text)
-{
-    qsizetype begin = 0;
-    qsizetype end = text.size();
-    while (begin < end && isOws(text[begin]))
-        ++begin;
-    while (end > begin && isOws(text[end - 1]))
-        --end;
-    return text.sliced(begin, end - begin);
-}
-
-bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
-{
-    return a.size() == b.size() && a.compare(b, Qt::CaseInsensitive) == 0;
-}
-
-// "5" or a list of equal values "5, 5" (RFC 9110 section 8.6); false for anything else.
-bool parseContentLength(QByteArrayView text, qint64 &length)
-{
-    qint64 result = -1;
-    qsizetype i = 0;
-    const qsizetype size = text.size();
-    for (;;) {
-        while (i < size && isOws(text[i]))
-            ++i;
-        const qsizetype digitsStart = i;
-        qint64 value = 0;
-        while (i < size && text[i] >= '0' && text[i] <= '9') {
-            value = std::min(value * 10 + (text[i] - '0'), kLengthCap);
-            ++i;
-        }
-        if (i == digitsStart || (result >= 0 && value != result))
-            return false;
-        result = value;
-        while (i < size && isOws(text[i]))
-            ++i;
-        if (i == size)
-            break;
-        if (text[i] != ',')
-            return false;
-        ++i;
-    }
-    length = result;
-    return true;
-}
-
-bool hasToken(QByteArrayView list, QByteArrayView token)
-{
-    qsizetype start = 0;
-    while (start <= list.size()) {
-        qsizetype comma = list.indexOf(',', start);
-        if (comma < 0)
-            comma = list.size();
-        if (equalsIgnoringCase(trimOws(list.sliced(start, comma - start)), token))
-            return true;
-        start = comma + 1;
-    }
-    return false;
-}
-
-QByteArray internMethod(QByteArrayView method)
-{
-    // Literals share static data: no allocation for the usual methods.
-    if (method == "GET")
-        return QByteArrayLiteral("GET");
-    if (method == "POST")
-        return QByteArrayLiteral("POST");
-    if (method == "PUT")
-        return QByteArrayLiteral("PUT");
-    if (method == "DELETE")
-        return QByteArrayLiteral("DELETE");
-    if (method == "PATCH")
-        return QByteArrayLiteral("PATCH");
-    if (method == "HEAD")
-        return QByteArrayLiteral("HEAD");
-    if (method == "OPTIONS")
-        return QByteArrayLiteral("OPTIONS");
-    return method.toByteArray();
-}
-
-// The lower-cased name; the usual ones share static data (no allocation per request).
-QByteArray internHeaderName(QByteArrayView name)
-{
-    static const std::array<QByteArray, 12> kKnown = {
-        QByteArrayLiteral("host"),
-        QByteArrayLiteral("content-type"),
-        QByteArrayLiteral("content-length"),
-        QByteArrayLiteral("connection"),
-        QByteArrayLiteral("user-agent"),
-        QByteArrayLiteral("accept"),
-        QByteArrayLiteral("accept-encoding"),
-        QByteArrayLiteral("idempotency-key"),
-        QByteArrayLiteral("expect"),
-        QByteArrayLiteral("transfer-encoding"),
-        QByteArrayLiteral("authorization"),
-        QByteArrayLiteral("x-request-id"),
-    };
-    for (const QByteArray &known : kKnown) {
-        if (equalsIgnoringCase(name, known))
-            return known;
-    }
-    QByteArray lowerName(name.size(), Qt::Uninitialized);
-    char *out = lowerName.data();
-    for (const char c : name)
-        *out++ = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
-    return lowerName;
-}
-
 const char *reasonPhrase(int status)
 {
     switch (status) {
@@ -395,6 +243,9 @@ private:
     Server *m_server;
 };
 
+// One accepted socket: reads into m_buffer, has the RequestParser make requests
+// of the bytes, hands them to the handler one at a time, writes the answers and
+// closes gracefully. What the bytes of a request may be is the parser's business.
 class Connection final : public QObject
 {
 public:
@@ -411,7 +262,6 @@ public:
 
 private:
     enum class State { Reading, Pending, Closing, Dead };
-    enum class Phase { RequestLine, Headers, Body };
 
     // The socket: the descriptor with two notifiers, no QTcpSocket. Its buffering
     // (a read into QRingBuffer after an FIONREAD per notification, a write notifier
@@ -431,9 +281,6 @@ private:
     bool pull();
     qsizetype buffered() const { return m_buffer.size() - m_start; }
     bool parseNext();
-    bool parseRequestLine(QByteArrayView line);
-    bool parseHeaderLine(QByteArrayView line);
-    bool finishHead();
     void dispatch();
     void fail(int status, const QString &code, const QString &message);
     void write(const Response &response, bool keepAlive);
@@ -441,7 +288,6 @@ private:
     // Hands bytes to the kernel: how many it took (0 while its buffer is full), -1 when the socket failed.
     qsizetype sendSome(const char *data, qsizetype size);
     void closeGracefully();
-    void resetParser();
     void discardInput();
     qint64 now() const { return m_server->m_clock.elapsed(); }
     const Limits &limits() const { return m_server->m_limits; }
@@ -455,25 +301,13 @@ private:
     QByteArray m_out;                           // what the kernel did not take yet
     qsizetype m_outSent = 0;                    // of m_out
     QHostAddress m_peer;
-    QByteArray m_buffer;   // bytes read from the socket
-    qsizetype m_start = 0; // where the current request starts in m_buffer
-    Request m_request;     // being parsed
+    QByteArray m_buffer;    // bytes read from the socket
+    qsizetype m_start = 0;  // where the current request starts in m_buffer
+    RequestParser m_parser; // parses in place from m_start; holds the request being read
     State m_state = State::Reading;
-    Phase m_phase = Phase::RequestLine;
-    qsizetype m_scan = 0;      // from m_start: where the search for the next LF resumes
-    qsizetype m_lineStart = 0; // from m_start: the header line being read
-    qsizetype m_headEnd = 0;   // from m_start: the body
-    qint64 m_contentLength = -1;
     qint64 m_deadline = 0; // on Server::m_clock; 0: none
     bool m_reject = false;
     bool m_registered = false;
-    bool m_http10 = false;
-    bool m_keepAlive = true;
-    bool m_connectionClose = false;
-    bool m_connectionKeepAlive = false;
-    bool m_transferEncoding = false;
-    bool m_badContentLength = false;
-    bool m_expectContinue = false;
     bool m_gotBytes = false;     // some of the next request arrived
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
@@ -484,6 +318,7 @@ private:
 Connection::Connection(Server *server, qintptr descriptor, bool reject)
     : QObject(server)
     , m_server(server)
+    , m_parser(server->m_limits)
     , m_reject(reject)
 {
     const int fd = int(descriptor);
@@ -659,7 +494,7 @@ void Connection::onDisconnected()
     closeSocket();
     m_buffer = QByteArray();
     m_start = 0;
-    m_request = Request();
+    m_parser.reset();
     // A pending request keeps us alive until its Responder answers or is dropped.
     if (!pending)
         deleteLater();
@@ -746,258 +581,40 @@ bool Connection::pull()
 // True when it changed the state (dispatched, or failed); false when it needs more bytes.
 bool Connection::parseNext()
 {
-    if (m_phase == Phase::RequestLine) {
-        if (m_scan == 0) {
-            // RFC 9112 2.2: empty lines before a request line are ignored.
-            const char *data = m_buffer.constData();
-            while (m_buffer.size() - m_start >= 2 && data[m_start] == '\r' && data[m_start + 1] == '\n')
-                m_start += 2;
-        }
-        const char *data = m_buffer.constData() + m_start;
-        const qsizetype size = buffered();
-        if (size == 0)
-            return false;
-        const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
-        if (!lf) {
-            // Reject garbage now rather than after maxRequestLineBytes or the timeout.
-            for (qsizetype i = m_scan; i < size; ++i) {
-                const char c = data[i];
-                if (c == '\r' ? i + 1 < size : (c != ' ' && !isVisible(c))) {
-                    fail(400, u"bad_request"_s, u"malformed request line"_s);
-                    return true;
-                }
-            }
-            const bool endsWithCr = data[size - 1] == '\r';
-            if (size - (endsWithCr ? 1 : 0) > limits().maxRequestLineBytes) {
-                fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
-                return true;
-            }
-            m_scan = endsWithCr ? size - 1 : size;
-            return false;
-        }
-        const qsizetype end = static_cast<const char *>(lf) - data;
-        if (end == 0 || data[end - 1] != '\r') {
-            fail(400, u"bad_request"_s, u"lines must end with CRLF"_s);
-            return true;
-        }
-        if (end - 1 > limits().maxRequestLineBytes) {
-            fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(limits().maxRequestLineBytes));
-            return true;
-        }
-        if (!parseRequestLine(QByteArrayView(data, end - 1)))
-            return true;
-        m_phase = Phase::Headers;
-        m_lineStart = m_scan = end + 1;
-        m_request.headers.reserve(8);
+    const RequestParser::Status status = m_parser.parse(QByteArrayView(m_buffer.constData() + m_start, buffered()));
+    m_start += m_parser.consumed(); // empty lines skipped, or the whole request
+    switch (status) {
+    case RequestParser::Status::NeedMore: return false;
+    case RequestParser::Status::ContinueExpected:
+        if (connected())
+            send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+        return m_state != State::Reading; // else the body is still to come
+    case RequestParser::Status::Failed: {
+        const ParseError error = m_parser.error(); // closing resets the parser
+        fail(error.status, error.code, error.message);
+        return true;
     }
-
-    if (m_phase == Phase::Headers) {
-        for (;;) {
-            const char *data = m_buffer.constData() + m_start;
-            const qsizetype size = buffered();
-            const void *lf = std::memchr(data + m_scan, '\n', size_t(size - m_scan));
-            if (!lf) {
-                if (size > limits().maxHeaderBytes) {
-                    fail(431, u"header_too_large"_s, u"request head over %1 bytes"_s.arg(limits().maxHeaderBytes));
-                    return true;
-                }
-                m_scan = size;
-                return false;
-            }
-            const qsizetype end = static_cast<const char *>(lf) - data;
-            if (end + 1 > limits().maxHeaderBytes) {
-                fail(431, u"header_too_large"_s, u"request head over %1 bytes"_s.arg(limits().maxHeaderBytes));
-                return true;
-            }
-            if (end == m_lineStart || data[end - 1] != '\r') {
-                fail(400, u"bad_request"_s, u"lines must end with CRLF"_s);
-                return true;
-            }
-            const QByteArrayView line(data + m_lineStart, end - 1 - m_lineStart);
-            m_lineStart = m_scan = end + 1;
-            if (line.isEmpty()) {
-                m_headEnd = m_lineStart;
-                if (!finishHead())
-                    return true;
-                m_phase = Phase::Body;
-                break;
-            }
-            if (!parseHeaderLine(line))
-                return true;
-        }
+    case RequestParser::Status::Complete: dispatch(); return true;
     }
-
-    if (buffered() - m_headEnd < m_contentLength)
-        return false;
-    dispatch();
-    return true;
-}
-
-bool Connection::parseRequestLine(QByteArrayView line)
-{
-    const qsizetype methodEnd = line.indexOf(' ');
-    const qsizetype targetEnd = methodEnd > 0 ? line.indexOf(' ', methodEnd + 1) : -1;
-    if (methodEnd <= 0 || targetEnd <= methodEnd + 1) {
-        fail(400, u"bad_request"_s, u"malformed request line"_s);
-        return false;
-    }
-    const QByteArrayView method = line.first(methodEnd);
-    const QByteArrayView target = line.sliced(methodEnd + 1, targetEnd - methodEnd - 1);
-    const QByteArrayView version = line.sliced(targetEnd + 1);
-    if (!allTokens(method)) {
-        fail(400, u"bad_request"_s, u"malformed method"_s);
-        return false;
-    }
-    if (target.front() != '/') {
-        fail(400, u"bad_request"_s, u"the request target must start with '/'"_s);
-        return false;
-    }
-    if (!std::all_of(target.begin(), target.end(), [](char c) { return isVisible(c) && c != '#'; })) {
-        fail(400, u"bad_request"_s, u"invalid byte in the request target"_s);
-        return false;
-    }
-    const auto isDigit = [](char c) { return c >= '0' && c <= '9'; };
-    if (version.size() != 8 || !version.startsWith("HTTP/") || !isDigit(version[5]) || version[6] != '.'
-        || !isDigit(version[7])) {
-        fail(400, u"bad_request"_s, u"malformed HTTP version"_s);
-        return false;
-    }
-    if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) {
-        fail(505, u"version_not_supported"_s, u"only HTTP/1.0 and HTTP/1.1 are supported"_s);
-        return false;
-    }
-    m_http10 = version[7] == '0';
-    m_request.method = internMethod(method);
-    const qsizetype question = target.indexOf('?');
-    if (question < 0) {
-        m_request.path = target.toByteArray();
-    } else {
-        m_request.path = target.first(question).toByteArray();
-        m_request.query = target.sliced(question + 1).toByteArray();
-    }
-    return true;
-}
-
-bool Connection::parseHeaderLine(QByteArrayView line)
-{
-    if (isOws(line.front())) {
-        fail(400, u"bad_request"_s, u"obsolete line folding is not supported"_s);
-        return false;
-    }
-    const qsizetype colon = line.indexOf(':');
-    if (colon < 0) {
-        fail(400, u"bad_request"_s, u"header line without ':'"_s);
-        return false;
-    }
-    const QByteArrayView name = line.first(colon);
-    if (!name.isEmpty() && isOws(name.back())) {
-        fail(400, u"bad_request"_s, u"whitespace before ':' in a header line"_s);
-        return false;
-    }
-    if (!allTokens(name)) {
-        fail(400, u"bad_request"_s, u"malformed header name"_s);
-        return false;
-    }
-    const QByteArrayView value = trimOws(line.sliced(colon + 1));
-    if (!allFieldValueBytes(value)) {
-        fail(400, u"bad_request"_s, u"invalid byte in a header value"_s);
-        return false;
-    }
-
-    QByteArray lowerName = internHeaderName(name);
-
-    if (lowerName == "content-length") {
-        qint64 length = -1;
-        if (!parseContentLength(value, length) || (m_contentLength >= 0 && length != m_contentLength))
-            m_badContentLength = true;
-        else
-            m_contentLength = length;
-    } else if (lowerName == "transfer-encoding") {
-        m_transferEncoding = true;
-    } else if (lowerName == "connection") {
-        m_connectionClose = m_connectionClose || hasToken(value, "close");
-        m_connectionKeepAlive = m_connectionKeepAlive || hasToken(value, "keep-alive");
-    } else if (lowerName == "expect") {
-        m_expectContinue = equalsIgnoringCase(value, "100-continue");
-    }
-    m_request.headers.emplace_back(std::move(lowerName), value.toByteArray());
-    return true;
-}
-
-bool Connection::finishHead()
-{
-    if (m_transferEncoding) {
-        fail(411, u"length_required"_s,
-             u"Transfer-Encoding is not supported (no chunked request bodies); send Content-Length"_s);
-        return false;
-    }
-    if (m_badContentLength) {
-        fail(400, u"bad_request"_s, u"invalid or conflicting Content-Length"_s);
-        return false;
-    }
-    if (m_contentLength > limits().maxBodyBytes) {
-        // Answered now, without reading the body.
-        fail(413, u"body_too_large"_s, u"request body over %1 bytes"_s.arg(limits().maxBodyBytes));
-        return false;
-    }
-    if (m_contentLength < 0) {
-        const QByteArray &method = m_request.method;
-        if (method == "POST" || method == "PUT" || method == "PATCH") {
-            fail(411, u"length_required"_s, u"Content-Length is required"_s);
-            return false;
-        }
-        m_contentLength = 0;
-    }
-    m_keepAlive = m_http10 ? (m_connectionKeepAlive && !m_connectionClose) : !m_connectionClose;
-    if (m_expectContinue && !m_http10 && m_contentLength > buffered() - m_headEnd && connected()) {
-        send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
-        if (m_state != State::Reading)
-            return false;
-    }
-    return true;
+    return false;
 }
 
 void Connection::dispatch()
 {
-    if (m_contentLength > 0)
-        m_request.body = QByteArray(m_buffer.constData() + m_start + m_headEnd, m_contentLength);
-    m_request.peer = m_peer;
-    m_start += m_headEnd + m_contentLength;
     if (m_start == m_buffer.size()) {
         m_buffer.resize(0); // keeps the capacity for the next request
         m_start = 0;
     }
-    resetParser();
 
     m_state = State::Pending;
     m_deadline = 0; // the handler owns the time now
     m_server->requestStarted();
-    Request request = std::move(m_request);
-    // Reused rather than replaced: a fresh Request would allocate a QHostAddress per request.
-    m_request.method.clear();
-    m_request.path.clear();
-    m_request.query.clear();
-    m_request.headers.clear();
-    m_request.body.clear();
+    Request request = m_parser.takeRequest();
+    request.peer = m_peer;
     if (m_server->m_handler)
         m_server->m_handler(std::move(request), Responder(this));
     else
         Responder(this).respond(Response::error(500, u"internal"_s, u"no handler"_s));
-}
-
-void Connection::resetParser()
-{
-    m_phase = Phase::RequestLine;
-    m_scan = 0;
-    m_lineStart = 0;
-    m_headEnd = 0;
-    m_contentLength = -1;
-    m_http10 = false;
-    m_connectionClose = false;
-    m_connectionKeepAlive = false;
-    m_transferEncoding = false;
-    m_badContentLength = false;
-    m_expectContinue = false;
 }
 
 void Connection::answer(Response &&response)
@@ -1009,7 +626,7 @@ void Connection::answer(Response &&response)
     }
     if (m_state != State::Pending)
         return;
-    const bool keepAlive = m_keepAlive && !m_server->m_stopped;
+    const bool keepAlive = m_parser.keepAlive() && !m_server->m_stopped;
     // Not Pending from here on: a disconnect during the write cleans up by itself.
     m_state = State::Reading;
     if (connected() && !m_peerDone && !m_readNotifier->isEnabled())
@@ -1081,7 +698,7 @@ void Connection::closeGracefully()
     m_state = State::Closing;
     m_buffer = QByteArray();
     m_start = 0;
-    m_request = Request();
+    m_parser.reset();
     m_deadline = now() + std::min(kLingerMs, limits().readTimeoutMs);
     if (!connected()) {
         onDisconnected();

@@ -4,7 +4,7 @@
 // Qt 6.4's QHttpServer buffers bodies before any limit applies and has no read
 // timeouts or SO_REUSEPORT, so we parse the wire ourselves.
 //
-// What it accepts:
+// What it accepts (RequestParser, request_parser.h, applies these rules):
 // - `METHOD SP /target SP HTTP/1.0|1.1 CRLF`, header lines, CRLF, then a body of
 //   exactly Content-Length bytes. Line endings must be CRLF: a bare LF (or a lone
 //   CR) is answered 400. Empty lines before a request line are skipped (RFC 9112

@@ -1,5 +1,7 @@
 #include "coupon/loadgen/http_client.h"
 
+#include "coupon/http/response_parser.h"
+
 #include <QElapsedTimer>
 #include <QEventLoop>
 #include <QTcpSocket>
@@ -69,6 +71,7 @@ private:
     void connect_()
     {
         m_buffer.clear();
+        m_parser.reset();
         m_socket.abort();
         m_socket.connectToHost(m_shared->host, m_shared->port);
     }
@@ -125,40 +128,36 @@ private:
     void read()
     {
         m_buffer += m_socket.readAll();
+        qsizetype offset = 0;
         for (;;) {
-            const qsizetype headerEnd = m_buffer.indexOf("\r\n\r\n");
-            if (headerEnd < 0)
+            const http::ResponseParser::Status status = m_parser.parse(QByteArrayView(m_buffer).sliced(offset));
+            if (status == http::ResponseParser::Status::NeedMore)
+                break;
+            if (status == http::ResponseParser::Status::Failed) {
+                // Not HTTP: the connection is no use any more.
+                m_socket.abort();
+                fail();
                 return;
-            const QByteArrayView head(m_buffer.constData(), headerEnd);
-            // "HTTP/1.1 202 Accepted"
-            const int code = head.size() > 12 ? QByteArrayView(head.data() + 9, 3).toInt() : 0;
-            qsizetype length = 0;
-            const qsizetype cl = QByteArrayView(m_buffer).first(headerEnd).toByteArray().toLower().indexOf(
-                "content-length:");
-            if (cl >= 0) {
-                const qsizetype lineEnd = m_buffer.indexOf("\r\n", cl);
-                length = m_buffer.mid(cl + 15, lineEnd - cl - 15).trimmed().toLongLong();
             }
-            if (m_buffer.size() < headerEnd + 4 + length)
-                return;
-            const QByteArrayView body(m_buffer.constData() + headerEnd + 4, length);
-            const bool close = head.toByteArray().toLower().contains("connection: close");
+            offset += m_parser.consumed();
+            const http::ReceivedResponse &response = m_parser.response();
             if (m_current >= 0) {
-                record(statusFromHttp(code, body));
+                record(statusFromHttp(response.status, response.body));
                 m_failures = 0;
             }
-            m_buffer.remove(0, headerEnd + 4 + length);
-            if (close) {
+            if (response.closesConnection()) {
                 connect_();
                 return;
             }
             sendNext();
         }
+        m_buffer.remove(0, offset);
     }
 
     Shared *m_shared;
     QTcpSocket m_socket;
     QByteArray m_buffer;
+    http::ResponseParser m_parser; // from the start of m_buffer
     qint64 m_current = -1;
     qint64 m_startedNs = 0;
     int m_failures = 0;
