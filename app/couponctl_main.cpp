@@ -36,9 +36,8 @@ int fail(int code, const QString &message)
 int failWith(const Error &error)
 {
     // Configuration and usage problems are 2; everything else is a failed operation.
-    const bool usage = error.code.startsWith(u"config."_s) || error.code == u"campaign.invalid"_s
-        || error.code == u"campaign.unknown"_s || error.code == u"campaign.exists"_s
-        || error.code == u"campaign.state"_s;
+    const bool usage = isConfigError(error) || error.is(Errc::CampaignInvalid) || error.is(Errc::CampaignUnknown)
+        || error.is(Errc::CampaignExists) || error.is(Errc::CampaignState);
     return fail(usage ? ExitUsage : ExitCheckFailed, error.message);
 }
 

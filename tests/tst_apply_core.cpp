@@ -49,7 +49,7 @@ DeliveryReport report(DeliveryReport::Outcome outcome, const QString &text = {})
         r.partition = 2;
         r.offset = 41;
     } else {
-        r.error = Error{u"kafka._MSG_TIMED_OUT"_s, text};
+        r.error = Error(Errc::Kafka, u"kafka._MSG_TIMED_OUT"_s, text, true);
     }
     return r;
 }

@@ -265,14 +265,14 @@ Status Gateway::start()
     QString error;
     QHostAddress address;
     if (!address.setAddress(m_settings.gateway.listenHost))
-        return Error{u"config.invalid"_s,
+        return Error(Errc::ConfigInvalid,
                      u"gateway.listen = \"%1:%2\": not an IP address"_s.arg(m_settings.gateway.listenHost)
-                         .arg(m_settings.gateway.listenPort)};
+                         .arg(m_settings.gateway.listenPort));
     if (!m_server->listen(address, m_settings.gateway.listenPort, m_settings.gateway.reusePort, &error))
-        return Error{u"gateway.listen"_s,
+        return Error(Errc::GatewayListen,
                      u"cannot listen on %1:%2: %3"_s.arg(m_settings.gateway.listenHost)
                          .arg(m_settings.gateway.listenPort)
-                         .arg(error)};
+                         .arg(error));
     qCInfo(lcGateway, "listening on %s:%d", qPrintable(m_settings.gateway.listenHost), m_server->port());
     return Ok{};
 }

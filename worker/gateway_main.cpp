@@ -31,7 +31,7 @@ int main(int argc, char *argv[])
     coupon::Gateway gateway(*settings);
     if (coupon::Status st = gateway.start(); !st) {
         std::fprintf(stderr, "coupon-gateway: %s\n", qPrintable(st.error().message));
-        return st.error().code.startsWith(u"config."_s) ? coupon::ExitUsage : coupon::ExitCheckFailed;
+        return coupon::isConfigError(st.error()) ? coupon::ExitUsage : coupon::ExitCheckFailed;
     }
     std::printf("coupon-gateway: listening on %s:%u\n", qPrintable(settings->gateway.listenHost), gateway.port());
     std::fflush(stdout);

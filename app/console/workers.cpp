@@ -409,7 +409,7 @@ Status OpsWorker::ensureConnected()
 
 void OpsWorker::finish(const QString &tag, const QString &campaign, const Status &status, const QString &done)
 {
-    if (!status && (errors::isConnectionError(status.error()) || status.error().code == u"redis.unavailable"_s))
+    if (!status && (errors::isConnectionError(status.error()) || status.error().is(Errc::RedisUnavailable)))
         m_connected = false;
     emit operationFinished(tag, campaign, status.ok(), status.ok() ? done : status.error().message);
 }

@@ -1,22 +1,13 @@
 #pragma once
 
+#include "coupon/base/error.h"
+
 #include <QString>
 
 #include <utility>
 #include <variant>
 
 namespace coupon {
-
-// What a fallible call in coupon_core returns instead of throwing.
-// `code` is stable and machine-readable ("config.invalid", "redis.timeout", ...);
-// `message` is for humans and never contains a secret.
-struct Error
-{
-    QString code;
-    QString message;
-
-    QString toString() const { return code + QStringLiteral(": ") + message; }
-};
 
 template <typename T>
 class [[nodiscard]] Result

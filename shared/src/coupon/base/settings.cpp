@@ -77,7 +77,7 @@ bool isSecretKey(const QString &key)
 Error invalid(const QString &key, const QString &value, const QString &why)
 {
     const QString shown = isSecretKey(key) ? u"***"_s : u'"' + value + u'"';
-    return {u"config.invalid"_s, key + u" = "_s + shown + u": "_s + why};
+    return Error(Errc::ConfigInvalid, key + u" = "_s + shown + u": "_s + why);
 }
 
 Status validate(const QString &key, const QString &value)
@@ -152,7 +152,7 @@ Result<Settings> Settings::load(const SettingsSources &sources)
 
     auto accept = [&values](const QString &key, const QString &value, const QString &origin) -> Status {
         if (!findSpec(key) && !isKafkaPassthrough(key))
-            return Error{u"config.unknown"_s, u"unknown setting %1 (from %2)"_s.arg(key, origin)};
+            return Error(Errc::ConfigUnknown, u"unknown setting %1 (from %2)"_s.arg(key, origin));
         values.insert(key, value);
         return Ok{};
     };
@@ -160,11 +160,11 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     if (!sources.iniPath.isEmpty()) {
         const QFileInfo info(sources.iniPath);
         if (!info.isFile() || !info.isReadable())
-            return Error{u"config.file"_s,
-                         u"cannot read config file %1 (--config / COUPON_CONFIG)"_s.arg(sources.iniPath)};
+            return Error(Errc::ConfigFile,
+                         u"cannot read config file %1 (--config / COUPON_CONFIG)"_s.arg(sources.iniPath));
         QSettings ini(sources.iniPath, QSettings::IniFormat);
         if (ini.status() != QSettings::NoError)
-            return Error{u"config.file"_s, u"malformed config file %1"_s.arg(sources.iniPath)};
+            return Error(Errc::ConfigFile, u"malformed config file %1"_s.arg(sources.iniPath));
         const QStringList keys = ini.allKeys();
         for (const QString &iniKey : keys) {
             // [redis] port=1 is "redis/port" in QSettings.

@@ -22,9 +22,9 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
         if (rd_kafka_conf_set(conf.get(), name.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
             != RD_KAFKA_CONF_OK) {
             const bool secret = name.contains(u"password"_s) || name.contains(u"secret"_s);
-            return Error{
-                u"config.invalid"_s,
-                u"kafka.%1 = %2: %3"_s.arg(name, secret ? u"***"_s : u'"' + value + u'"', QString::fromUtf8(errstr))};
+            return Error(
+                Errc::ConfigInvalid,
+                u"kafka.%1 = %2: %3"_s.arg(name, secret ? u"***"_s : u'"' + value + u'"', QString::fromUtf8(errstr)));
         }
         return Ok{};
     };
@@ -52,7 +52,7 @@ Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &setting
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf->get(), errstr, sizeof errstr);
     if (!rk)
-        return Error{u"kafka.create"_s, QString::fromUtf8(errstr)};
+        return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
     conf.value().release(); // rd_kafka_new owns the configuration now
     return KafkaHandle(rk);
 }
@@ -114,14 +114,14 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
 {
     const QString acks = settings.kafka.properties.value(u"acks"_s, u"all"_s);
     if (acks != u"all"_s && acks != u"-1"_s)
-        return Error{u"config.invalid"_s,
+        return Error(Errc::ConfigInvalid,
                      u"kafka.acks = \"%1\": the apply protocol answers only what all in-sync replicas "
-                     "have, so it must be all"_s.arg(acks)};
+                     "have, so it must be all"_s.arg(acks));
     const QString idempotence = settings.kafka.properties.value(u"enable.idempotence"_s, u"true"_s);
     if (idempotence != u"true"_s)
-        return Error{
-            u"config.invalid"_s,
-            u"kafka.enable.idempotence = \"%1\": must be true (retries must not duplicate)"_s.arg(idempotence)};
+        return Error(
+            Errc::ConfigInvalid,
+            u"kafka.enable.idempotence = \"%1\": must be true (retries must not duplicate)"_s.arg(idempotence));
 
     std::unique_ptr<CouponProducer> producer(new CouponProducer(settings));
     Result<std::shared_ptr<Handle>> handle = producer->newHandle();
@@ -177,7 +177,7 @@ Result<std::shared_ptr<CouponProducer::Handle>> CouponProducer::newHandle()
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr);
     if (!rk)
-        return Error{u"kafka.create"_s, QString::fromUtf8(errstr)};
+        return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
     conf.value().release(); // rd_kafka_new owns the configuration now
     handle->rk.reset(rk);
     return handle;
@@ -202,7 +202,7 @@ Status CouponProducer::produce(const CouponMessage &message, DeliveryCallback ca
 {
     std::shared_ptr<Handle> handle = m_handle.load();
     if (!handle)
-        return Error{u"kafka.closed"_s, u"the producer is shutting down"_s};
+        return Error(Errc::KafkaClosed, u"the producer is shutting down"_s);
     const QByteArray key = codec::encodeKey(message.userId);
     const QByteArray value = codec::encodeValue(message.userId);
     const QByteArray campaign = message.campaign.toLatin1();

@@ -170,7 +170,7 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
                                       SimulationProgress *progress, const std::atomic<bool> *cancel)
 {
     if (!target.isValid() || target.scheme() != u"http"_s || target.host().isEmpty())
-        return Error{u"http.target"_s, u"--target \"%1\": expected http://HOST:PORT"_s.arg(target.toString())};
+        return Error(Errc::HttpTarget, u"--target \"%1\": expected http://HOST:PORT"_s.arg(target.toString()));
 
     const std::vector<qint64> attempts = simulationAttempts(options);
     std::vector<qint64> latencyNs(attempts.size(), 0);

@@ -157,7 +157,7 @@ Status BatchWriter::insertCoupons(const QString &campaign, const Records &fresh)
         return errors::fromSql(m_q.lastError(), u"insert coupons"_s);
     const qint64 inserted = m_q.numRowsAffected();
     if (inserted < 0 || inserted > qint64(fresh.size()))
-        return Error{u"mysql.query"_s, u"insert coupons: %1 rows affected for %2"_s.arg(inserted).arg(fresh.size())};
+        return Error(Errc::MysqlQuery, u"insert coupons: %1 rows affected for %2"_s.arg(inserted).arg(fresh.size()));
     m_outcome.duplicates += int(qint64(fresh.size()) - inserted);
     m_outcome.inserted += int(inserted);
     if (inserted == 0)
@@ -168,8 +168,8 @@ Status BatchWriter::insertCoupons(const QString &campaign, const Records &fresh)
                 .arg(campaign)))
         return errors::fromSql(m_q.lastError(), u"advance issued"_s);
     if (m_q.numRowsAffected() != 1)
-        return Error{u"mysql.query"_s,
-                     u"advance issued of %1 by %2: the limit guard refused"_s.arg(campaign).arg(inserted)};
+        return Error(Errc::MysqlQuery,
+                     u"advance issued of %1 by %2: the limit guard refused"_s.arg(campaign).arg(inserted));
     return Ok{};
 }
 

@@ -15,7 +15,7 @@ namespace coupon::mysql {
 Status createCampaign(QSqlDatabase db, const Campaign &c)
 {
     if (!isValidCampaignId(c.id))
-        return Error{u"campaign.invalid"_s, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(c.id)};
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(c.id));
     QSqlQuery q(db);
     q.prepare(u"INSERT INTO campaign (id, name, coupon_limit, state, starts_at, ends_at) VALUES (?, ?, ?, ?, "_s
               + sqlTime(c.startsAt) + u", "_s + sqlTime(c.endsAt) + u")"_s);
@@ -25,7 +25,7 @@ Status createCampaign(QSqlDatabase db, const Campaign &c)
     q.addBindValue(c.state.isEmpty() ? u"closed"_s : c.state);
     if (!q.exec()) {
         if (errors::isDuplicateKey(q.lastError()))
-            return Error{u"campaign.exists"_s, u"campaign %1 exists already"_s.arg(c.id)};
+            return Error(Errc::CampaignExists, u"campaign %1 exists already"_s.arg(c.id));
         return errors::fromSql(q.lastError(), u"create campaign "_s + c.id);
     }
     return Ok{};
@@ -51,7 +51,7 @@ Status setLimit(QSqlDatabase db, const QString &id, qint64 limit)
     if (!q.exec()) {
         // campaign_limit_ck: issued <= coupon_limit.
         if (errors::isCheckViolation(q.lastError()))
-            return Error{u"campaign.limit"_s, u"limit %1 is below the coupons already issued"_s.arg(limit)};
+            return Error(Errc::CampaignLimit, u"limit %1 is below the coupons already issued"_s.arg(limit));
         return errors::fromSql(q.lastError(), u"set limit of "_s + id);
     }
     return Ok{};

@@ -105,16 +105,16 @@ Status migrate(QSqlDatabase db, const QString &user)
 
     QSqlQuery q(db);
     if (!q.exec(u"SELECT GET_LOCK('coupon.migrate', 60)"_s) || !q.next() || q.value(0).toInt() != 1)
-        return Error{u"mysql.schema"_s, u"could not take the migration lock within 60 s"_s};
+        return Error(Errc::MysqlSchema, u"could not take the migration lock within 60 s"_s);
     auto unlock = qScopeGuard([&db] { QSqlQuery(db).exec(u"SELECT RELEASE_LOCK('coupon.migrate')"_s); });
 
     auto schemaError = [&](const QSqlQuery &failed, int at) -> Error {
         if (errors::isSchemaAccessDenied(failed.lastError()))
-            return {u"mysql.schema"_s,
-                    u"the schema is at version %1 and this build needs %2, but MySQL user %3 may not change it; "
-                    "run `couponctl migrate` with the admin account"_s.arg(*version)
-                        .arg(latestSchemaVersion())
-                        .arg(user)};
+            return Error(Errc::MysqlSchema,
+                         u"the schema is at version %1 and this build needs %2, but MySQL user %3 may not change it; "
+                         "run `couponctl migrate` with the admin account"_s.arg(*version)
+                             .arg(latestSchemaVersion())
+                             .arg(user));
         return errors::fromSql(failed.lastError(), u"migration %1"_s.arg(at));
     };
 

@@ -32,12 +32,12 @@ Error fromSql(const QSqlError &error, const QString &what)
     QString text = error.text();
     if (text.isEmpty())
         text = u"unknown SQL error"_s;
-    return {connection ? u"mysql.connection"_s : u"mysql.query"_s, what + u": "_s + text};
+    return Error(connection ? Errc::MysqlConnection : Errc::MysqlQuery, what + u": "_s + text);
 }
 
 bool isConnectionError(const Error &error)
 {
-    return error.code == u"mysql.connection"_s;
+    return error.is(Errc::MysqlConnection);
 }
 
 bool isDuplicateKey(const QSqlError &error)

@@ -37,7 +37,7 @@ QSqlDatabase CouponStore::database() const
 Status CouponStore::open()
 {
     if (!QSqlDatabase::isDriverAvailable(u"QMYSQL"_s))
-        return Error{u"mysql.driver"_s, u"Qt's QMYSQL driver is not installed (Debian: libqt6sql6-mysql)"_s};
+        return Error(Errc::MysqlDriver, u"Qt's QMYSQL driver is not installed (Debian: libqt6sql6-mysql)"_s);
     QSqlDatabase db = QSqlDatabase::contains(m_connectionName)
         ? QSqlDatabase::database(m_connectionName, false)
         : QSqlDatabase::addDatabase(u"QMYSQL"_s, m_connectionName);

@@ -229,19 +229,18 @@ Result<qint64> parseApplyBody(QByteArrayView body)
 {
     Scanner scanner(body);
     if (!scanner.document())
-        return Error{u"bad_json"_s, scanner.error()};
+        return Error(Errc::BadJson, scanner.error());
     if (scanner.userIdCount() == 0)
-        return Error{u"bad_user_id"_s, u"userId is missing"_s};
+        return Error(Errc::BadUserId, u"userId is missing"_s);
     if (scanner.userIdCount() > 1)
-        return Error{u"bad_user_id"_s, u"userId appears more than once"_s};
+        return Error(Errc::BadUserId, u"userId appears more than once"_s);
     if (!scanner.userIdIsNumber())
-        return Error{u"bad_user_id"_s,
-                     u"userId must be a JSON integer, not a string, boolean, null, array or object"_s};
+        return Error(Errc::BadUserId, u"userId must be a JSON integer, not a string, boolean, null, array or object"_s);
     const std::optional<qint64> id = parseUserId(scanner.userIdToken());
     if (!id)
-        return Error{u"bad_user_id"_s,
+        return Error(Errc::BadUserId,
                      u"userId must be an integer in 1..9223372036854775807 (got %1)"_s.arg(QString::fromLatin1(
-                         scanner.userIdToken().first(std::min<qsizetype>(scanner.userIdToken().size(), 40))))};
+                         scanner.userIdToken().first(std::min<qsizetype>(scanner.userIdToken().size(), 40)))));
     return *id;
 }
 

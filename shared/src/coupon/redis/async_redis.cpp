@@ -248,8 +248,8 @@ void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
         self->m_sentAtMs.pop_front();
     if (!reply) {
         ++self->m_errors;
-        pending->callback(Error{u"redis.unavailable"_s,
-                                self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError});
+        pending->callback(Error(Errc::RedisUnavailable,
+                                self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError));
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -263,7 +263,7 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
 {
     if (!m_context) {
         ++m_errors;
-        callback(Error{u"redis.unavailable"_s, m_lastError.isEmpty() ? u"Redis not connected"_s : m_lastError});
+        callback(Error(Errc::RedisUnavailable, m_lastError.isEmpty() ? u"Redis not connected"_s : m_lastError));
         return;
     }
     RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
@@ -273,7 +273,7 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
         != REDIS_OK) {
         std::unique_ptr<Pending> owned(pending);
         ++m_errors;
-        owned->callback(Error{u"redis.unavailable"_s, u"Redis: "_s + QString::fromUtf8(m_context->errstr)});
+        owned->callback(Error(Errc::RedisUnavailable, u"Redis: "_s + QString::fromUtf8(m_context->errstr)));
         return;
     }
     m_sentAtMs.push_back(m_clock.elapsed());
@@ -283,7 +283,7 @@ void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const Redi
 {
     RedisArgs call = evalshaCommand(script, keys, args);
     command(call, [this, &script, call, callback = std::move(callback)](Result<const redisReply *> r) mutable {
-        if (r || r.error().code != u"redis.noscript"_s) {
+        if (r || !r.error().is(Errc::RedisNoScript)) {
             callback(r);
             return;
         }

@@ -58,7 +58,7 @@ Status RedisConnection::connect()
         if (!reply)
             return errors::fromRedisContext(context.get(), where);
         if (reply->type == REDIS_REPLY_ERROR)
-            return Error{u"redis.auth"_s, where + u": "_s + QString::fromUtf8(reply->str)};
+            return Error(Errc::RedisAuth, where + u": "_s + QString::fromUtf8(reply->str));
         return Ok{};
     };
     if (!m_settings.password.isEmpty()) {
@@ -125,7 +125,7 @@ Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const Re
 {
     const RedisArgs call = evalshaCommand(script, keys, args);
     Result<RedisReplyHandle> reply = command(call);
-    if (!reply && reply.error().code == u"redis.noscript"_s) {
+    if (!reply && reply.error().is(Errc::RedisNoScript)) {
         // Redis restarted or SCRIPT FLUSH: load the text and try once more.
         Result<RedisReplyHandle> loaded = command({"SCRIPT", "LOAD", script.source});
         if (!loaded)

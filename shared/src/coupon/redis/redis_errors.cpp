@@ -9,16 +9,16 @@ namespace coupon::errors {
 Error fromRedisContext(const redisContext *context, const QString &what)
 {
     if (!context)
-        return {u"redis.unavailable"_s, what + u": out of memory creating a context"_s};
+        return Error(Errc::RedisUnavailable, what + u": out of memory creating a context"_s);
     const QString text = QString::fromUtf8(context->errstr);
     switch (context->err) {
-    case REDIS_ERR_PROTOCOL: return {u"redis.protocol"_s, what + u": protocol error: "_s + text};
+    case REDIS_ERR_PROTOCOL: return Error(Errc::RedisProtocol, what + u": protocol error: "_s + text);
     case REDIS_ERR_IO:
     case REDIS_ERR_EOF:
     case REDIS_ERR_OTHER:
     default:
         // hiredis 0.14 reports a timed-out read as an I/O error (EAGAIN).
-        return {u"redis.unavailable"_s, what + u": "_s + (text.isEmpty() ? u"connection lost"_s : text)};
+        return Error(Errc::RedisUnavailable, what + u": "_s + (text.isEmpty() ? u"connection lost"_s : text));
     }
 }
 
@@ -32,8 +32,8 @@ Error fromRedisReply(const redisReply *reply)
 {
     const QString text = QString::fromUtf8(reply->str, qsizetype(reply->len));
     if (isNoScript(reply))
-        return {u"redis.noscript"_s, text};
-    return {u"redis.reply"_s, text};
+        return Error(Errc::RedisNoScript, text);
+    return Error(Errc::RedisReply, text);
 }
 
 } // namespace coupon::errors

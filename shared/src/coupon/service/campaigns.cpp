@@ -31,12 +31,12 @@ Status CampaignOps::connect()
 Result<Campaign> CampaignOps::require(const QString &id)
 {
     if (!isValidCampaignId(id))
-        return Error{u"campaign.invalid"_s, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(id)};
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(id));
     Result<std::optional<Campaign>> found = m_store->campaign(id);
     if (!found)
         return found.error();
     if (!found.value())
-        return Error{u"campaign.unknown"_s, u"no campaign %1"_s.arg(id)};
+        return Error(Errc::CampaignUnknown, u"no campaign %1"_s.arg(id));
     return *found.value();
 }
 
@@ -70,11 +70,11 @@ Status CampaignOps::clearRedis(const QString &id)
 Status CampaignOps::create(const Campaign &spec)
 {
     if (!isValidCampaignId(spec.id))
-        return Error{u"campaign.invalid"_s, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(spec.id)};
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(spec.id));
     if (spec.limit < 0)
-        return Error{u"campaign.invalid"_s, u"limit %1 must be 0 or more"_s.arg(spec.limit)};
+        return Error(Errc::CampaignInvalid, u"limit %1 must be 0 or more"_s.arg(spec.limit));
     if (spec.startsAt.isValid() && spec.endsAt.isValid() && spec.endsAt <= spec.startsAt)
-        return Error{u"campaign.invalid"_s, u"the window must end after it starts"_s};
+        return Error(Errc::CampaignInvalid, u"the window must end after it starts"_s);
     Campaign c = spec;
     if (c.name.isEmpty())
         c.name = c.id;
@@ -134,10 +134,10 @@ Status CampaignOps::setLimit(const QString &id, qint64 limit)
     if (!c)
         return c.error();
     if (c->state != u"closed"_s)
-        return Error{u"campaign.state"_s, u"close campaign %1 before changing its limit"_s.arg(id)};
+        return Error(Errc::CampaignState, u"close campaign %1 before changing its limit"_s.arg(id));
     if (limit < c->issued)
-        return Error{u"campaign.invalid"_s,
-                     u"limit %1 is below the %2 coupons already issued"_s.arg(limit).arg(c->issued)};
+        return Error(Errc::CampaignInvalid,
+                     u"limit %1 is below the %2 coupons already issued"_s.arg(limit).arg(c->issued));
     if (Status st = m_store->setLimit(id, limit); !st)
         return st;
     c->limit = limit;
@@ -151,11 +151,12 @@ Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
         return c.error();
     if (Status st = clearRedis(id); !st)
         return st;
-    if (Status st = waitForDrain(drainTimeoutMs); !st)
-        return Error{st.error().code,
-                     st.error().message
-                         + u" (campaign %1 now answers not_loaded; "
-                           "run reset again once a worker drained the topic)"_s.arg(id)};
+    if (Status st = waitForDrain(drainTimeoutMs); !st) {
+        Error error = st.error();
+        error.message
+            += u" (campaign %1 now answers not_loaded; run reset again once a worker drained the topic)"_s.arg(id);
+        return error;
+    }
     if (Status st = m_store->resetCampaign(id); !st)
         return st;
     c->issued = 0;
@@ -244,18 +245,20 @@ Result<QList<PartitionLag>> CampaignOps::lag()
 Status CampaignOps::waitForDrain(int timeoutMs)
 {
     const QDeadlineTimer deadline(timeoutMs);
-    Error last{u"kafka.lag"_s, u"no answer"_s};
+    Error last(Errc::KafkaLag, u"no answer"_s);
     for (;;) {
         Result<QList<PartitionLag>> l = lag();
         if (l && LagProbe::total(*l) == 0)
             return Ok{};
-        last = l ? Error{u"kafka.lag"_s,
+        last = l ? Error(Errc::KafkaLag,
                          u"group %1 still lags %2 message(s) on %3"_s.arg(m_settings.worker.group)
                              .arg(LagProbe::total(*l))
-                             .arg(m_settings.kafka.topic)}
+                             .arg(m_settings.kafka.topic))
                  : l.error();
-        if (deadline.hasExpired())
-            return Error{last.code, u"not drained within %1 ms: "_s.arg(timeoutMs) + last.message};
+        if (deadline.hasExpired()) {
+            last.message = u"not drained within %1 ms: "_s.arg(timeoutMs) + last.message;
+            return last;
+        }
         QThread::msleep(100);
     }
 }

@@ -56,7 +56,7 @@ Result<std::unique_ptr<CouponConsumer>> CouponConsumer::create(const Settings &s
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
     if (!rk)
-        return Error{u"kafka.create"_s, QString::fromUtf8(errstr)};
+        return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
     conf.value().release(); // rd_kafka_new owns the configuration now
     consumer->m_rk.reset(rk);
     rd_kafka_poll_set_consumer(rk);

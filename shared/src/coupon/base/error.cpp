@@ -1,0 +1,69 @@
+#include "coupon/base/error.h"
+
+using namespace Qt::StringLiterals;
+
+namespace coupon {
+
+QString codeOf(Errc errc)
+{
+    switch (errc) {
+    case Errc::ConfigInvalid: return u"config.invalid"_s;
+    case Errc::ConfigUnknown: return u"config.unknown"_s;
+    case Errc::ConfigFile: return u"config.file"_s;
+    case Errc::CampaignInvalid: return u"campaign.invalid"_s;
+    case Errc::CampaignUnknown: return u"campaign.unknown"_s;
+    case Errc::CampaignExists: return u"campaign.exists"_s;
+    case Errc::CampaignState: return u"campaign.state"_s;
+    case Errc::CampaignLimit: return u"campaign.limit"_s;
+    case Errc::BadUserId: return u"bad_user_id"_s;
+    case Errc::BadJson: return u"bad_json"_s;
+    case Errc::HttpTarget: return u"http.target"_s;
+    case Errc::RedisUnavailable: return u"redis.unavailable"_s;
+    case Errc::RedisProtocol: return u"redis.protocol"_s;
+    case Errc::RedisReply: return u"redis.reply"_s;
+    case Errc::RedisNoScript: return u"redis.noscript"_s;
+    case Errc::RedisAuth: return u"redis.auth"_s;
+    case Errc::MysqlConnection: return u"mysql.connection"_s;
+    case Errc::MysqlQuery: return u"mysql.query"_s;
+    case Errc::MysqlSchema: return u"mysql.schema"_s;
+    case Errc::MysqlDriver: return u"mysql.driver"_s;
+    case Errc::Kafka: return u"kafka"_s;
+    case Errc::KafkaCreate: return u"kafka.create"_s;
+    case Errc::KafkaClosed: return u"kafka.closed"_s;
+    case Errc::KafkaLag: return u"kafka.lag"_s;
+    case Errc::GatewayListen: return u"gateway.listen"_s;
+    }
+    return u"unknown"_s;
+}
+
+bool isConfigError(const Error &error)
+{
+    return error.is(Errc::ConfigInvalid) || error.is(Errc::ConfigUnknown) || error.is(Errc::ConfigFile);
+}
+
+bool isRetriable(Errc errc)
+{
+    switch (errc) {
+    case Errc::RedisUnavailable:
+    case Errc::RedisNoScript:
+    case Errc::MysqlConnection:
+    case Errc::KafkaLag: return true;
+    default: return false;
+    }
+}
+
+Error::Error(Errc errc, QString message)
+    : errc(errc)
+    , code(codeOf(errc))
+    , message(std::move(message))
+    , retriable(coupon::isRetriable(errc))
+{ }
+
+Error::Error(Errc errc, QString code, QString message, bool retriable)
+    : errc(errc)
+    , code(std::move(code))
+    , message(std::move(message))
+    , retriable(retriable)
+{ }
+
+} // namespace coupon
