@@ -44,11 +44,14 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
 }
 
 Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
-                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced)
+                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced,
+                                   const KafkaConfHooks &hooks)
 {
     Result<KafkaConfHandle> conf = makeKafkaConf(settings, defaults, forced);
     if (!conf)
         return conf.error();
+    if (hooks)
+        hooks(conf->get());
     char errstr[512];
     rd_kafka_t *rk = rd_kafka_new(type, conf->get(), errstr, sizeof errstr);
     if (!rk)
@@ -168,18 +171,15 @@ Result<std::shared_ptr<CouponProducer::Handle>> CouponProducer::newHandle()
         {u"queue.buffering.max.messages"_s, u"1000000"_s},
     };
     const QMap<QString, QString> forced{{u"enable.idempotence"_s, u"true"_s}, {u"acks"_s, u"all"_s}};
-    Result<KafkaConfHandle> conf = makeKafkaConf(m_settings, defaults, forced);
-    if (!conf)
-        return conf.error();
-    rd_kafka_conf_set_dr_msg_cb(conf->get(), onDelivery);
-    rd_kafka_conf_set_error_cb(conf->get(), onError);
-    rd_kafka_conf_set_opaque(conf->get(), &handle->fatal);
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr);
+    Result<KafkaHandle> rk = newKafkaClient(RD_KAFKA_PRODUCER, m_settings, defaults, forced,
+                                            [&](rd_kafka_conf_t *conf) {
+                                                rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
+                                                rd_kafka_conf_set_error_cb(conf, onError);
+                                                rd_kafka_conf_set_opaque(conf, &handle->fatal);
+                                            });
     if (!rk)
-        return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
-    conf.value().release(); // rd_kafka_new owns the configuration now
-    handle->rk.reset(rk);
+        return rk.error();
+    handle->rk = std::move(rk).value();
     return handle;
 }
 

@@ -22,9 +22,12 @@ namespace coupon {
 Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QString, QString> &defaults,
                                       const QMap<QString, QString> &forced);
 
-// A librdkafka client of `type` on that configuration (see makeKafkaConf).
+// The one way a librdkafka client is made: of `type`, on that configuration
+// (see makeKafkaConf), after `hooks` set its callbacks and opaque.
+using KafkaConfHooks = std::function<void(rd_kafka_conf_t *)>;
 Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &settings,
-                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced);
+                                   const QMap<QString, QString> &defaults, const QMap<QString, QString> &forced,
+                                   const KafkaConfHooks &hooks = {});
 
 // The idempotent producer of coupon_create (enable.idempotence=true,
 // acks=all). Delivery callbacks run on the producer's own poll thread, so

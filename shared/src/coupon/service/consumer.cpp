@@ -48,18 +48,14 @@ Result<std::unique_ptr<CouponConsumer>> CouponConsumer::create(const Settings &s
         {u"enable.auto.offset.store"_s, u"false"_s},
         {u"enable.partition.eof"_s, u"false"_s},
     };
-    Result<KafkaConfHandle> conf = makeKafkaConf(settings, defaults, forced);
-    if (!conf)
-        return conf.error();
-    rd_kafka_conf_set_rebalance_cb(conf->get(), &CouponConsumer::rebalanceTrampoline);
-    rd_kafka_conf_set_opaque(conf->get(), consumer.get());
-    char errstr[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr);
+    Result<KafkaHandle> rk = newKafkaClient(RD_KAFKA_CONSUMER, settings, defaults, forced, [&](rd_kafka_conf_t *conf) {
+        rd_kafka_conf_set_rebalance_cb(conf, &CouponConsumer::rebalanceTrampoline);
+        rd_kafka_conf_set_opaque(conf, consumer.get());
+    });
     if (!rk)
-        return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
-    conf.value().release(); // rd_kafka_new owns the configuration now
-    consumer->m_rk.reset(rk);
-    rd_kafka_poll_set_consumer(rk);
+        return rk.error();
+    consumer->m_rk = std::move(rk).value();
+    rd_kafka_poll_set_consumer(consumer->m_rk.get());
     return consumer;
 }
 
