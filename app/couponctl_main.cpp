@@ -46,7 +46,7 @@ QString timeText(const QDateTime &t)
     return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : u"-"_s;
 }
 
-void printStatus(const CampaignStatus &s)
+void printStatus(const CampaignOverview &s)
 {
     const Campaign &c = s.campaign;
     out() << "campaign   " << c.id << " (" << c.name << ")\n"
@@ -219,7 +219,7 @@ int campaignCommand(const Invocation &in)
     }
     if (!st)
         return failWith(st.error());
-    Result<CampaignStatus> s = ops.status(id);
+    Result<CampaignOverview> s = ops.status(id);
     if (!s)
         return failWith(s.error());
     printStatus(*s);

@@ -45,7 +45,7 @@ class TestGateway : public QObject
     quint16 m_port = 0;
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
-    CampaignStatus state(const QString &campaign) { return m_ops->status(campaign).value(); }
+    CampaignOverview state(const QString &campaign) { return m_ops->status(campaign).value(); }
 
 private slots:
     void initTestCase()
@@ -253,7 +253,7 @@ private slots:
         const QJsonObject body = json(r);
         QVERIFY2(!body[u"code"_s].toString().isEmpty() && !body[u"message"_s].toString().isEmpty(), r.body.constData());
         // Nothing reserved, and the gateway still answers.
-        const CampaignStatus s = state(campaign);
+        const CampaignOverview s = state(campaign);
         QCOMPARE(s.redisCount, 0);
         QCOMPARE(s.redisUsers, 0);
         QCOMPARE(s.pending, 0);

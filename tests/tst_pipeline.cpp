@@ -292,7 +292,7 @@ private slots:
         QCOMPARE(toString(m_service->applyAndWait(u"Bad!"_s, 5).status), toString(ApplyStatus::Invalid));
         QCOMPARE(toString(m_service->applyAndWait(campaign, 0).status), toString(ApplyStatus::Invalid));
         QCOMPARE(toString(m_service->applyAndWait(campaign, -3).status), toString(ApplyStatus::Invalid));
-        const CampaignStatus s = m_ops->status(campaign).value();
+        const CampaignOverview s = m_ops->status(campaign).value();
         QCOMPARE(s.redisCount, 0);
         QCOMPARE(s.redisUsers, 0);
         QCOMPARE(s.pending, 0);
@@ -317,7 +317,7 @@ private slots:
         QCOMPARE(toString(m_service->applyAndWait(campaign, 2).status), toString(ApplyStatus::NotLoaded));
         QVERIFY(m_ops->close(campaign).ok());
         QVERIFY(m_ops->open(campaign).ok());
-        const CampaignStatus s = m_ops->status(campaign).value();
+        const CampaignOverview s = m_ops->status(campaign).value();
         QCOMPARE(s.redisCount, 1);
         QCOMPARE(s.redisUsers, 1);
         QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyStatus::Duplicate));

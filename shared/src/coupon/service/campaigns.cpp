@@ -193,12 +193,12 @@ Status CampaignOps::rebuild(const QString &id, int drainTimeoutMs)
     return loadMeta(fresh.value().value_or(*c));
 }
 
-Result<CampaignStatus> CampaignOps::status(const QString &id)
+Result<CampaignOverview> CampaignOps::status(const QString &id)
 {
     Result<Campaign> c = require(id);
     if (!c)
         return c.error();
-    CampaignStatus s;
+    CampaignOverview s;
     s.campaign = *c;
     const CampaignKeys keys(id);
     Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline({
@@ -304,7 +304,7 @@ Result<AuditReport> CampaignOps::audit(const QString &id, int timeoutMs, const A
     // Pending marks vanish as delivery reports come back; older ones than a
     // producer's delivery timeout can only be settled against MySQL.
     constexpr qint64 kGraceMs = 15000;
-    Result<CampaignStatus> s = status(id);
+    Result<CampaignOverview> s = status(id);
     for (;;) {
         if (!s)
             return s.error();

@@ -14,7 +14,9 @@
 
 namespace coupon {
 
-struct CampaignStatus
+// One campaign seen from every side at once: its MySQL record, its Redis
+// state and counters, its coupons and poison, the topic lag.
+struct CampaignOverview
 {
     Campaign campaign;        // MySQL's record
     bool redisLoaded = false; // meta present in Redis
@@ -40,7 +42,7 @@ struct AuditReport
     bool ok = false;
     QStringList violations; // one line per broken invariant
     QString summary;        // "100 issued of 100 · 0 duplicates · 0 lost · 0 stray"
-    CampaignStatus status;
+    CampaignOverview status;
 };
 
 // What an apply run answered, for the exact form of invariants 3 and 4.
@@ -76,7 +78,7 @@ public:
     // Reloads users and count from MySQL after the topic drained; for Redis
     // that lost the campaign (applies answer not_loaded until then).
     Status rebuild(const QString &id, int drainTimeoutMs);
-    Result<CampaignStatus> status(const QString &id);
+    Result<CampaignOverview> status(const QString &id);
     Result<QList<Campaign>> list() { return m_store->campaigns(); }
 
     // Settles pending reservations older than graceMs against MySQL.
