@@ -172,6 +172,17 @@ private slots:
         QCOMPARE(test::http(m_port, "POST", path, userBody(1)).status, 403); // closed comes before duplicate
     }
 
+    // An unknown path is counted under its own route label; it was once
+    // counted as /healthz, which hid scanners and broken clients in /metrics.
+    void unknownPathsHaveTheirOwnRouteLabel()
+    {
+        QCOMPARE(test::http(m_port, "GET", "/api/v2/nothing").status, 404);
+        QCOMPARE(test::http(m_port, "POST", "/no/such/thing", userBody(1)).status, 404);
+        const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+        QVERIFY2(body.contains("coupon_gateway_requests_total{route=\"other\",code=\"404\"}"), body.constData());
+        QVERIFY2(!body.contains("coupon_gateway_requests_total{route=\"health\",code=\"404\"}"), body.constData());
+    }
+
     void idempotencyKeyReplaysTheFirstAnswer()
     {
         const QString campaign = openCampaign(u"gw-idem"_s, 10);

@@ -1,0 +1,181 @@
+#include "gateway/apply_endpoint.h"
+
+#include "coupon/protocol/apply_request.h"
+#include "coupon/service/async_apply_service.h"
+#include "gateway/answers.h"
+#include "gateway/kafka_liveness.h"
+#include "gateway/metrics.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+namespace coupon::gateway {
+
+namespace {
+
+using SharedResponder = std::shared_ptr<http::Responder>;
+
+bool isJsonMediaType(QByteArrayView type)
+{
+    constexpr QByteArrayView json("application/json");
+    return type.size() >= json.size() && type.first(json.size()).compare(json, Qt::CaseInsensitive) == 0
+        && (type.size() == json.size() || type[json.size()] == ';');
+}
+
+// Bytes that a JSON string carries as they are (QJsonDocument escapes the rest).
+char16_t codeUnit(char c)
+{
+    return uchar(c);
+}
+char16_t codeUnit(QChar c)
+{
+    return c.unicode();
+}
+
+template <typename Text>
+bool isPlainJsonString(const Text &text)
+{
+    return std::all_of(text.begin(), text.end(), [](auto c) {
+        const char16_t u = codeUnit(c);
+        return u >= 0x20 && u < 0x7f && u != '"' && u != '\\';
+    });
+}
+
+void appendNumber(QByteArray &out, qint64 number)
+{
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, number);
+    out.append(digits, result.ptr - digits);
+}
+
+// The 202 body, byte for byte what QJsonDocument(...).toJson(Compact) gives
+// (QJsonObject orders keys by name), without building a QJsonObject: this is
+// the hot path.
+QByteArray acceptedBody(const QString &campaign, qint64 userId, const ApplyResult &r)
+{
+    // Campaign ids are [a-z0-9_-] (validated), request ids ours; anything else takes the slow path.
+    if (!isPlainJsonString(campaign) || !isPlainJsonString(r.requestId))
+        return QJsonDocument(QJsonObject{{u"status"_s, u"accepted"_s},
+                                         {u"ticket"_s, r.ticket},
+                                         {u"campaign"_s, campaign},
+                                         {u"userId"_s, userId},
+                                         {u"requestId"_s, QString::fromLatin1(r.requestId)}})
+            .toJson(QJsonDocument::Compact);
+    QByteArray out;
+    out.reserve(96 + campaign.size() + r.requestId.size());
+    out.append("{\"campaign\":\"");
+    for (const QChar c : campaign)
+        out.append(char(c.unicode()));
+    out.append("\",\"requestId\":\"");
+    out.append(r.requestId);
+    out.append("\",\"status\":\"accepted\",\"ticket\":");
+    appendNumber(out, r.ticket);
+    out.append(",\"userId\":");
+    appendNumber(out, userId);
+    out.append('}');
+    return out;
+}
+
+} // namespace
+
+ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
+                             Metrics &metrics, const bool &stopping)
+    : m_settings(settings)
+    , m_service(service)
+    , m_kafka(kafka)
+    , m_metrics(metrics)
+    , m_stopping(stopping)
+    , m_idempotency(service.redis(), settings.idempotencyTtlS)
+{ }
+
+void ApplyEndpoint::handle(const QString &campaign, http::Request request, http::Responder responder, qint64 startedNs)
+{
+    auto refuse = [&](http::Response response) {
+        m_metrics.answer(Route::Apply, responder, std::move(response), startedNs);
+    };
+    if (!isJsonMediaType(request.header("content-type")))
+        return refuse(fixedAnswers().unsupportedMediaType);
+    Result<qint64> user = parseApplyBody(request.body);
+    if (!user)
+        return refuse(http::Response::error(400, user.error().code, user.error().message));
+    const bool hasKey = request.hasHeader("idempotency-key");
+    const QByteArray key = hasKey ? request.header("idempotency-key") : QByteArray();
+    if (hasKey && !isValidIdempotencyKey(key))
+        return refuse(http::Response::error(400, u"bad_idempotency_key"_s,
+                                            u"Idempotency-Key: 1 to 128 visible ASCII characters"_s));
+    if (m_stopping)
+        return refuse(unavailable(u"stopping"_s, u"this gateway is shutting down"_s));
+    if (m_service.inFlight() >= m_settings.maxInFlight) {
+        m_metrics.countOverload();
+        return refuse(unavailable(u"overloaded"_s, u"%1 applies in flight; try again"_s.arg(m_service.inFlight())));
+    }
+    if (!m_kafka.isUp())
+        return refuse(unavailable(u"kafka_unavailable"_s, m_kafka.error()));
+    if (!m_service.redis().isConnected())
+        return refuse(unavailable(u"redis_unavailable"_s, m_service.redis().lastError()));
+    if (hasKey)
+        return applyWithKey(campaign, *user, key, std::move(responder), startedNs);
+    applyNow(campaign, *user, std::move(responder), startedNs);
+}
+
+void ApplyEndpoint::applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs)
+{
+    // The service's callback must be copyable; the responder is not.
+    auto shared = std::make_shared<http::Responder>(std::move(responder));
+    m_service.apply(campaign, userId, [this, campaign, userId, shared, startedNs](const ApplyResult &r) {
+        m_metrics.answer(Route::Apply, *shared, answerFor(campaign, userId, r), startedNs);
+    });
+}
+
+void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const QByteArray &key,
+                                 http::Responder responder, qint64 startedNs)
+{
+    auto shared = std::make_shared<http::Responder>(std::move(responder));
+    const QByteArray redisKey = idempotencyRedisKey(campaign, key);
+    m_idempotency.claim(redisKey, userId, [=, this](Result<std::optional<IdempotencyRecord>> claim) {
+        if (!claim)
+            return m_metrics.answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, claim.error().message),
+                                    startedNs);
+        if (*claim)
+            return m_metrics.answer(Route::Apply, *shared, answerFromRecord(**claim, userId), startedNs);
+        // Ours: run the apply and keep its final answer for replays.
+        m_service.apply(campaign, userId, [=, this](const ApplyResult &r) {
+            http::Response response = answerFor(campaign, userId, r);
+            m_idempotency.finish(redisKey, userId, response);
+            m_metrics.answer(Route::Apply, *shared, std::move(response), startedNs);
+        });
+    });
+}
+
+http::Response ApplyEndpoint::answerFor(const QString &campaign, qint64 userId, const ApplyResult &r)
+{
+    m_metrics.countOutcome(r.status);
+    switch (r.status) {
+    case ApplyStatus::Accepted: {
+        http::Response response;
+        response.status = 202;
+        response.body = acceptedBody(campaign, userId, r);
+        return response;
+    }
+    case ApplyStatus::Duplicate: return fixedAnswers().duplicate;
+    case ApplyStatus::SoldOut: return fixedAnswers().soldOut;
+    case ApplyStatus::Closed: return fixedAnswers().closed;
+    case ApplyStatus::NotLoaded:
+        return http::Response::error(404, u"unknown_campaign"_s,
+                                     u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
+    case ApplyStatus::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
+    case ApplyStatus::Unavailable: return unavailable(u"unavailable"_s, r.detail);
+    case ApplyStatus::Uncertain: break;
+    }
+    return unavailable(u"outcome_unknown"_s,
+                       u"Kafka may or may not have the apply; it stays reserved and is settled "
+                       "against MySQL; see GET .../users/%1"_s.arg(userId));
+}
+
+} // namespace coupon::gateway

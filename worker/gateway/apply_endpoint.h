@@ -1,0 +1,46 @@
+#pragma once
+
+// POST /api/v1/campaigns/{id}/applications.
+
+#include "coupon/base/settings.h"
+#include "coupon/http/server.h"
+#include "coupon/protocol/apply_outcome.h"
+#include "gateway/idempotency.h"
+
+namespace coupon {
+
+class AsyncApplyService;
+
+namespace gateway {
+
+class KafkaLiveness;
+class Metrics;
+
+// Checks an apply (media type, body, Idempotency-Key), refuses it at once
+// while the gateway stops, is overloaded or a dependency is down, then runs it
+// on the apply service, through the idempotency store when it has a key.
+class ApplyEndpoint
+{
+public:
+    // `stopping` is the gateway's flag, read on every apply.
+    ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
+                  Metrics &metrics, const bool &stopping);
+
+    void handle(const QString &campaign, http::Request request, http::Responder responder, qint64 startedNs);
+
+private:
+    void applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
+    void applyWithKey(const QString &campaign, qint64 userId, const QByteArray &key, http::Responder responder,
+                      qint64 startedNs);
+    http::Response answerFor(const QString &campaign, qint64 userId, const ApplyResult &result);
+
+    const GatewaySettings &m_settings;
+    AsyncApplyService &m_service;
+    const KafkaLiveness &m_kafka;
+    Metrics &m_metrics;
+    const bool &m_stopping;
+    IdempotencyStore m_idempotency;
+};
+
+} // namespace gateway
+} // namespace coupon

@@ -1,0 +1,58 @@
+#pragma once
+
+// GET /api/v1/campaigns/{id} and GET /api/v1/campaigns/{id}/users/{userId}.
+
+#include "coupon/base/settings.h"
+#include "coupon/http/server.h"
+#include "coupon/protocol/keys.h"
+
+#include <QJsonObject>
+#include <QObject>
+#include <QThread>
+
+#include <memory>
+#include <optional>
+
+struct redisReply;
+
+namespace coupon {
+
+class AsyncRedis;
+
+namespace gateway {
+
+class DbReader;
+class Metrics;
+
+// The read endpoints: Redis first (on the event loop), then MySQL on a reader
+// thread of its own, so the loop never waits for MySQL. Each read is a chain
+// of named steps sharing one state object.
+class ReadEndpoints : public QObject
+{
+public:
+    ReadEndpoints(const MysqlSettings &mysql, AsyncRedis &redis, Metrics &metrics);
+    ~ReadEndpoints() override; // closes the reader's connection and stops its thread
+
+    void campaign(const QString &campaign, http::Responder responder, qint64 startedNs);
+    void user(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
+
+private:
+    struct CampaignRead;
+    struct UserRead;
+
+    void campaignMetaRead(const std::shared_ptr<CampaignRead> &read, const redisReply *meta);
+    void campaignCountRead(const std::shared_ptr<CampaignRead> &read, const redisReply *count);
+    void campaignIssuedRead(const std::shared_ptr<CampaignRead> &read, std::optional<qint64> issued);
+
+    void userPendingRead(const std::shared_ptr<UserRead> &read, const redisReply *pending);
+    void userMemberRead(const std::shared_ptr<UserRead> &read, const redisReply *member);
+    void userCouponRead(const std::shared_ptr<UserRead> &read, std::optional<bool> hasCoupon);
+
+    AsyncRedis &m_redis;
+    Metrics &m_metrics;
+    std::unique_ptr<DbReader> m_db;
+    QThread m_dbThread;
+};
+
+} // namespace gateway
+} // namespace coupon
