@@ -240,12 +240,12 @@ int applyCommand(const Invocation &in)
         return failWith(service.error());
     const ApplyResult r = (*service)->applyAndWait(campaign, *user);
     out() << toString(r.status);
-    if (r.status == ApplyStatus::Accepted)
+    if (r.status == ApplyOutcome::Accepted)
         out() << " ticket " << r.ticket << " partition " << r.partition << " offset " << r.offset;
     if (!r.detail.isEmpty())
         out() << " (" << r.detail << ')';
     out() << '\n';
-    return r.status == ApplyStatus::Accepted ? ExitOk : ExitCheckFailed;
+    return r.status == ApplyOutcome::Accepted ? ExitOk : ExitCheckFailed;
 }
 
 int simulateCommand(const Invocation &in)

@@ -60,7 +60,7 @@ void soldOutWithHolders(ApplyCore &core)
     ApplyResult result = core.begin(kCampaign, 4).result;
     const Reply soldOut = applyReply("sold_out", 3);
     const ApplyCore::Decision d = core.decide(kCampaign, &soldOut, {}, result);
-    QCOMPARE(int(result.status), int(ApplyStatus::SoldOut));
+    QCOMPARE(int(result.status), int(ApplyOutcome::SoldOut));
     QVERIFY(d.memoLoad != 0);
     const Reply snapshot = snapshotReply({"1", "2", "3"});
     core.memoLoaded(kCampaign, d.memoLoad, &snapshot);
@@ -93,7 +93,7 @@ private slots:
         ApplyCore core(memoSettings(100));
         const ApplyCore::Begin b = core.begin(campaign, user);
         QVERIFY(b.answered);
-        QCOMPARE(int(b.result.status), int(ApplyStatus::Invalid));
+        QCOMPARE(int(b.result.status), int(ApplyOutcome::Invalid));
         QVERIFY2(b.result.detail.startsWith(detail), qPrintable(b.result.detail));
     }
 
@@ -119,12 +119,12 @@ private slots:
         QTest::addColumn<int>("status");
         QTest::addColumn<bool>("produce");
         QTest::addColumn<qint64>("ticket");
-        QTest::newRow("accepted") << QByteArray("accepted") << int(ApplyStatus::Accepted) << true << qint64(7);
-        QTest::newRow("duplicate") << QByteArray("duplicate") << int(ApplyStatus::Duplicate) << false << qint64(0);
-        QTest::newRow("sold_out") << QByteArray("sold_out") << int(ApplyStatus::SoldOut) << false << qint64(0);
-        QTest::newRow("closed") << QByteArray("closed") << int(ApplyStatus::Closed) << false << qint64(0);
-        QTest::newRow("not_loaded") << QByteArray("not_loaded") << int(ApplyStatus::NotLoaded) << false << qint64(0);
-        QTest::newRow("unknown verdict") << QByteArray("maybe") << int(ApplyStatus::NotLoaded) << false << qint64(0);
+        QTest::newRow("accepted") << QByteArray("accepted") << int(ApplyOutcome::Accepted) << true << qint64(7);
+        QTest::newRow("duplicate") << QByteArray("duplicate") << int(ApplyOutcome::Duplicate) << false << qint64(0);
+        QTest::newRow("sold_out") << QByteArray("sold_out") << int(ApplyOutcome::SoldOut) << false << qint64(0);
+        QTest::newRow("closed") << QByteArray("closed") << int(ApplyOutcome::Closed) << false << qint64(0);
+        QTest::newRow("not_loaded") << QByteArray("not_loaded") << int(ApplyOutcome::NotLoaded) << false << qint64(0);
+        QTest::newRow("unknown verdict") << QByteArray("maybe") << int(ApplyOutcome::NotLoaded) << false << qint64(0);
     }
     void readsTheScriptsVerdict()
     {
@@ -157,7 +157,7 @@ private slots:
         ApplyCore core(memoSettings(100));
         ApplyResult result = core.begin(kCampaign, 9).result;
         const ApplyCore::Decision d = core.decide(kCampaign, &reply, {}, result);
-        QCOMPARE(int(result.status), int(ApplyStatus::Unavailable));
+        QCOMPARE(int(result.status), int(ApplyOutcome::Unavailable));
         QCOMPARE(result.detail, u"unexpected reply from the apply script"_s);
         QVERIFY(!d.produce);
     }
@@ -169,7 +169,7 @@ private slots:
         QVERIFY(core.begin(kCampaign, 9).answered); // the memo answers...
         ApplyResult result = core.begin(u"other"_s, 9).result;
         const ApplyCore::Decision d = core.decide(u"other"_s, nullptr, u"Redis 127.0.0.1:1: connection lost"_s, result);
-        QCOMPARE(int(result.status), int(ApplyStatus::Unavailable));
+        QCOMPARE(int(result.status), int(ApplyOutcome::Unavailable));
         QCOMPARE(result.detail, u"Redis 127.0.0.1:1: connection lost"_s);
         QVERIFY(!d.produce);
         QVERIFY(!core.begin(kCampaign, 9).answered); // ...not after Redis failed: it may come back with other data
@@ -187,10 +187,10 @@ private slots:
 
         ApplyCore::Begin holder = core.begin(kCampaign, 2);
         QVERIFY(holder.answered);
-        QCOMPARE(int(holder.result.status), int(ApplyStatus::Duplicate));
+        QCOMPARE(int(holder.result.status), int(ApplyOutcome::Duplicate));
         ApplyCore::Begin newcomer = core.begin(kCampaign, 5);
         QVERIFY(newcomer.answered);
-        QCOMPARE(int(newcomer.result.status), int(ApplyStatus::SoldOut));
+        QCOMPARE(int(newcomer.result.status), int(ApplyOutcome::SoldOut));
         QCOMPARE(core.memo().answers(), 2);
 
         // Due after 100 ms: Redis decides again and one caller re-checks the fingerprint.
@@ -222,7 +222,7 @@ private slots:
         ApplyResult persisted = core.begin(kCampaign, 1).result;
         QCOMPARE(int(core.delivered(kCampaign, report(DeliveryReport::Outcome::Persisted), persisted)),
                  int(ApplyCore::AfterDelivery::Confirm));
-        QCOMPARE(int(persisted.status), int(ApplyStatus::Accepted));
+        QCOMPARE(int(persisted.status), int(ApplyOutcome::Accepted));
         QCOMPARE(persisted.partition, 2);
         QCOMPARE(persisted.offset, 41);
 
@@ -230,7 +230,7 @@ private slots:
         QCOMPARE(int(core.delivered(
                      kCampaign, report(DeliveryReport::Outcome::NotPersisted, u"Local: Message timed out"_s), lost)),
                  int(ApplyCore::AfterDelivery::Release));
-        QCOMPARE(int(lost.status), int(ApplyStatus::Unavailable));
+        QCOMPARE(int(lost.status), int(ApplyOutcome::Unavailable));
         QCOMPARE(lost.detail, u"Kafka: Local: Message timed out"_s);
 
         ApplyResult unknown = core.begin(kCampaign, 3).result;
@@ -238,7 +238,7 @@ private slots:
                                     report(DeliveryReport::Outcome::PossiblyPersisted, u"Local: Message timed out"_s),
                                     unknown)),
                  int(ApplyCore::AfterDelivery::KeepPending));
-        QCOMPARE(int(unknown.status), int(ApplyStatus::Uncertain));
+        QCOMPARE(int(unknown.status), int(ApplyOutcome::Uncertain));
         QCOMPARE(unknown.detail, u"Kafka (possibly persisted): Local: Message timed out"_s);
     }
 

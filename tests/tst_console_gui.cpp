@@ -112,8 +112,8 @@ private slots:
         QVERIFY(finished.wait(60000));
         const auto report = finished.first().first().value<SimulationReport>();
         QCOMPARE(report.attempts, 1000);
-        QCOMPARE(report.count(ApplyStatus::Accepted), 100);
-        QCOMPARE(report.count(ApplyStatus::SoldOut), 900);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 100);
+        QCOMPARE(report.count(ApplyOutcome::SoldOut), 900);
         QCOMPARE(window.findChild<QLabel *>(u"outcome-accepted"_s)->text(), u"100"_s);
         QCOMPARE(window.findChild<QLabel *>(u"outcome-sold_out"_s)->text(), u"900"_s);
 

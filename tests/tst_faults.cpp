@@ -53,7 +53,7 @@ private slots:
         options.users = 2000;
         options.concurrency = 64;
         const SimulationReport report = simulate(**service, options);
-        QCOMPARE(report.count(ApplyStatus::Accepted), 2000);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 2000);
 
         QVERIFY2(test::waitFor([&] { return worker.output().contains(u"partitions paused"_s); }, 30000),
                  qPrintable(worker.output()));
@@ -83,19 +83,19 @@ private slots:
         viaProxy.redis.port = redis.port();
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(viaProxy, {2});
         QVERIFY(service.ok());
-        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyOutcome::Accepted));
 
         redis.cut();
         QElapsedTimer clock;
         clock.start();
         const ApplyResult down = (*service)->applyAndWait(campaign, 2);
-        QCOMPARE(toString(down.status), toString(ApplyStatus::Unavailable));
+        QCOMPARE(toString(down.status), toString(ApplyOutcome::Unavailable));
         // connect + command timeouts are 1 s each; generous bound for a loaded box
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"took %1 ms"_s.arg(clock.elapsed())));
         QVERIFY2(down.detail.contains(u"Redis"_s), qPrintable(down.detail));
 
         redis.heal();
-        QCOMPARE(toString((*service)->applyAndWait(campaign, 3).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString((*service)->applyAndWait(campaign, 3).status), toString(ApplyOutcome::Accepted));
         service.value().reset();
         test::WorkerProcess worker;
         QVERIFY(worker.start().isEmpty());
@@ -116,7 +116,7 @@ private slots:
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
         QVERIFY(service.ok());
         ApplyService &s = **service;
-        QCOMPARE(toString(s.applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString(s.applyAndWait(campaign, 1).status), toString(ApplyOutcome::Accepted));
 
         std::atomic<int> answered{0};
         QMutex mutex;
@@ -125,9 +125,9 @@ private slots:
         for (qint64 user = 100; user < 400; ++user) {
             s.apply(campaign, user, [&, user](const ApplyResult &r) {
                 QMutexLocker lock(&mutex);
-                if (r.status == ApplyStatus::Accepted)
+                if (r.status == ApplyOutcome::Accepted)
                     answers.accepted.insert(user);
-                else if (r.status != ApplyStatus::Uncertain)
+                else if (r.status != ApplyOutcome::Uncertain)
                     answers.rejected.insert(user);
                 answered.fetch_add(1);
             });
@@ -138,7 +138,7 @@ private slots:
                  qPrintable(u"%1 of 300 applies answered"_s.arg(answered.load())));
         QVERIFY2(test::waitFor([&] { return s.producer().recreations() >= 1; }, 30000),
                  "the producer was not recreated");
-        QCOMPARE(toString(s.applyAndWait(campaign, 5000).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString(s.applyAndWait(campaign, 5000).status), toString(ApplyOutcome::Accepted));
         answers.accepted.insert(5000);
         service.value().reset();
 
@@ -158,9 +158,9 @@ private slots:
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings, {1});
         QVERIFY(service.ok());
         QVERIFY(m_ops->redis().command({"SCRIPT", "FLUSH"}).ok());
-        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyOutcome::Accepted));
         QVERIFY(m_ops->redis().command({"SCRIPT", "FLUSH"}).ok());
-        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyStatus::Duplicate));
+        QCOMPARE(toString((*service)->applyAndWait(campaign, 1).status), toString(ApplyOutcome::Duplicate));
     }
 };
 

@@ -282,8 +282,8 @@ private slots:
         Result<SimulationReport> report = simulateHttp(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), options);
         QVERIFY(report.ok());
         QCOMPARE(report->attempts, 1000);
-        QCOMPARE(report->count(ApplyStatus::Accepted), 100);
-        QCOMPARE(report->count(ApplyStatus::SoldOut), 900);
+        QCOMPARE(report->count(ApplyOutcome::Accepted), 100);
+        QCOMPARE(report->count(ApplyOutcome::SoldOut), 900);
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report->answered);
         QVERIFY2(audit.ok() && audit->ok,
                  qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
@@ -356,7 +356,7 @@ private slots:
         crowd.join();
         QCOMPARE(gateway.terminate(20000), 0);
         QVERIFY(report.ok());
-        QVERIFY(report->count(ApplyStatus::Accepted) >= 300);
+        QVERIFY(report->count(ApplyOutcome::Accepted) >= 300);
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report->answered);
         QVERIFY2(audit.ok(), qPrintable(audit.ok() ? QString() : audit.error().message));
         // Invariants 3 and 4 for every answer given; 5 may see broken-off applies, settled by the reaper later.

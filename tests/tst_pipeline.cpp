@@ -84,8 +84,8 @@ private slots:
         watcher.join();
 
         QCOMPARE(report.attempts, 1000);
-        QCOMPARE(report.count(ApplyStatus::Accepted), 100);
-        QCOMPARE(report.count(ApplyStatus::SoldOut), 900);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 100);
+        QCOMPARE(report.count(ApplyOutcome::SoldOut), 900);
         QVERIFY(samples.load() > 0);
         QVERIFY2(highest.load() <= 100, qPrintable(u"the counter reached %1"_s.arg(highest.load())));
 
@@ -112,8 +112,8 @@ private slots:
         options.concurrency = 64;
         const SimulationReport report = simulate(*m_service, options);
         QCOMPARE(report.attempts, 1000);
-        QCOMPARE(report.count(ApplyStatus::Accepted), 1);
-        QCOMPARE(report.count(ApplyStatus::Duplicate), 999);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 1);
+        QCOMPARE(report.count(ApplyOutcome::Duplicate), 999);
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report.answered);
         QVERIFY2(audit.ok() && audit->ok,
                  qPrintable(audit.ok() ? audit->violations.join(u"; "_s) : audit.error().message));
@@ -136,8 +136,8 @@ private slots:
         std::thread tb([&] { rb = simulate(*m_service, ob); });
         ta.join();
         tb.join();
-        QCOMPARE(ra.count(ApplyStatus::Accepted), 50);
-        QCOMPARE(rb.count(ApplyStatus::Accepted), 70);
+        QCOMPARE(ra.count(ApplyOutcome::Accepted), 50);
+        QCOMPARE(rb.count(ApplyOutcome::Accepted), 70);
         for (const auto &[id, report] : {std::pair{a, &ra}, std::pair{b, &rb}}) {
             Result<AuditReport> audit = m_ops->audit(id, 60000, &report->answered);
             QVERIFY2(audit.ok() && audit->ok,
@@ -286,22 +286,22 @@ private slots:
     {
         const QString campaign = openCampaign(u"closed"_s, 10);
         QVERIFY(m_ops->close(campaign).ok());
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyStatus::Closed));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyOutcome::Closed));
         QCOMPARE(toString(m_service->applyAndWait(test::uniqueCampaign(u"unknown"_s), 5).status),
-                 toString(ApplyStatus::NotLoaded));
-        QCOMPARE(toString(m_service->applyAndWait(u"Bad!"_s, 5).status), toString(ApplyStatus::Invalid));
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 0).status), toString(ApplyStatus::Invalid));
-        QCOMPARE(toString(m_service->applyAndWait(campaign, -3).status), toString(ApplyStatus::Invalid));
+                 toString(ApplyOutcome::NotLoaded));
+        QCOMPARE(toString(m_service->applyAndWait(u"Bad!"_s, 5).status), toString(ApplyOutcome::Invalid));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 0).status), toString(ApplyOutcome::Invalid));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, -3).status), toString(ApplyOutcome::Invalid));
         const CampaignOverview s = m_ops->status(campaign).value();
         QCOMPARE(s.redisCount, 0);
         QCOMPARE(s.redisUsers, 0);
         QCOMPARE(s.pending, 0);
         QVERIFY(m_ops->open(campaign).ok());
         const ApplyResult accepted = m_service->applyAndWait(campaign, 5);
-        QCOMPARE(toString(accepted.status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString(accepted.status), toString(ApplyOutcome::Accepted));
         QCOMPARE(accepted.ticket, 1);
         QVERIFY(accepted.offset >= 0);
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyStatus::Duplicate));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 5).status), toString(ApplyOutcome::Duplicate));
     }
 
     // Redis lost an open campaign, an operator closes and reopens it: the
@@ -309,20 +309,20 @@ private slots:
     void reopenAfterRedisLossRebuilds()
     {
         const QString campaign = openCampaign(u"lost"_s, 5);
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyOutcome::Accepted));
         QVERIFY(m_ops->waitForDrain(60000).ok());
         const CampaignKeys keys(campaign);
         RedisConnection redis(m_settings.redis);
         QVERIFY(redis.command({"DEL", keys.meta, keys.users, keys.count, keys.pending}).ok());
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 2).status), toString(ApplyStatus::NotLoaded));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 2).status), toString(ApplyOutcome::NotLoaded));
         QVERIFY(m_ops->close(campaign).ok());
         QVERIFY(m_ops->open(campaign).ok());
         const CampaignOverview s = m_ops->status(campaign).value();
         QCOMPARE(s.redisCount, 1);
         QCOMPARE(s.redisUsers, 1);
-        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyStatus::Duplicate));
+        QCOMPARE(toString(m_service->applyAndWait(campaign, 1).status), toString(ApplyOutcome::Duplicate));
         const ApplyResult second = m_service->applyAndWait(campaign, 2);
-        QCOMPARE(toString(second.status), toString(ApplyStatus::Accepted));
+        QCOMPARE(toString(second.status), toString(ApplyOutcome::Accepted));
         QCOMPARE(second.ticket, 2);
     }
 
@@ -333,8 +333,8 @@ private slots:
         const QString campaign = openCampaign(u"memo"_s, 3);
         const CampaignKeys keys(campaign);
         auto status = [&](qint64 user) { return toString(m_service->applyAndWait(campaign, user).status); };
-        QCOMPARE(status(1), toString(ApplyStatus::Accepted));
-        QCOMPARE(status(2), toString(ApplyStatus::Accepted));
+        QCOMPARE(status(1), toString(ApplyOutcome::Accepted));
+        QCOMPARE(status(2), toString(ApplyOutcome::Accepted));
         // User 3's reservation stays pending (as if its produce were in doubt).
         RedisConnection redis(m_settings.redis);
         Result<RedisReplyHandle> reserved = redis.eval(scripts::apply(), keys.all(), {"3"});
@@ -343,12 +343,12 @@ private slots:
 
         const SoldOutMemo &memo = m_service->memo();
         const qint64 snapshotsBefore = memo.snapshots();
-        QCOMPARE(status(4), toString(ApplyStatus::SoldOut)); // Redis says so, and the memo loads
+        QCOMPARE(status(4), toString(ApplyOutcome::SoldOut)); // Redis says so, and the memo loads
         QVERIFY(test::waitFor([&] { return memo.snapshots() > snapshotsBefore; }, 10000));
         const qint64 answersBefore = memo.answers();
-        QCOMPARE(status(1), toString(ApplyStatus::Duplicate));
-        QCOMPARE(status(3), toString(ApplyStatus::Duplicate)); // pending counts as held
-        QCOMPARE(status(5), toString(ApplyStatus::SoldOut));
+        QCOMPARE(status(1), toString(ApplyOutcome::Duplicate));
+        QCOMPARE(status(3), toString(ApplyOutcome::Duplicate)); // pending counts as held
+        QCOMPARE(status(5), toString(ApplyOutcome::SoldOut));
         QVERIFY2(memo.answers() > answersBefore, "the memo answered none of them");
 
         // The reaper releases user 3 and, at once, another gateway's user 6
@@ -366,18 +366,18 @@ private slots:
         };
         QCOMPARE(run(scripts::release(), "3"), QByteArray("1"));
         QCOMPARE(run(scripts::apply(), "6"), QByteArray("accepted"));
-        QVERIFY2(test::waitFor([&] { return status(6) == toString(ApplyStatus::Duplicate); }, 5000),
+        QVERIFY2(test::waitFor([&] { return status(6) == toString(ApplyOutcome::Duplicate); }, 5000),
                  "user 6 holds a reservation but is still told sold_out 5 s later");
-        QCOMPARE(status(3), toString(ApplyStatus::SoldOut));
+        QCOMPARE(status(3), toString(ApplyOutcome::SoldOut));
 
         // User 6's produce never happened: the reaper releases it, and the
         // crowd gets the slot.
         QCOMPARE(run(scripts::release(), "6"), QByteArray("1"));
         QString answer;
-        QVERIFY2(test::waitFor([&] { return (answer = status(5)) != toString(ApplyStatus::SoldOut); }, 5000),
+        QVERIFY2(test::waitFor([&] { return (answer = status(5)) != toString(ApplyOutcome::SoldOut); }, 5000),
                  "user 5 still hears sold_out 5 s after a slot was released");
-        QCOMPARE(answer, toString(ApplyStatus::Accepted));
-        QCOMPARE(status(5), toString(ApplyStatus::Duplicate));
+        QCOMPARE(answer, toString(ApplyOutcome::Accepted));
+        QCOMPARE(status(5), toString(ApplyOutcome::Duplicate));
 
         Result<AuditReport> audit = m_ops->audit(campaign, 60000);
         QVERIFY2(audit.ok() && audit->ok,

@@ -12,7 +12,7 @@
 #include <vector>
 
 using namespace Qt::StringLiterals;
-using coupon::ApplyStatus;
+using coupon::ApplyOutcome;
 using coupon::ManualClock;
 using coupon::Reply;
 using coupon::SoldOutMemo;
@@ -109,10 +109,10 @@ private slots:
     {
         QTest::addColumn<qint64>("user");
         QTest::addColumn<int>("expected");
-        QTest::newRow("holder 1") << qint64(1) << int(ApplyStatus::Duplicate);
-        QTest::newRow("holder 3") << qint64(3) << int(ApplyStatus::Duplicate);
-        QTest::newRow("newcomer 4") << qint64(4) << int(ApplyStatus::SoldOut);
-        QTest::newRow("newcomer 0x7fff...") << std::numeric_limits<qint64>::max() << int(ApplyStatus::SoldOut);
+        QTest::newRow("holder 1") << qint64(1) << int(ApplyOutcome::Duplicate);
+        QTest::newRow("holder 3") << qint64(3) << int(ApplyOutcome::Duplicate);
+        QTest::newRow("newcomer 4") << qint64(4) << int(ApplyOutcome::SoldOut);
+        QTest::newRow("newcomer 0x7fff...") << std::numeric_limits<qint64>::max() << int(ApplyOutcome::SoldOut);
     }
     void answersLikeTheScript()
     {
@@ -193,7 +193,7 @@ private slots:
         memo.checked(kCampaign, *due, replies.fingerprint(kPrint));
         const SoldOutMemo::Lookup renewed = memo.lookup(kCampaign, 2);
         QVERIFY(renewed.answer);
-        QCOMPARE(int(*renewed.answer), int(ApplyStatus::Duplicate));
+        QCOMPARE(int(*renewed.answer), int(ApplyOutcome::Duplicate));
         // Renewed for validForMs from when the check was sent, not from when it came back.
         clock.advance(49);
         QVERIFY(memo.lookup(kCampaign, 2).answer);
@@ -327,7 +327,7 @@ private slots:
         memo.checked(kCampaign, due, replies.fingerprint(kPrint)); // about the first snapshot
         const SoldOutMemo::Lookup l = memo.lookup(kCampaign, 5);
         QVERIFY(l.answer);
-        QCOMPARE(int(*l.answer), int(ApplyStatus::Duplicate));
+        QCOMPARE(int(*l.answer), int(ApplyOutcome::Duplicate));
     }
 
     // With more campaigns than it keeps, the memo evicts the least recently

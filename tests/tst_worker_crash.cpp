@@ -50,7 +50,7 @@ private slots:
             options.concurrency = 256;
             report = simulate(**service, options);
         }
-        QCOMPARE(report.count(ApplyStatus::Accepted), 10000);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 10000);
         QCOMPARE(ops.store().couponCount(c.id).value(), 0);
 
         // Small batches keep the drain slow enough to be caught in the middle.

@@ -115,7 +115,7 @@ void Gateway::metrics(const gateway::PathParts &, http::Request, http::Responder
     http::Response r;
     r.status = 200;
     r.contentType = "text/plain; version=0.0.4";
-    r.body = m_metrics->text({m_service->inFlight(), m_service->redis().errors(), m_service->kafkaErrors(),
+    r.body = m_metrics->text({m_service->inFlight(), m_service->redis().failedCommands(), m_service->kafkaErrors(),
                               m_service->memo().answers(), m_service->memo().snapshots(),
                               m_service->redis().isConnected(), m_kafka->isUp()});
     m_metrics->answer(Route::Metrics, responder, std::move(r), m_metrics->now());

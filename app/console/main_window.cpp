@@ -480,7 +480,7 @@ void MainWindow::onSimulationFinished(const SimulationReport &report, const QStr
         m_simulation->setVerdict(tr("The simulation could not run: %1").arg(error), u"bad"_s);
         return;
     }
-    m_lastSoldOut = report.count(ApplyStatus::SoldOut);
+    m_lastSoldOut = report.count(ApplyOutcome::SoldOut);
     emit simulationFinished(report);
     m_simulation->setVerdict(tr("%1 applies in %2 s%3. Waiting for the topic to drain, then auditing…")
                                  .arg(QLocale().toString(report.attempts))

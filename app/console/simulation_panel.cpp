@@ -20,17 +20,17 @@ namespace coupon::console {
 
 namespace {
 
-QString outcomeName(ApplyStatus status)
+QString outcomeName(ApplyOutcome status)
 {
     switch (status) {
-    case ApplyStatus::Accepted: return QObject::tr("Accepted");
-    case ApplyStatus::Duplicate: return QObject::tr("Duplicate");
-    case ApplyStatus::SoldOut: return QObject::tr("Sold out");
-    case ApplyStatus::Closed: return QObject::tr("Closed");
-    case ApplyStatus::NotLoaded: return QObject::tr("Not loaded");
-    case ApplyStatus::Invalid: return QObject::tr("Invalid");
-    case ApplyStatus::Unavailable: return QObject::tr("Unavailable");
-    case ApplyStatus::Uncertain: return QObject::tr("Uncertain");
+    case ApplyOutcome::Accepted: return QObject::tr("Accepted");
+    case ApplyOutcome::Duplicate: return QObject::tr("Duplicate");
+    case ApplyOutcome::SoldOut: return QObject::tr("Sold out");
+    case ApplyOutcome::Closed: return QObject::tr("Closed");
+    case ApplyOutcome::NotLoaded: return QObject::tr("Not loaded");
+    case ApplyOutcome::Invalid: return QObject::tr("Invalid");
+    case ApplyOutcome::Unavailable: return QObject::tr("Unavailable");
+    case ApplyOutcome::Uncertain: return QObject::tr("Uncertain");
     }
     return {};
 }
@@ -105,9 +105,9 @@ SimulationPanel::SimulationPanel(const QStringList &gatewayUrls, QWidget *parent
     auto *counts = new QGridLayout;
     counts->setHorizontalSpacing(10);
     counts->setVerticalSpacing(2);
-    for (int s = 0; s < kApplyStatusCount; ++s) {
-        auto *name = new QLabel(outcomeName(ApplyStatus(s)));
-        auto *value = makeValueLabel(u"outcome-"_s + toString(ApplyStatus(s)));
+    for (int s = 0; s < kApplyOutcomeCount; ++s) {
+        auto *name = new QLabel(outcomeName(ApplyOutcome(s)));
+        auto *value = makeValueLabel(u"outcome-"_s + toString(ApplyOutcome(s)));
         m_outcomeLabels.insert(s, value);
         counts->addWidget(name, s / 2, (s % 2) * 2);
         counts->addWidget(value, s / 2, (s % 2) * 2 + 1);
@@ -237,8 +237,8 @@ void SimulationPanel::showProgress()
     if (!m_running)
         return;
     const SimulationProgress &p = *m_running;
-    std::array<qint64, kApplyStatusCount> byStatus{};
-    for (int s = 0; s < kApplyStatusCount; ++s)
+    std::array<qint64, kApplyOutcomeCount> byStatus{};
+    for (int s = 0; s < kApplyOutcomeCount; ++s)
         byStatus[size_t(s)] = p.byStatus[size_t(s)].load(std::memory_order_relaxed);
     const qint64 done = p.done.load(std::memory_order_relaxed);
     showOutcome(byStatus, done);
@@ -247,9 +247,9 @@ void SimulationPanel::showProgress()
              p.latencyPercentileMs(0.99));
 }
 
-void SimulationPanel::showOutcome(const std::array<qint64, kApplyStatusCount> &byStatus, qint64 done)
+void SimulationPanel::showOutcome(const std::array<qint64, kApplyOutcomeCount> &byStatus, qint64 done)
 {
-    for (int s = 0; s < kApplyStatusCount; ++s)
+    for (int s = 0; s < kApplyOutcomeCount; ++s)
         m_outcomeLabels.value(s)->setText(QLocale().toString(byStatus[size_t(s)]));
     m_progress->setValue(int(std::min<qint64>(done, m_progress->maximum())));
 }

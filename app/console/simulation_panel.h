@@ -68,7 +68,7 @@ signals:
 
 private:
     void showProgress();
-    void showOutcome(const std::array<qint64, kApplyStatusCount> &byStatus, qint64 done);
+    void showOutcome(const std::array<qint64, kApplyOutcomeCount> &byStatus, qint64 done);
     void showRate(double appliesPerSecond, double p50Ms, double p95Ms, double p99Ms);
 
     QSpinBox *m_users, *m_concurrency, *m_repeats;

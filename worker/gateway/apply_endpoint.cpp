@@ -157,21 +157,21 @@ http::Response ApplyEndpoint::answerFor(const QString &campaign, qint64 userId, 
 {
     m_metrics.countOutcome(r.status);
     switch (r.status) {
-    case ApplyStatus::Accepted: {
+    case ApplyOutcome::Accepted: {
         http::Response response;
         response.status = 202;
         response.body = acceptedBody(campaign, userId, r);
         return response;
     }
-    case ApplyStatus::Duplicate: return fixedAnswers().duplicate;
-    case ApplyStatus::SoldOut: return fixedAnswers().soldOut;
-    case ApplyStatus::Closed: return fixedAnswers().closed;
-    case ApplyStatus::NotLoaded:
+    case ApplyOutcome::Duplicate: return fixedAnswers().duplicate;
+    case ApplyOutcome::SoldOut: return fixedAnswers().soldOut;
+    case ApplyOutcome::Closed: return fixedAnswers().closed;
+    case ApplyOutcome::NotLoaded:
         return http::Response::error(404, u"unknown_campaign"_s,
                                      u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
-    case ApplyStatus::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
-    case ApplyStatus::Unavailable: return unavailable(u"unavailable"_s, r.detail);
-    case ApplyStatus::Uncertain: break;
+    case ApplyOutcome::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
+    case ApplyOutcome::Unavailable: return unavailable(u"unavailable"_s, r.detail);
+    case ApplyOutcome::Uncertain: break;
     }
     return unavailable(u"outcome_unknown"_s,
                        u"Kafka may or may not have the apply; it stays reserved and is settled "

@@ -35,8 +35,8 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
     }
     out += "# HELP coupon_gateway_apply_outcomes_total Apply protocol outcomes.\n"
            "# TYPE coupon_gateway_apply_outcomes_total counter\n";
-    for (int s = 0; s < kApplyStatusCount; ++s)
-        out += "coupon_gateway_apply_outcomes_total{outcome=\"" + toString(ApplyStatus(s)).toLatin1() + "\"} "
+    for (int s = 0; s < kApplyOutcomeCount; ++s)
+        out += "coupon_gateway_apply_outcomes_total{outcome=\"" + toString(ApplyOutcome(s)).toLatin1() + "\"} "
             + QByteArray::number(m_outcomes[size_t(s)]) + '\n';
     out += "# HELP coupon_gateway_apply_duration_seconds Time from request to answer of POST applications.\n"
            "# TYPE coupon_gateway_apply_duration_seconds histogram\n";

@@ -37,7 +37,7 @@ public:
 
     // Counts the answer, then gives it; startedNs is now() when the request came.
     void answer(Route route, http::Responder &responder, http::Response response, qint64 startedNs);
-    void countOutcome(ApplyStatus status) { ++m_outcomes[size_t(status)]; }
+    void countOutcome(ApplyOutcome status) { ++m_outcomes[size_t(status)]; }
     void countOverload() { ++m_rejectedOverload; }
 
     // The /metrics page (Prometheus text format 0.0.4).
@@ -49,7 +49,7 @@ private:
 
     QElapsedTimer m_clock;
     std::array<std::array<qint64, 600>, size_t(Route::Count)> m_byStatus{}; // [route][status code]
-    std::array<qint64, kApplyStatusCount> m_outcomes{};
+    std::array<qint64, kApplyOutcomeCount> m_outcomes{};
     std::array<qint64, kBuckets.size() + 1> m_latency{};
     double m_latencySum = 0;
     qint64 m_latencyCount = 0;

@@ -16,33 +16,33 @@ using namespace Qt::StringLiterals;
 
 namespace coupon {
 
-ApplyStatus statusFromHttp(int code, QByteArrayView body)
+ApplyOutcome statusFromHttp(int code, QByteArrayView body)
 {
     switch (code) {
-    case 202: return ApplyStatus::Accepted;
-    case 409: return ApplyStatus::Duplicate;
-    case 410: return ApplyStatus::SoldOut;
-    case 403: return ApplyStatus::Closed;
-    case 404: return ApplyStatus::NotLoaded;
+    case 202: return ApplyOutcome::Accepted;
+    case 409: return ApplyOutcome::Duplicate;
+    case 410: return ApplyOutcome::SoldOut;
+    case 403: return ApplyOutcome::Closed;
+    case 404: return ApplyOutcome::NotLoaded;
     case 400:
     case 413:
-    case 415: return ApplyStatus::Invalid;
-    case 503: return body.contains("\"outcome_unknown\"") ? ApplyStatus::Uncertain : ApplyStatus::Unavailable;
-    default: return ApplyStatus::Unavailable;
+    case 415: return ApplyOutcome::Invalid;
+    case 503: return body.contains("\"outcome_unknown\"") ? ApplyOutcome::Uncertain : ApplyOutcome::Unavailable;
+    default: return ApplyOutcome::Unavailable;
     }
 }
 
 namespace {
 
 // One keep-alive connection that runs applies one after another.
-class Lane : public QObject
+class ApplyConnection : public QObject
 {
 public:
     struct Shared
     {
         const std::vector<qint64> *attempts;
         std::vector<qint64> *latencyNs;
-        std::vector<ApplyStatus> *outcomes;
+        std::vector<ApplyOutcome> *outcomes;
         std::vector<char> *sent;
         size_t next = 0;
         size_t answered = 0;
@@ -57,11 +57,11 @@ public:
         int lanes = 0;
     };
 
-    explicit Lane(Shared *shared)
+    explicit ApplyConnection(Shared *shared)
         : m_shared(shared)
     {
-        connect(&m_socket, &QTcpSocket::connected, this, &Lane::sendNext);
-        connect(&m_socket, &QTcpSocket::readyRead, this, &Lane::read);
+        connect(&m_socket, &QTcpSocket::connected, this, &ApplyConnection::sendNext);
+        connect(&m_socket, &QTcpSocket::readyRead, this, &ApplyConnection::read);
         connect(&m_socket, &QTcpSocket::errorOccurred, this, [this] { fail(); });
         m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
         connect_();
@@ -100,7 +100,7 @@ private:
         m_socket.write(m_shared->requestHead + QByteArray::number(body.size()) + "\r\n\r\n" + body);
     }
 
-    void record(ApplyStatus status)
+    void record(ApplyOutcome status)
     {
         const size_t i = size_t(m_current);
         (*m_shared->latencyNs)[i] = m_shared->clock.nsecsElapsed() - m_startedNs;
@@ -119,7 +119,7 @@ private:
         // The connection broke: the apply in hand counts as unavailable (the
         // gateway may still have taken it; a user would retry).
         if (m_current >= 0)
-            record(ApplyStatus::Unavailable);
+            record(ApplyOutcome::Unavailable);
         if (++m_failures > 50)
             return finishLane();
         QTimer::singleShot(std::min(1000, 10 * m_failures), this, [this] { connect_(); });
@@ -174,7 +174,7 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
 
     const std::vector<qint64> attempts = simulationAttempts(options);
     std::vector<qint64> latencyNs(attempts.size(), 0);
-    std::vector<ApplyStatus> outcomes(attempts.size(), ApplyStatus::Unavailable);
+    std::vector<ApplyOutcome> outcomes(attempts.size(), ApplyOutcome::Unavailable);
     std::vector<char> sent(attempts.size(), 0);
     SimulationProgress localProgress;
     SimulationProgress &live = progress ? *progress : localProgress;
@@ -185,7 +185,7 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
     // on a GUI thread or with no loop at all can use this alike.
     std::unique_ptr<QThread> thread(QThread::create([&] {
         QEventLoop loop;
-        Lane::Shared shared;
+        ApplyConnection::Shared shared;
         shared.attempts = &attempts;
         shared.latencyNs = &latencyNs;
         shared.outcomes = &outcomes;
@@ -200,9 +200,9 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
         shared.loop = &loop;
         shared.lanes = std::max(1, options.concurrency);
         shared.clock.start();
-        std::vector<std::unique_ptr<Lane>> lanes;
+        std::vector<std::unique_ptr<ApplyConnection>> lanes;
         for (int i = 0; i < shared.lanes; ++i)
-            lanes.push_back(std::make_unique<Lane>(&shared));
+            lanes.push_back(std::make_unique<ApplyConnection>(&shared));
         loop.exec();
         seconds = double(shared.clock.nsecsElapsed()) / 1e9;
     }));

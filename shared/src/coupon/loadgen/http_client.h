@@ -11,7 +11,7 @@ namespace coupon {
 // The simulation driven over HTTP against one or more gateways: `concurrency`
 // keep-alive connections, each sending POST /api/v1/campaigns/{c}/applications
 // and the next one as soon as its answer is in. Answers map back onto
-// ApplyStatus (202 accepted, 409 duplicate, 410 sold out, 403 closed, 404 not
+// ApplyOutcome (202 accepted, 409 duplicate, 410 sold out, 403 closed, 404 not
 // loaded, 400 invalid, 503 unavailable; 503 "outcome_unknown" uncertain).
 // Runs its own event loop on a private thread; blocks until done or cancelled.
 // Errors: "http.target" (bad URL).
@@ -20,6 +20,6 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
                                       const std::atomic<bool> *cancel = nullptr);
 
 // Maps one HTTP answer of the apply endpoint to the protocol's outcome.
-ApplyStatus statusFromHttp(int code, QByteArrayView body);
+ApplyOutcome statusFromHttp(int code, QByteArrayView body);
 
 } // namespace coupon

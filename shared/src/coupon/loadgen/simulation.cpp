@@ -56,9 +56,9 @@ double SimulationProgress::latencyPercentileMs(double p) const
 QString SimulationReport::summary() const
 {
     QStringList counts;
-    for (int s = 0; s < kApplyStatusCount; ++s) {
+    for (int s = 0; s < kApplyOutcomeCount; ++s) {
         if (byStatus[size_t(s)] > 0)
-            counts << u"%1 %2"_s.arg(byStatus[size_t(s)]).arg(toString(ApplyStatus(s)));
+            counts << u"%1 %2"_s.arg(byStatus[size_t(s)]).arg(toString(ApplyOutcome(s)));
     }
     return u"%1 applies in %2 s: %3 · %4 applies/s, %5 accepted/s · latency p50 %6 ms, p95 %7 ms, p99 %8 ms%9"_s
         .arg(attempts)
@@ -87,7 +87,7 @@ std::vector<qint64> simulationAttempts(const SimulationOptions &options)
 }
 
 SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
-                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     const std::vector<ApplyOutcome> &outcomes, const std::vector<qint64> &latencyNs,
                                      double seconds, bool unavailableMayHideAccept)
 {
     SimulationReport report;
@@ -100,10 +100,10 @@ SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const 
         ++report.attempts;
         ++report.byStatus[size_t(outcomes[i])];
         sorted.push_back(latencyNs[i]);
-        if (outcomes[i] == ApplyStatus::Accepted)
+        if (outcomes[i] == ApplyOutcome::Accepted)
             acceptedUsers.insert(attempts[i]);
-        else if (outcomes[i] == ApplyStatus::Uncertain
-                 || (unavailableMayHideAccept && outcomes[i] == ApplyStatus::Unavailable))
+        else if (outcomes[i] == ApplyOutcome::Uncertain
+                 || (unavailableMayHideAccept && outcomes[i] == ApplyOutcome::Unavailable))
             unknownUsers.insert(attempts[i]);
     }
     report.cancelled = report.attempts < qint64(attempts.size());
@@ -120,7 +120,7 @@ SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const 
     report.p99Ms = percentile(sorted, 0.99);
     report.maxMs = sorted.empty() ? 0 : double(sorted.back()) / 1e6;
     report.appliesPerSecond = seconds > 0 ? double(report.attempts) / seconds : 0;
-    report.acceptedPerSecond = seconds > 0 ? double(report.count(ApplyStatus::Accepted)) / seconds : 0;
+    report.acceptedPerSecond = seconds > 0 ? double(report.count(ApplyOutcome::Accepted)) / seconds : 0;
     return report;
 }
 
@@ -134,7 +134,7 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
     live.total.store(qint64(attempts.size()));
 
     std::vector<qint64> latencyNs(attempts.size(), 0);
-    std::vector<ApplyStatus> outcomes(attempts.size(), ApplyStatus::Unavailable);
+    std::vector<ApplyOutcome> outcomes(attempts.size(), ApplyOutcome::Unavailable);
     const int concurrency = std::max(1, options.concurrency);
     std::counting_semaphore<> inFlight(concurrency);
     std::atomic<size_t> next{0};

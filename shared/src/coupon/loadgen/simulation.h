@@ -28,7 +28,7 @@ struct SimulationProgress
 {
     std::atomic<qint64> total{0};
     std::atomic<qint64> done{0};
-    std::array<std::atomic<qint64>, kApplyStatusCount> byStatus{};
+    std::array<std::atomic<qint64>, kApplyOutcomeCount> byStatus{};
 
     // Answer latencies so far in log-spaced buckets (4 per power of two from
     // 1 µs), so a watcher can show percentiles while the run goes on.
@@ -41,7 +41,7 @@ struct SimulationProgress
 struct SimulationReport
 {
     qint64 attempts = 0;
-    std::array<qint64, kApplyStatusCount> byStatus{};
+    std::array<qint64, kApplyOutcomeCount> byStatus{};
     double seconds = 0;
     double appliesPerSecond = 0;
     double acceptedPerSecond = 0;
@@ -49,7 +49,7 @@ struct SimulationReport
     bool cancelled = false;
     AnsweredApplies answered; // for an exact audit
 
-    qint64 count(ApplyStatus s) const { return byStatus[size_t(s)]; }
+    qint64 count(ApplyOutcome s) const { return byStatus[size_t(s)]; }
     QString summary() const; // one line: counts by outcome, rate, latencies
 };
 
@@ -60,7 +60,7 @@ std::vector<qint64> simulationAttempts(const SimulationOptions &options);
 // Uncertain (and, when `unavailableMayHideAccept`, Unavailable) makes its user
 // neither accepted nor rejected for the audit.
 SimulationReport summarizeSimulation(const std::vector<qint64> &attempts, const std::vector<char> &sent,
-                                     const std::vector<ApplyStatus> &outcomes, const std::vector<qint64> &latencyNs,
+                                     const std::vector<ApplyOutcome> &outcomes, const std::vector<qint64> &latencyNs,
                                      double seconds, bool unavailableMayHideAccept);
 
 // Runs the tutorial's scenario (and bigger ones) against an ApplyService in

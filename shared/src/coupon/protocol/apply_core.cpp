@@ -9,7 +9,7 @@ namespace coupon {
 bool readApplyReply(const Reply *r, ApplyResult &result)
 {
     if (!r || r->type != Reply::Type::Array || r->elements.size() < 3) {
-        result.status = ApplyStatus::Unavailable;
+        result.status = ApplyOutcome::Unavailable;
         result.detail = u"unexpected reply from the apply script"_s;
         return false;
     }
@@ -17,16 +17,16 @@ bool readApplyReply(const Reply *r, ApplyResult &result)
     result.ticket = r->elements[1].toInteger().value_or(0);
     result.appliedAtMs = r->elements[2].toInteger().value_or(0);
     if (verdict == "accepted")
-        result.status = ApplyStatus::Accepted; // reserved; durable only after the delivery report
+        result.status = ApplyOutcome::Accepted; // reserved; durable only after the delivery report
     else if (verdict == "duplicate")
-        result.status = ApplyStatus::Duplicate;
+        result.status = ApplyOutcome::Duplicate;
     else if (verdict == "sold_out")
-        result.status = ApplyStatus::SoldOut;
+        result.status = ApplyOutcome::SoldOut;
     else if (verdict == "closed")
-        result.status = ApplyStatus::Closed;
+        result.status = ApplyOutcome::Closed;
     else
-        result.status = ApplyStatus::NotLoaded;
-    if (result.status != ApplyStatus::Accepted)
+        result.status = ApplyOutcome::NotLoaded;
+    if (result.status != ApplyOutcome::Accepted)
         result.ticket = 0;
     return true;
 }
@@ -60,17 +60,17 @@ ApplyCore::Decision ApplyCore::decide(const QString &campaign, const Reply *repl
     Decision d;
     if (!reply) {
         m_memo.clear(); // Redis may come back with other data: no snapshot survives this
-        result.status = ApplyStatus::Unavailable;
+        result.status = ApplyOutcome::Unavailable;
         result.detail = redisError;
         return d;
     }
     if (!readApplyReply(reply, result))
         return d;
-    if (result.status == ApplyStatus::SoldOut) {
+    if (result.status == ApplyOutcome::SoldOut) {
         d.memoLoad = m_memo.claimLoad(campaign);
         return d;
     }
-    if (result.status != ApplyStatus::Accepted)
+    if (result.status != ApplyOutcome::Accepted)
         return d;
     m_memo.changed(campaign); // this process reserved a slot: a snapshot on its way may predate it
     d.produce = true;
@@ -82,12 +82,12 @@ ApplyCore::AfterDelivery ApplyCore::delivered(const QString &campaign, const Del
 {
     switch (report.outcome) {
     case DeliveryReport::Outcome::Persisted:
-        result.status = ApplyStatus::Accepted;
+        result.status = ApplyOutcome::Accepted;
         result.partition = report.partition;
         result.offset = report.offset;
         return AfterDelivery::Confirm;
     case DeliveryReport::Outcome::NotPersisted:
-        result.status = ApplyStatus::Unavailable;
+        result.status = ApplyOutcome::Unavailable;
         if (result.detail.isEmpty())
             result.detail = u"Kafka: "_s + report.error.message;
         m_memo.changed(campaign); // the slot comes back: a snapshot holding the user is wrong now
@@ -96,7 +96,7 @@ ApplyCore::AfterDelivery ApplyCore::delivered(const QString &campaign, const Del
     }
     // Possibly written: keep the reservation pending; the reaper settles it
     // against MySQL once the topic is drained.
-    result.status = ApplyStatus::Uncertain;
+    result.status = ApplyOutcome::Uncertain;
     result.detail = u"Kafka (possibly persisted): "_s + report.error.message;
     return AfterDelivery::KeepPending;
 }

@@ -6,17 +6,17 @@ using namespace Qt::StringLiterals;
 
 namespace coupon {
 
-QString toString(ApplyStatus status)
+QString toString(ApplyOutcome status)
 {
     switch (status) {
-    case ApplyStatus::Accepted: return u"accepted"_s;
-    case ApplyStatus::Duplicate: return u"duplicate"_s;
-    case ApplyStatus::SoldOut: return u"sold_out"_s;
-    case ApplyStatus::Closed: return u"closed"_s;
-    case ApplyStatus::NotLoaded: return u"not_loaded"_s;
-    case ApplyStatus::Invalid: return u"invalid"_s;
-    case ApplyStatus::Unavailable: return u"unavailable"_s;
-    case ApplyStatus::Uncertain: return u"uncertain"_s;
+    case ApplyOutcome::Accepted: return u"accepted"_s;
+    case ApplyOutcome::Duplicate: return u"duplicate"_s;
+    case ApplyOutcome::SoldOut: return u"sold_out"_s;
+    case ApplyOutcome::Closed: return u"closed"_s;
+    case ApplyOutcome::NotLoaded: return u"not_loaded"_s;
+    case ApplyOutcome::Invalid: return u"invalid"_s;
+    case ApplyOutcome::Unavailable: return u"unavailable"_s;
+    case ApplyOutcome::Uncertain: return u"uncertain"_s;
     }
     return u"unknown"_s;
 }
@@ -24,12 +24,12 @@ QString toString(ApplyStatus status)
 bool validateApply(const QString &campaign, qint64 userId, ApplyResult &result)
 {
     if (!isValidCampaignId(campaign)) {
-        result.status = ApplyStatus::Invalid;
+        result.status = ApplyOutcome::Invalid;
         result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
         return false;
     }
     if (userId <= 0) {
-        result.status = ApplyStatus::Invalid;
+        result.status = ApplyOutcome::Invalid;
         result.detail = u"user id must be an integer in 1..9223372036854775807"_s;
         return false;
     }

@@ -13,7 +13,7 @@
 
 namespace coupon {
 
-enum class ApplyStatus {
+enum class ApplyOutcome {
     Accepted,    // durable in Kafka: a coupon will exist once the worker drains
     Duplicate,   // the user already holds or reserved one
     SoldOut,     // the limit is reached
@@ -23,12 +23,12 @@ enum class ApplyStatus {
     Unavailable, // Redis or Kafka could not take it; nothing is reserved
     Uncertain,   // Kafka may or may not have it; the reservation stays pending for the reaper
 };
-inline constexpr int kApplyStatusCount = 8;
-QString toString(ApplyStatus status);
+inline constexpr int kApplyOutcomeCount = 8;
+QString toString(ApplyOutcome status);
 
 struct ApplyResult
 {
-    ApplyStatus status = ApplyStatus::Unavailable;
+    ApplyOutcome status = ApplyOutcome::Unavailable;
     qint64 ticket = 0;
     int32_t partition = -1;
     int64_t offset = -1;

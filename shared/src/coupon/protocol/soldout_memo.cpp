@@ -54,8 +54,8 @@ SoldOutMemo::Lookup SoldOutMemo::lookup(const QString &campaign, qint64 userId)
         || (snapshot->endsMs > 0 && redisNow + kWindowMarginMs >= snapshot->endsMs))
         return result;
     result.answer = std::binary_search(snapshot->holders.begin(), snapshot->holders.end(), userId)
-        ? ApplyStatus::Duplicate
-        : ApplyStatus::SoldOut;
+        ? ApplyOutcome::Duplicate
+        : ApplyOutcome::SoldOut;
     m_answers.fetch_add(1, std::memory_order_relaxed);
     return result;
 }

@@ -58,7 +58,7 @@ public:
 
     struct Lookup
     {
-        std::optional<ApplyStatus> answer; // Duplicate or SoldOut; empty: ask Redis
+        std::optional<ApplyOutcome> answer; // Duplicate or SoldOut; empty: ask Redis
         // The snapshot is due: the caller sends scripts::fingerprint, then checked() with these.
         bool check = false;
         quint64 snapshotId = 0;

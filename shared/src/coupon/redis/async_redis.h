@@ -42,7 +42,7 @@ public:
     void start();
     bool isConnected() const { return m_connected; }
     QString lastError() const { return m_lastError; }
-    qint64 errors() const { return m_errors; }
+    qint64 failedCommands() const { return m_errors; } // commands answered with an error or not at all
 
     void command(const RedisArgs &args, Callback callback);
     // EVALSHA; on NOSCRIPT loads the script and runs it once more.

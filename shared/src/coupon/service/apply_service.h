@@ -45,7 +45,7 @@ public:
     void apply(const QString &campaign, qint64 userId, ApplyCallback done);
     ApplyResult applyAndWait(const QString &campaign, qint64 userId);
 
-    qint64 count(ApplyStatus status) const { return m_counts[size_t(status)].load(); }
+    qint64 count(ApplyOutcome status) const { return m_counts[size_t(status)].load(); }
     qint64 outstanding() const { return m_outstanding.load(); }
     CouponProducer &producer() { return *m_producer; }
     const SoldOutMemo &memo() const { return m_core->memo(); }
@@ -83,7 +83,7 @@ private:
     bool m_stopping = false;
     std::thread m_completer;
 
-    std::array<std::atomic<qint64>, kApplyStatusCount> m_counts{};
+    std::array<std::atomic<qint64>, kApplyOutcomeCount> m_counts{};
     std::atomic<qint64> m_outstanding{0};
 };
 

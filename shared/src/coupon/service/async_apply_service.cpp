@@ -85,7 +85,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
     if (begin.answered)
         return finish(begin.result, done);
     if (!m_producer) {
-        begin.result.status = ApplyStatus::Unavailable;
+        begin.result.status = ApplyOutcome::Unavailable;
         begin.result.detail = u"Kafka producer not started"_s;
         return finish(begin.result, done);
     }
