@@ -136,7 +136,7 @@ struct Invocation
             return false;
         }
         if (!isValidCampaignId(*id)) {
-            fail(ExitUsage, u"--campaign = \"%1\": must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(*id));
+            fail(ExitUsage, u"--campaign = \"%1\": must match %2"_s.arg(*id, campaignIdPattern()));
             return false;
         }
         return true;

@@ -176,7 +176,7 @@ CampaignDialog::CampaignDialog(QWidget *parent)
     setObjectName(u"campaignDialog"_s);
     auto *form = new QFormLayout(this);
     form->addRow(tr("Id"), m_id = new QLineEdit);
-    m_id->setValidator(new QRegularExpressionValidator(QRegularExpression(u"[a-z0-9][a-z0-9_-]{0,63}"_s), m_id));
+    m_id->setValidator(new QRegularExpressionValidator(QRegularExpression(campaignIdPattern()), m_id));
     m_id->setPlaceholderText(tr("spring-drop"));
     form->addRow(tr("Name"), m_name = new QLineEdit);
     form->addRow(tr("Limit"), m_limit = new QSpinBox);

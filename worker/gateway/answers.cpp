@@ -1,5 +1,7 @@
 #include "gateway/answers.h"
 
+#include "coupon/base/validation.h"
+
 using namespace Qt::StringLiterals;
 
 namespace coupon::gateway {
@@ -12,7 +14,7 @@ FixedAnswers makeFixedAnswers()
     a.alive = http::Response::json(200, {{u"status"_s, u"alive"_s}});
     a.notFound = http::Response::error(404, u"not_found"_s, u"no such endpoint"_s);
     a.badCampaignId = http::Response::error(400, u"bad_campaign_id"_s,
-                                            u"a campaign id matches [a-z0-9][a-z0-9_-]{0,63}"_s);
+                                            u"a campaign id matches "_s + campaignIdPattern());
     a.unsupportedMediaType = http::Response::error(415, u"unsupported_media_type"_s,
                                                    u"send Content-Type: application/json"_s);
     a.duplicate = http::Response::error(409, u"duplicate"_s, u"this user already holds or reserved a coupon"_s);

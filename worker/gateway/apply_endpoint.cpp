@@ -1,5 +1,6 @@
 #include "gateway/apply_endpoint.h"
 
+#include "coupon/base/text.h"
 #include "coupon/protocol/apply_request.h"
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
@@ -45,13 +46,6 @@ bool isPlainJsonString(const Text &text)
         const char16_t u = codeUnit(c);
         return u >= 0x20 && u < 0x7f && u != '"' && u != '\\';
     });
-}
-
-void appendNumber(QByteArray &out, qint64 number)
-{
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, number);
-    out.append(digits, result.ptr - digits);
 }
 
 // The 202 body, byte for byte what QJsonDocument(...).toJson(Compact) gives

@@ -66,14 +66,6 @@ bool isKafkaPassthrough(const QString &key)
     return key.startsWith(u"kafka."_s) && key.size() > 6;
 }
 
-bool isSecretKey(const QString &key)
-{
-    if (const Spec *spec = findSpec(key))
-        return spec->kind == Kind::Secret;
-    // librdkafka secrets: sasl.password, ssl.key.password, sasl.oauthbearer.client.secret, ...
-    return key.contains(u"password"_s) || key.contains(u"secret"_s);
-}
-
 Error invalid(const QString &key, const QString &value, const QString &why)
 {
     const QString shown = isSecretKey(key) ? u"***"_s : u'"' + value + u'"';
@@ -130,6 +122,14 @@ QString keyFromEnvironment(const QString &name)
 }
 
 } // namespace
+
+bool isSecretKey(const QString &key)
+{
+    if (const Spec *spec = findSpec(key))
+        return spec->kind == Kind::Secret;
+    // librdkafka secrets: sasl.password, ssl.key.password, sasl.oauthbearer.client.secret, ...
+    return key.contains(u"password"_s) || key.contains(u"secret"_s);
+}
 
 QString Settings::environmentName(const QString &key)
 {

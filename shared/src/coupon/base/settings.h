@@ -12,6 +12,11 @@
 
 namespace coupon {
 
+// A setting whose value is never shown (--print-config, error messages):
+// the secret settings, and any librdkafka property named like a password or
+// secret (sasl.password, ssl.key.password, sasl.oauthbearer.client.secret).
+bool isSecretKey(const QString &key);
+
 struct RedisSettings
 {
     QString host;

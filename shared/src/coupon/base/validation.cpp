@@ -40,6 +40,11 @@ std::optional<qint64> parseDecimal(const Char *data, qsizetype size)
 
 } // namespace
 
+QString campaignIdPattern()
+{
+    return QStringLiteral("[a-z0-9][a-z0-9_-]{0,63}");
+}
+
 bool isValidCampaignId(QStringView id)
 {
     return validCampaign(id.utf16(), id.size());

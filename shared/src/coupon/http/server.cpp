@@ -1,5 +1,6 @@
 #include "coupon/http/server.h"
 
+#include "coupon/base/text.h"
 #include "coupon/http/request_parser.h"
 #include "coupon/http/syntax.h"
 
@@ -74,13 +75,6 @@ const char *reasonPhrase(int status)
     case 505: return "HTTP Version Not Supported";
     default: return "";
     }
-}
-
-void appendNumber(QByteArray &out, qint64 number)
-{
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, number);
-    out.append(digits, result.ptr - digits);
 }
 
 bool isServerOwnedHeader(QByteArrayView name)

@@ -21,7 +21,7 @@ Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QStri
     auto set = [&](const QString &name, const QString &value) -> Status {
         if (rd_kafka_conf_set(conf.get(), name.toUtf8().constData(), value.toUtf8().constData(), errstr, sizeof errstr)
             != RD_KAFKA_CONF_OK) {
-            const bool secret = name.contains(u"password"_s) || name.contains(u"secret"_s);
+            const bool secret = isSecretKey(u"kafka."_s + name);
             return Error(
                 Errc::ConfigInvalid,
                 u"kafka.%1 = %2: %3"_s.arg(name, secret ? u"***"_s : u'"' + value + u'"', QString::fromUtf8(errstr)));

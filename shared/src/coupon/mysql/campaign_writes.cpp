@@ -15,7 +15,7 @@ namespace coupon::mysql {
 Status createCampaign(QSqlDatabase db, const Campaign &c)
 {
     if (!isValidCampaignId(c.id))
-        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(c.id));
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match %2"_s.arg(c.id, campaignIdPattern()));
     QSqlQuery q(db);
     q.prepare(u"INSERT INTO campaign (id, name, coupon_limit, state, starts_at, ends_at) VALUES (?, ?, ?, ?, "_s
               + sqlTime(c.startsAt) + u", "_s + sqlTime(c.endsAt) + u")"_s);

@@ -25,7 +25,7 @@ bool validateApply(const QString &campaign, qint64 userId, ApplyResult &result)
 {
     if (!isValidCampaignId(campaign)) {
         result.status = ApplyOutcome::Invalid;
-        result.detail = u"campaign id must match [a-z0-9][a-z0-9_-]{0,63}"_s;
+        result.detail = u"campaign id must match "_s + campaignIdPattern();
         return false;
     }
     if (userId <= 0) {

@@ -31,7 +31,7 @@ Status CampaignOps::connect()
 Result<Campaign> CampaignOps::require(const QString &id)
 {
     if (!isValidCampaignId(id))
-        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(id));
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match %2"_s.arg(id, campaignIdPattern()));
     Result<std::optional<Campaign>> found = m_store->campaign(id);
     if (!found)
         return found.error();
@@ -70,7 +70,7 @@ Status CampaignOps::clearRedis(const QString &id)
 Status CampaignOps::create(const Campaign &spec)
 {
     if (!isValidCampaignId(spec.id))
-        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match [a-z0-9][a-z0-9_-]{0,63}"_s.arg(spec.id));
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match %2"_s.arg(spec.id, campaignIdPattern()));
     if (spec.limit < 0)
         return Error(Errc::CampaignInvalid, u"limit %1 must be 0 or more"_s.arg(spec.limit));
     if (spec.startsAt.isValid() && spec.endsAt.isValid() && spec.endsAt <= spec.startsAt)
