@@ -1,5 +1,6 @@
 #include "gateway/kafka_liveness.h"
 
+#include "coupon/base/threads.h"
 #include "coupon/kafka/kafka.h"
 
 #include <chrono>
@@ -29,6 +30,7 @@ Status KafkaLiveness::start(const Settings &settings)
         return probe.error();
     m_up.store(true);
     m_probe = std::thread([this, p = std::shared_ptr<LagProbe>(std::move(probe).value())] {
+        setCurrentThreadName("kafka-liveness");
         while (!m_stop.load()) {
             Result<QList<PartitionLag>> r = p->query(1500);
             m_up.store(r.ok());

@@ -1,5 +1,6 @@
 #include "coupon/loadgen/http_client.h"
 
+#include "coupon/base/threads.h"
 #include "coupon/http/response_parser.h"
 
 #include <QElapsedTimer>
@@ -184,6 +185,7 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
     // The lanes live on a private thread with its own event loop, so callers
     // on a GUI thread or with no loop at all can use this alike.
     std::unique_ptr<QThread> thread(QThread::create([&] {
+        setCurrentThreadName("http-load");
         QEventLoop loop;
         ApplyConnection::Shared shared;
         shared.attempts = &attempts;
