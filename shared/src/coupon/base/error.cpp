@@ -52,18 +52,18 @@ bool isRetriable(Errc errc)
     }
 }
 
-Error::Error(Errc errc, QString message)
-    : errc(errc)
-    , code(codeOf(errc))
-    , message(std::move(message))
-    , retriable(coupon::isRetriable(errc))
+Error::Error(Errc kind, QString text)
+    : errc(kind)
+    , code(codeOf(kind))
+    , message(std::move(text))
+    , retriable(coupon::isRetriable(kind))
 { }
 
-Error::Error(Errc errc, QString code, QString message, bool retriable)
-    : errc(errc)
-    , code(std::move(code))
-    , message(std::move(message))
-    , retriable(retriable)
+Error::Error(Errc kind, QString exactCode, QString text, bool mayRetry)
+    : errc(kind)
+    , code(std::move(exactCode))
+    , message(std::move(text))
+    , retriable(mayRetry)
 { }
 
 } // namespace coupon

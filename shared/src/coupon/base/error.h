@@ -57,9 +57,9 @@ bool isRetriable(Errc errc);
 struct Error
 {
     Error() = default;
-    Error(Errc errc, QString message);
+    Error(Errc kind, QString text);
     // Errc::Kafka: the exact code ("kafka._MSG_TIMED_OUT") and librdkafka's verdict on retrying.
-    Error(Errc errc, QString code, QString message, bool retriable);
+    Error(Errc kind, QString exactCode, QString text, bool mayRetry);
 
     Errc errc = Errc::ConfigInvalid;
     QString code; // stable and machine-readable: codeOf(errc), or the Kafka error's own

@@ -246,11 +246,11 @@ Reply toReply(const redisReply *reply)
         break;
     case REDIS_REPLY_NIL: break;
     case REDIS_REPLY_STATUS:
-        r.type = Reply::Type::Status;
+        r.type = Reply::Type::SimpleString;
         r.text = QByteArray(reply->str, qsizetype(reply->len));
         break;
     case REDIS_REPLY_ERROR:
-        r.type = Reply::Type::Error;
+        r.type = Reply::Type::ErrorReply;
         r.text = QByteArray(reply->str, qsizetype(reply->len));
         break;
     default: // strings, and any scalar of a newer protocol, as text
