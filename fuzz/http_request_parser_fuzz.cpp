@@ -59,23 +59,23 @@ Outcome feed(const Limits &limits, QByteArrayView input, int longestChunk, uint3
         bool asked = false; // one "100 Continue" per arrival at most
         for (;;) {
             const QByteArrayView data = QByteArrayView(buffer).sliced(start);
-            const RequestParser::Status status = parser.parse(data);
+            const RequestParser::Progress status = parser.parse(data);
             FUZZ_CHECK(parser.consumed() >= 0 && parser.consumed() <= data.size());
             start += parser.consumed();
-            if (status == RequestParser::Status::NeedMore)
+            if (status == RequestParser::Progress::NeedMore)
                 break;
-            if (status == RequestParser::Status::ContinueExpected) {
+            if (status == RequestParser::Progress::ContinueExpected) {
                 FUZZ_CHECK(!asked);
                 asked = true;
                 continue;
             }
-            if (status == RequestParser::Status::Failed) {
+            if (status == RequestParser::Progress::Failed) {
                 const int code = parser.error().status;
                 FUZZ_CHECK(code == 400 || code == 411 || code == 413 || code == 414 || code == 431 || code == 505);
                 FUZZ_CHECK(!parser.error().code.isEmpty() && !parser.error().message.isEmpty());
                 outcome.errorStatus = code;
                 // Nothing past an error, however many bytes follow.
-                FUZZ_CHECK(parser.parse(QByteArrayView(buffer).sliced(start)) == RequestParser::Status::Failed);
+                FUZZ_CHECK(parser.parse(QByteArrayView(buffer).sliced(start)) == RequestParser::Progress::Failed);
                 FUZZ_CHECK(parser.consumed() == 0);
                 break;
             }

@@ -177,10 +177,10 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
         const bool more = socket.bytesAvailable() > 0
             || socket.waitForReadyRead(int(std::max<qint64>(1, deadline.remainingTime())));
         buffer += socket.readAll();
-        const http::ResponseParser::Status status = parser.parse(buffer);
-        if (status == http::ResponseParser::Status::Failed)
+        const http::ResponseParser::Progress status = parser.parse(buffer);
+        if (status == http::ResponseParser::Progress::Failed)
             break;
-        if (status == http::ResponseParser::Status::Complete) {
+        if (status == http::ResponseParser::Progress::Complete) {
             http::ReceivedResponse response = parser.takeResponse();
             result.status = response.status;
             result.headers = std::move(response.headers);

@@ -165,7 +165,7 @@ private:
     std::optional<RawResponse> takeResponse()
     {
         if (m_parser.parse(QByteArrayView(m_received).sliced(m_offset))
-            != coupon::http::ResponseParser::Status::Complete)
+            != coupon::http::ResponseParser::Progress::Complete)
             return std::nullopt;
         if (m_parser.response().version != "HTTP/1.1")
             return std::nullopt; // not taken: the same bytes give the same answer next time

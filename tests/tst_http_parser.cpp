@@ -98,17 +98,17 @@ RequestTranscript runRequests(const Limits &limits, const QByteArray &input, con
         fed += chunk;
         for (;;) {
             const QByteArrayView data = QByteArrayView(buffer).sliced(start);
-            const RequestParser::Status status = parser.parse(data);
+            const RequestParser::Progress status = parser.parse(data);
             if (parser.consumed() < 0 || parser.consumed() > data.size())
                 qFatal("consumed %lld of %lld bytes", qlonglong(parser.consumed()), qlonglong(data.size()));
             start += parser.consumed();
-            if (status == RequestParser::Status::NeedMore)
+            if (status == RequestParser::Progress::NeedMore)
                 break;
-            if (status == RequestParser::Status::ContinueExpected) {
+            if (status == RequestParser::Progress::ContinueExpected) {
                 ++transcript.continues;
                 continue;
             }
-            if (status == RequestParser::Status::Failed) {
+            if (status == RequestParser::Progress::Failed) {
                 transcript.error = parser.error();
                 transcript.leftover = buffer.size() - start;
                 return transcript;
@@ -202,13 +202,13 @@ ResponseTranscript runResponses(const QByteArray &input, const QList<qsizetype> 
         fed += chunk;
         for (;;) {
             const QByteArrayView data = QByteArrayView(buffer).sliced(start);
-            const ResponseParser::Status status = parser.parse(data);
+            const ResponseParser::Progress status = parser.parse(data);
             if (parser.consumed() < 0 || parser.consumed() > data.size())
                 qFatal("consumed %lld of %lld bytes", qlonglong(parser.consumed()), qlonglong(data.size()));
             start += parser.consumed();
-            if (status == ResponseParser::Status::NeedMore)
+            if (status == ResponseParser::Progress::NeedMore)
                 break;
-            if (status == ResponseParser::Status::Failed) {
+            if (status == ResponseParser::Progress::Failed) {
                 transcript.failed = true;
                 transcript.leftover = buffer.size() - start;
                 return transcript;
@@ -457,12 +457,12 @@ private slots:
     void failedStaysFailedUntilReset()
     {
         RequestParser parser{Limits{}};
-        QCOMPARE(parser.parse("BAD\r\n"), RequestParser::Status::Failed);
+        QCOMPARE(parser.parse("BAD\r\n"), RequestParser::Progress::Failed);
         QCOMPARE(parser.error().status, 400);
-        QCOMPARE(parser.parse("GET / HTTP/1.1\r\n\r\n"), RequestParser::Status::Failed);
+        QCOMPARE(parser.parse("GET / HTTP/1.1\r\n\r\n"), RequestParser::Progress::Failed);
         QCOMPARE(parser.consumed(), 0);
         parser.reset();
-        QCOMPARE(parser.parse("GET / HTTP/1.1\r\n\r\n"), RequestParser::Status::Complete);
+        QCOMPARE(parser.parse("GET / HTTP/1.1\r\n\r\n"), RequestParser::Progress::Complete);
         QCOMPARE(parser.consumed(), 18);
         QCOMPARE(parser.request().path, QByteArray("/"));
     }
@@ -471,12 +471,12 @@ private slots:
     {
         RequestParser parser{Limits{}};
         const QByteArray twice = "POST /a?q HTTP/1.1\r\nContent-Length: 1\r\n\r\nxGET /b HTTP/1.1\r\n\r\n";
-        QCOMPARE(parser.parse(twice), RequestParser::Status::Complete);
+        QCOMPARE(parser.parse(twice), RequestParser::Progress::Complete);
         const Request first = parser.takeRequest();
         QCOMPARE(first.body, QByteArray("x"));
         QVERIFY(parser.request().headers.isEmpty());
         QVERIFY(parser.request().body.isEmpty());
-        QCOMPARE(parser.parse(QByteArrayView(twice).sliced(parser.consumed())), RequestParser::Status::Complete);
+        QCOMPARE(parser.parse(QByteArrayView(twice).sliced(parser.consumed())), RequestParser::Progress::Complete);
         QCOMPARE(parser.request().method, QByteArray("GET"));
         QCOMPARE(parser.request().query, QByteArray());
         QVERIFY(parser.request().headers.isEmpty());

@@ -96,11 +96,11 @@ QByteArray internHeaderName(QByteArrayView name)
 
 } // namespace
 
-RequestParser::Status RequestParser::parse(QByteArrayView data)
+RequestParser::Progress RequestParser::parse(QByteArrayView data)
 {
     m_consumed = 0;
     if (m_phase == Phase::Failed)
-        return Status::Failed;
+        return Progress::Failed;
 
     if (m_phase == Phase::RequestLine) {
         if (m_scan == 0) {
@@ -113,7 +113,7 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
         }
         const qsizetype size = data.size();
         if (size == 0)
-            return Status::NeedMore;
+            return Progress::NeedMore;
         const char *bytes = data.data();
         const void *lf = std::memchr(bytes + m_scan, '\n', size_t(size - m_scan));
         if (!lf) {
@@ -127,7 +127,7 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
             if (size - (endsWithCr ? 1 : 0) > m_limits.maxRequestLineBytes)
                 return fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(m_limits.maxRequestLineBytes));
             m_scan = endsWithCr ? size - 1 : size;
-            return Status::NeedMore;
+            return Progress::NeedMore;
         }
         const qsizetype end = static_cast<const char *>(lf) - bytes;
         if (end == 0 || bytes[end - 1] != '\r')
@@ -136,7 +136,7 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
             return fail(414, u"uri_too_long"_s, u"request line over %1 bytes"_s.arg(m_limits.maxRequestLineBytes));
         startRequest();
         if (!parseRequestLine(QByteArrayView(bytes, end - 1)))
-            return Status::Failed;
+            return Progress::Failed;
         m_phase = Phase::Headers;
         m_lineStart = m_scan = end + 1;
         m_request.headers.reserve(8);
@@ -152,7 +152,7 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
                     return fail(431, u"header_too_large"_s,
                                 u"request head over %1 bytes"_s.arg(m_limits.maxHeaderBytes));
                 m_scan = size;
-                return Status::NeedMore;
+                return Progress::NeedMore;
             }
             const qsizetype end = static_cast<const char *>(lf) - bytes;
             if (end + 1 > m_limits.maxHeaderBytes)
@@ -164,20 +164,20 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
             if (line.isEmpty()) {
                 m_headEnd = m_lineStart;
                 if (!finishHead())
-                    return Status::Failed;
+                    return Progress::Failed;
                 m_phase = Phase::Body;
                 if (m_expectContinue && !m_http10 && m_contentLength > size - m_headEnd)
-                    return Status::ContinueExpected;
+                    return Progress::ContinueExpected;
                 break;
             }
             if (!parseHeaderLine(line))
-                return Status::Failed;
+                return Progress::Failed;
         }
     }
 
     // Phase::Body
     if (data.size() - m_headEnd < m_contentLength)
-        return Status::NeedMore;
+        return Progress::NeedMore;
     if (m_contentLength > 0)
         m_request.body = QByteArray(data.data() + m_headEnd, m_contentLength);
     m_consumed += m_headEnd + m_contentLength;
@@ -185,7 +185,7 @@ RequestParser::Status RequestParser::parse(QByteArrayView data)
     m_scan = 0;
     m_lineStart = 0;
     m_headEnd = 0;
-    return Status::Complete;
+    return Progress::Complete;
 }
 
 Request RequestParser::takeRequest()
@@ -229,11 +229,11 @@ void RequestParser::startRequest()
     m_request.body.clear();
 }
 
-RequestParser::Status RequestParser::fail(int status, const QString &code, const QString &message)
+RequestParser::Progress RequestParser::fail(int status, const QString &code, const QString &message)
 {
     m_phase = Phase::Failed;
     m_error = ParseError{status, code, message};
-    return Status::Failed;
+    return Progress::Failed;
 }
 
 bool RequestParser::parseRequestLine(QByteArrayView line)

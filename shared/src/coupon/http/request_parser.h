@@ -28,7 +28,7 @@ struct ParseError
 class RequestParser
 {
 public:
-    enum class Status {
+    enum class Progress {
         NeedMore,         // give the same bytes again once more arrived
         ContinueExpected, // the head is accepted and the client awaits "100 Continue"
                           // before it sends the body: answer it, then parse() again
@@ -41,7 +41,7 @@ public:
         : m_limits(limits)
     { }
 
-    Status parse(QByteArrayView data);
+    Progress parse(QByteArrayView data);
 
     // Bytes at the front of the last parse()'s data that are done with and that
     // the caller drops before the next call: the whole request when Complete,
@@ -67,7 +67,7 @@ public:
 private:
     enum class Phase { RequestLine, Headers, Body, Failed };
 
-    Status fail(int status, const QString &code, const QString &message);
+    Progress fail(int status, const QString &code, const QString &message);
     bool parseRequestLine(QByteArrayView line);
     bool parseHeaderLine(QByteArrayView line);
     // After the empty line: false when the head is refused (then Failed).

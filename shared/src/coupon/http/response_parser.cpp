@@ -40,31 +40,31 @@ bool ReceivedResponse::closesConnection() const
     return hasToken(header("connection"), "close");
 }
 
-ResponseParser::Status ResponseParser::parse(QByteArrayView data)
+ResponseParser::Progress ResponseParser::parse(QByteArrayView data)
 {
     m_consumed = 0;
     if (m_failed)
-        return Status::Failed;
+        return Progress::Failed;
     if (m_headEnd < 0) {
         const qsizetype end = data.indexOf("\r\n\r\n", m_scan);
         if (end < 0) {
             m_scan = std::max<qsizetype>(0, data.size() - 3); // the empty line may be split
-            return Status::NeedMore;
+            return Progress::NeedMore;
         }
         if (!parseHead(data.first(end + 2))) {
             m_failed = true;
-            return Status::Failed;
+            return Progress::Failed;
         }
         m_headEnd = end + 4;
     }
     if (data.size() - m_headEnd < m_length)
-        return Status::NeedMore;
+        return Progress::NeedMore;
     m_response.body = data.sliced(m_headEnd, m_length).toByteArray();
     m_consumed = m_headEnd + m_length;
     m_scan = 0;
     m_headEnd = -1;
     m_length = 0;
-    return Status::Complete;
+    return Progress::Complete;
 }
 
 void ResponseParser::reset()

@@ -31,13 +31,13 @@ struct ReceivedResponse
 class ResponseParser
 {
 public:
-    enum class Status {
+    enum class Progress {
         NeedMore, // give the same bytes again once more arrived
         Complete, // response() holds a response of consumed() bytes
         Failed,   // not a response; nothing more will be parsed until reset()
     };
 
-    Status parse(QByteArrayView data);
+    Progress parse(QByteArrayView data);
     qsizetype consumed() const { return m_consumed; } // after Complete, else 0
     const ReceivedResponse &response() const { return m_response; }
     ReceivedResponse takeResponse() { return std::exchange(m_response, {}); }

@@ -575,20 +575,20 @@ bool Connection::pull()
 // True when it changed the state (dispatched, or failed); false when it needs more bytes.
 bool Connection::parseNext()
 {
-    const RequestParser::Status status = m_parser.parse(QByteArrayView(m_buffer.constData() + m_start, buffered()));
+    const RequestParser::Progress status = m_parser.parse(QByteArrayView(m_buffer.constData() + m_start, buffered()));
     m_start += m_parser.consumed(); // empty lines skipped, or the whole request
     switch (status) {
-    case RequestParser::Status::NeedMore: return false;
-    case RequestParser::Status::ContinueExpected:
+    case RequestParser::Progress::NeedMore: return false;
+    case RequestParser::Progress::ContinueExpected:
         if (connected())
             send(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
         return m_state != State::Reading; // else the body is still to come
-    case RequestParser::Status::Failed: {
+    case RequestParser::Progress::Failed: {
         const ParseError error = m_parser.error(); // closing resets the parser
         fail(error.status, error.code, error.message);
         return true;
     }
-    case RequestParser::Status::Complete: dispatch(); return true;
+    case RequestParser::Progress::Complete: dispatch(); return true;
     }
     return false;
 }

@@ -131,10 +131,10 @@ private:
         m_buffer += m_socket.readAll();
         qsizetype offset = 0;
         for (;;) {
-            const http::ResponseParser::Status status = m_parser.parse(QByteArrayView(m_buffer).sliced(offset));
-            if (status == http::ResponseParser::Status::NeedMore)
+            const http::ResponseParser::Progress status = m_parser.parse(QByteArrayView(m_buffer).sliced(offset));
+            if (status == http::ResponseParser::Progress::NeedMore)
                 break;
-            if (status == http::ResponseParser::Status::Failed) {
+            if (status == http::ResponseParser::Progress::Failed) {
                 // Not HTTP: the connection is no use any more.
                 m_socket.abort();
                 fail();
