@@ -27,7 +27,7 @@ QChartView *chartOf(const QJsonArray &ratios, bool tutorial, const QString &titl
     QStringList labels;
     double top = tutorial ? 1 : 100;
     const double scale = tutorial ? 1 : 100; // "x times" against the tutorial, % against the limits
-    for (const QJsonValue &v : ratios) {
+    for (const QJsonValueConstRef v : ratios) {
         const QJsonObject r = v.toObject();
         // Speed-ups (x times) go to the second chart: against the tutorial, and the memo on against off.
         const QString name = r[u"ratio"_s].toString();

@@ -41,7 +41,7 @@ TutorialApplyReport tutorialApply(const Settings &settings, const QString &topic
     KafkaHandle producer(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr));
     if (!producer)
         qFatal("%s", errstr);
-    conf.value().release(); // owned by the producer
+    (void)conf.value().release(); // owned by the producer
     const QByteArray topicName = topic.toUtf8();
 
     std::atomic<size_t> next{0};
@@ -54,6 +54,7 @@ TutorialApplyReport tutorialApply(const Settings &settings, const QString &topic
     QElapsedTimer clock;
     clock.start();
     std::vector<std::thread> workers;
+    workers.reserve(size_t(threads));
     for (int t = 0; t < threads; ++t) {
         workers.emplace_back([&] {
             RedisConnection redis(settings.redis);
@@ -93,7 +94,7 @@ TutorialConsumeReport tutorialConsume(const Settings &settings, const QString &t
     KafkaHandle consumer(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr));
     if (!consumer)
         qFatal("%s", errstr);
-    conf.value().release(); // owned by the consumer
+    (void)conf.value().release(); // owned by the consumer
     rd_kafka_poll_set_consumer(consumer.get());
     KafkaPartitionListHandle topics(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(topics.get(), topic.toUtf8().constData(), RD_KAFKA_PARTITION_UA);

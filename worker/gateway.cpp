@@ -100,17 +100,17 @@ void Gateway::addRoutes()
                   std::bind_front(&Gateway::user, this));
 }
 
-void Gateway::health(const gateway::PathParts &, http::Request, http::Responder responder, qint64 startedNs)
+void Gateway::health(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs)
 {
     m_metrics->answer(Route::Health, responder, gateway::fixedAnswers().alive, startedNs);
 }
 
-void Gateway::ready(const gateway::PathParts &, http::Request, http::Responder responder, qint64 startedNs)
+void Gateway::ready(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs)
 {
     m_metrics->answer(Route::Ready, responder, readiness(), startedNs);
 }
 
-void Gateway::metrics(const gateway::PathParts &, http::Request, http::Responder responder, qint64)
+void Gateway::metrics(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64)
 {
     http::Response r;
     r.status = 200;
@@ -121,19 +121,21 @@ void Gateway::metrics(const gateway::PathParts &, http::Request, http::Responder
     m_metrics->answer(Route::Metrics, responder, std::move(r), m_metrics->now());
 }
 
-void Gateway::apply(const gateway::PathParts &parts, http::Request request, http::Responder responder, qint64 startedNs)
+void Gateway::apply(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
+                    qint64 startedNs)
 {
     if (const std::optional<QString> id = campaignOf(Route::Apply, parts, responder, startedNs))
-        m_apply->handle(*id, std::move(request), std::move(responder), startedNs);
+        m_apply->handle(*id, request, std::move(responder), startedNs);
 }
 
-void Gateway::campaign(const gateway::PathParts &parts, http::Request, http::Responder responder, qint64 startedNs)
+void Gateway::campaign(const gateway::PathParts &parts, const http::Request &, http::Responder responder,
+                       qint64 startedNs)
 {
     if (const std::optional<QString> id = campaignOf(Route::Campaign, parts, responder, startedNs))
         m_reads->campaign(*id, std::move(responder), startedNs);
 }
 
-void Gateway::user(const gateway::PathParts &parts, http::Request, http::Responder responder, qint64 startedNs)
+void Gateway::user(const gateway::PathParts &parts, const http::Request &, http::Responder responder, qint64 startedNs)
 {
     const std::optional<QString> id = campaignOf(Route::User, parts, responder, startedNs);
     if (!id)

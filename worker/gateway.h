@@ -45,12 +45,13 @@ private:
     void addRoutes();
     // The routes' handlers (Router::Handler); the API's take the campaign id
     // from segment 3 and the user id from segment 5.
-    void health(const gateway::PathParts &, http::Request, http::Responder responder, qint64 startedNs);
-    void ready(const gateway::PathParts &, http::Request, http::Responder responder, qint64 startedNs);
-    void metrics(const gateway::PathParts &, http::Request, http::Responder responder, qint64 startedNs);
-    void apply(const gateway::PathParts &parts, http::Request request, http::Responder responder, qint64 startedNs);
-    void campaign(const gateway::PathParts &parts, http::Request, http::Responder responder, qint64 startedNs);
-    void user(const gateway::PathParts &parts, http::Request, http::Responder responder, qint64 startedNs);
+    void health(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs);
+    void ready(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs);
+    void metrics(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs);
+    void apply(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
+               qint64 startedNs);
+    void campaign(const gateway::PathParts &parts, const http::Request &, http::Responder responder, qint64 startedNs);
+    void user(const gateway::PathParts &parts, const http::Request &, http::Responder responder, qint64 startedNs);
     // The campaign id, or nullopt once answered 400 bad_campaign_id.
     std::optional<QString> campaignOf(gateway::Route route, const gateway::PathParts &parts, http::Responder &responder,
                                       qint64 startedNs);

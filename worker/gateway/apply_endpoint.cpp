@@ -88,7 +88,8 @@ ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService 
     , m_idempotency(service.redis(), settings.idempotencyTtlS)
 { }
 
-void ApplyEndpoint::handle(const QString &campaign, http::Request request, http::Responder responder, qint64 startedNs)
+void ApplyEndpoint::handle(const QString &campaign, const http::Request &request, http::Responder responder,
+                           qint64 startedNs)
 {
     auto refuse = [&](http::Response response) {
         m_metrics.answer(Route::Apply, responder, std::move(response), startedNs);
@@ -132,7 +133,7 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
 {
     auto shared = std::make_shared<http::Responder>(std::move(responder));
     const QByteArray redisKey = idempotencyRedisKey(campaign, key);
-    m_idempotency.claim(redisKey, userId, [=, this](Result<std::optional<IdempotencyRecord>> claim) {
+    m_idempotency.claim(redisKey, userId, [=, this](const Result<std::optional<IdempotencyRecord>> &claim) {
         if (!claim)
             return m_metrics.answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, claim.error().message),
                                     startedNs);

@@ -26,7 +26,7 @@ public:
     ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
                   Metrics &metrics, const bool &stopping);
 
-    void handle(const QString &campaign, http::Request request, http::Responder responder, qint64 startedNs);
+    void handle(const QString &campaign, const http::Request &request, http::Responder responder, qint64 startedNs);
 
 private:
     void applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);

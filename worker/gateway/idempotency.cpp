@@ -96,7 +96,7 @@ void IdempotencyStore::claim(const QByteArray &redisKey, qint64 userId, ClaimCal
 {
     // SET NX takes a free key; a key seen before is read back.
     m_redis.command({"SET", redisKey, IdempotencyRecord::pending(userId).encode(), "NX", "PX", "60000"},
-                    [this, redisKey, callback = std::move(callback)](Result<const redisReply *> claimed) {
+                    [this, redisKey, callback = std::move(callback)](const Result<const redisReply *> &claimed) {
                         if (!claimed)
                             return callback(claimed.error());
                         if ((*claimed)->type == REDIS_REPLY_STATUS)
@@ -107,7 +107,7 @@ void IdempotencyStore::claim(const QByteArray &redisKey, qint64 userId, ClaimCal
 
 void IdempotencyStore::readBack(const QByteArray &redisKey, const ClaimCallback &callback)
 {
-    m_redis.command({"GET", redisKey}, [callback](Result<const redisReply *> got) {
+    m_redis.command({"GET", redisKey}, [callback](const Result<const redisReply *> &got) {
         if (!got)
             return callback(got.error());
         callback(IdempotencyRecord::decode(replyString(*got)));
@@ -117,10 +117,10 @@ void IdempotencyStore::readBack(const QByteArray &redisKey, const ClaimCallback 
 void IdempotencyStore::finish(const QByteArray &redisKey, qint64 userId, const http::Response &answer)
 {
     if (answer.status == 503)
-        m_redis.command({"DEL", redisKey}, [](Result<const redisReply *>) {});
+        m_redis.command({"DEL", redisKey}, [](const Result<const redisReply *> &) {});
     else
         m_redis.command({"SET", redisKey, IdempotencyRecord::done(userId, answer).encode(), "EX", m_ttl},
-                        [](Result<const redisReply *>) {});
+                        [](const Result<const redisReply *> &) {});
 }
 
 } // namespace coupon::gateway

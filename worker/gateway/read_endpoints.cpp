@@ -107,13 +107,14 @@ void ReadEndpoints::campaign(const QString &campaign, http::Responder responder,
 {
     auto read = std::make_shared<CampaignRead>(
         CampaignRead{campaign, CampaignKeys(campaign), std::move(responder), startedNs, {}});
-    m_redis.command(
-        {"HMGET", read->keys.meta, "limit", "state", "starts", "ends"}, [this, read](Result<const redisReply *> meta) {
-            if (!meta)
-                return m_metrics.answer(Route::Campaign, read->responder,
-                                        unavailable(u"redis_unavailable"_s, meta.error().message), read->started);
-            campaignMetaRead(read, *meta);
-        });
+    m_redis.command({"HMGET", read->keys.meta, "limit", "state", "starts", "ends"},
+                    [this, read](const Result<const redisReply *> &meta) {
+                        if (!meta)
+                            return m_metrics.answer(Route::Campaign, read->responder,
+                                                    unavailable(u"redis_unavailable"_s, meta.error().message),
+                                                    read->started);
+                        campaignMetaRead(read, *meta);
+                    });
 }
 
 void ReadEndpoints::campaignMetaRead(const std::shared_ptr<CampaignRead> &read, const redisReply *m)
@@ -127,7 +128,7 @@ void ReadEndpoints::campaignMetaRead(const std::shared_ptr<CampaignRead> &read, 
     read->json[u"state"_s] = QString::fromLatin1(replyString(m->element[1]));
     read->json[u"startsAt"_s] = iso(replyInteger(m->element[2]).value_or(0));
     read->json[u"endsAt"_s] = iso(replyInteger(m->element[3]).value_or(0));
-    m_redis.command({"GET", read->keys.count}, [this, read](Result<const redisReply *> count) {
+    m_redis.command({"GET", read->keys.count}, [this, read](const Result<const redisReply *> &count) {
         if (!count)
             return m_metrics.answer(Route::Campaign, read->responder,
                                     unavailable(u"redis_unavailable"_s, count.error().message), read->started);
@@ -154,7 +155,7 @@ void ReadEndpoints::campaignCountRead(const std::shared_ptr<CampaignRead> &read,
                 db->failed(c.error());
         }
         --db->backlog;
-        QMetaObject::invokeMethod(this, [this, read = std::move(read), issued] { campaignIssuedRead(read, issued); });
+        QMetaObject::invokeMethod(this, [this, read, issued] { campaignIssuedRead(read, issued); });
     });
 }
 
@@ -168,23 +169,25 @@ void ReadEndpoints::user(const QString &campaign, qint64 userId, http::Responder
 {
     auto read = std::make_shared<UserRead>(UserRead{campaign, userId, QByteArray::number(userId),
                                                     CampaignKeys(campaign), std::move(responder), startedNs});
-    m_redis.command({"ZSCORE", read->keys.pending, read->user}, [this, read](Result<const redisReply *> pending) {
-        if (!pending)
-            return m_metrics.answer(Route::User, read->responder,
-                                    unavailable(u"redis_unavailable"_s, pending.error().message), read->started);
-        userPendingRead(read, *pending);
-    });
+    m_redis.command(
+        {"ZSCORE", read->keys.pending, read->user}, [this, read](const Result<const redisReply *> &pending) {
+            if (!pending)
+                return m_metrics.answer(Route::User, read->responder,
+                                        unavailable(u"redis_unavailable"_s, pending.error().message), read->started);
+            userPendingRead(read, *pending);
+        });
 }
 
 void ReadEndpoints::userPendingRead(const std::shared_ptr<UserRead> &read, const redisReply *pending)
 {
     read->pending = pending->type != REDIS_REPLY_NIL;
-    m_redis.command({"SISMEMBER", read->keys.users, read->user}, [this, read](Result<const redisReply *> member) {
-        if (!member)
-            return m_metrics.answer(Route::User, read->responder,
-                                    unavailable(u"redis_unavailable"_s, member.error().message), read->started);
-        userMemberRead(read, *member);
-    });
+    m_redis.command(
+        {"SISMEMBER", read->keys.users, read->user}, [this, read](const Result<const redisReply *> &member) {
+            if (!member)
+                return m_metrics.answer(Route::User, read->responder,
+                                        unavailable(u"redis_unavailable"_s, member.error().message), read->started);
+            userMemberRead(read, *member);
+        });
 }
 
 void ReadEndpoints::userMemberRead(const std::shared_ptr<UserRead> &read, const redisReply *member)
@@ -202,7 +205,7 @@ void ReadEndpoints::userMemberRead(const std::shared_ptr<UserRead> &read, const 
                     db->failed(r.error());
             }
             --db->backlog;
-            QMetaObject::invokeMethod(this, [this, read = std::move(read), has] { userCouponRead(read, has); });
+            QMetaObject::invokeMethod(this, [this, read, has] { userCouponRead(read, has); });
         });
 }
 

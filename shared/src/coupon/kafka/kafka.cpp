@@ -56,7 +56,7 @@ Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &setting
     rd_kafka_t *rk = rd_kafka_new(type, conf->get(), errstr, sizeof errstr);
     if (!rk)
         return Error(Errc::KafkaCreate, QString::fromUtf8(errstr));
-    conf.value().release(); // rd_kafka_new owns the configuration now
+    (void)conf.value().release(); // rd_kafka_new owns the configuration now
     return KafkaHandle(rk);
 }
 
@@ -220,7 +220,7 @@ Status CouponProducer::produce(const CouponMessage &message, DeliveryCallback ca
         RD_KAFKA_V_OPAQUE(opaque.get()), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
         return errors::fromKafka(err, u"produce to "_s + m_settings.kafka.topic);
-    opaque.release(); // onDelivery owns it now
+    (void)opaque.release(); // onDelivery owns it now
     return Ok{};
 }
 

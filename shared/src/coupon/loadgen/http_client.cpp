@@ -203,6 +203,7 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
         shared.lanes = std::max(1, options.concurrency);
         shared.clock.start();
         std::vector<std::unique_ptr<ApplyConnection>> lanes;
+        lanes.reserve(size_t(shared.lanes));
         for (int i = 0; i < shared.lanes; ++i)
             lanes.push_back(std::make_unique<ApplyConnection>(&shared));
         loop.exec();

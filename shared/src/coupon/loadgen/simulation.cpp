@@ -22,7 +22,7 @@ double percentile(std::vector<qint64> &sortedNs, double p)
 {
     if (sortedNs.empty())
         return 0;
-    const size_t index = std::min(sortedNs.size() - 1, size_t(p * double(sortedNs.size() - 1) + 0.5));
+    const size_t index = std::min(sortedNs.size() - 1, size_t(std::llround(p * double(sortedNs.size() - 1))));
     return double(sortedNs[index]) / 1e6;
 }
 
@@ -148,6 +148,7 @@ SimulationReport simulate(ApplyService &service, const SimulationOptions &option
     // answers arrive on the service's threads and free a slot each.
     const int submitters = std::clamp(concurrency, 1, 8);
     std::vector<std::thread> threads;
+    threads.reserve(size_t(submitters));
     std::atomic<size_t> submitted{0};
     std::vector<char> sent(attempts.size(), 0);
     for (int t = 0; t < submitters; ++t) {

@@ -16,7 +16,7 @@ using namespace Qt::StringLiterals;
 
 namespace coupon::mysql {
 
-BatchWriter::BatchWriter(QSqlDatabase db, const QString &topic)
+BatchWriter::BatchWriter(const QSqlDatabase &db, const QString &topic)
     : m_db(db)
     , m_q(db)
     , m_topic(topic)

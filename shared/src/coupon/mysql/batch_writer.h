@@ -19,7 +19,7 @@ namespace coupon::mysql {
 class BatchWriter
 {
 public:
-    BatchWriter(QSqlDatabase db, const QString &topic);
+    BatchWriter(const QSqlDatabase &db, const QString &topic);
 
     Result<BatchOutcome> write(const std::vector<IncomingRecord> &records);
 

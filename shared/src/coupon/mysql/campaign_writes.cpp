@@ -12,7 +12,7 @@ using namespace Qt::StringLiterals;
 
 namespace coupon::mysql {
 
-Status createCampaign(QSqlDatabase db, const Campaign &c)
+Status createCampaign(const QSqlDatabase &db, const Campaign &c)
 {
     if (!isValidCampaignId(c.id))
         return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match %2"_s.arg(c.id, campaignIdPattern()));
@@ -31,7 +31,7 @@ Status createCampaign(QSqlDatabase db, const Campaign &c)
     return Ok{};
 }
 
-Status setState(QSqlDatabase db, const QString &id, const QString &state)
+Status setState(const QSqlDatabase &db, const QString &id, const QString &state)
 {
     QSqlQuery q(db);
     q.prepare(u"UPDATE campaign SET state = ? WHERE id = ?"_s);
@@ -42,7 +42,7 @@ Status setState(QSqlDatabase db, const QString &id, const QString &state)
     return Ok{};
 }
 
-Status setLimit(QSqlDatabase db, const QString &id, qint64 limit)
+Status setLimit(const QSqlDatabase &db, const QString &id, qint64 limit)
 {
     QSqlQuery q(db);
     q.prepare(u"UPDATE campaign SET coupon_limit = ? WHERE id = ?"_s);
@@ -57,7 +57,7 @@ Status setLimit(QSqlDatabase db, const QString &id, qint64 limit)
     return Ok{};
 }
 
-Status resetCampaign(QSqlDatabase db, const QString &id)
+Status resetCampaign(const QSqlDatabase &db, const QString &id)
 {
     const QString what = u"reset "_s + id;
     Result<Transaction> transaction = Transaction::begin(db, what);

@@ -81,7 +81,7 @@ int latestSchemaVersion()
     return migrations().last().version;
 }
 
-Result<int> schemaVersion(QSqlDatabase db)
+Result<int> schemaVersion(const QSqlDatabase &db)
 {
     QSqlQuery q(db);
     if (!q.exec(u"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() "

@@ -31,7 +31,7 @@ constexpr const char *kCampaignColumns = "id, name, coupon_limit, issued, state,
 
 } // namespace
 
-Result<std::optional<Campaign>> campaign(QSqlDatabase db, const QString &id)
+Result<std::optional<Campaign>> campaign(const QSqlDatabase &db, const QString &id)
 {
     QSqlQuery q(db);
     q.prepare(u"SELECT %1 FROM campaign WHERE id = ?"_s.arg(QLatin1String(kCampaignColumns)));
@@ -43,7 +43,7 @@ Result<std::optional<Campaign>> campaign(QSqlDatabase db, const QString &id)
     return std::optional<Campaign>(campaignFrom(q));
 }
 
-Result<QList<Campaign>> campaigns(QSqlDatabase db)
+Result<QList<Campaign>> campaigns(const QSqlDatabase &db)
 {
     QSqlQuery q(db);
     if (!q.exec(u"SELECT %1 FROM campaign ORDER BY id"_s.arg(QLatin1String(kCampaignColumns))))
@@ -54,7 +54,7 @@ Result<QList<Campaign>> campaigns(QSqlDatabase db)
     return list;
 }
 
-Result<qint64> couponCount(QSqlDatabase db, const QString &campaign)
+Result<qint64> couponCount(const QSqlDatabase &db, const QString &campaign)
 {
     QSqlQuery q(db);
     q.prepare(u"SELECT COUNT(*) FROM coupon WHERE campaign_id = ?"_s);
@@ -64,7 +64,7 @@ Result<qint64> couponCount(QSqlDatabase db, const QString &campaign)
     return q.value(0).toLongLong();
 }
 
-Result<QList<CouponRow>> coupons(QSqlDatabase db, const QString &campaign, qint64 afterId, int limit,
+Result<QList<CouponRow>> coupons(const QSqlDatabase &db, const QString &campaign, qint64 afterId, int limit,
                                  std::optional<qint64> userId)
 {
     QSqlQuery q(db);
@@ -94,7 +94,7 @@ Result<QList<CouponRow>> coupons(QSqlDatabase db, const QString &campaign, qint6
     return rows;
 }
 
-Result<QList<qint64>> couponUsers(QSqlDatabase db, const QString &campaign)
+Result<QList<qint64>> couponUsers(const QSqlDatabase &db, const QString &campaign)
 {
     QSqlQuery q(db);
     q.setForwardOnly(true);
@@ -108,7 +108,7 @@ Result<QList<qint64>> couponUsers(QSqlDatabase db, const QString &campaign)
     return users;
 }
 
-Result<qint64> duplicateHolders(QSqlDatabase db, const QString &campaign)
+Result<qint64> duplicateHolders(const QSqlDatabase &db, const QString &campaign)
 {
     QSqlQuery q(db);
     q.prepare(u"SELECT COUNT(*) FROM (SELECT user_id FROM coupon WHERE campaign_id = ? GROUP BY user_id "
@@ -119,7 +119,7 @@ Result<qint64> duplicateHolders(QSqlDatabase db, const QString &campaign)
     return q.value(0).toLongLong();
 }
 
-Result<bool> hasCoupon(QSqlDatabase db, const QString &campaign, qint64 userId)
+Result<bool> hasCoupon(const QSqlDatabase &db, const QString &campaign, qint64 userId)
 {
     QSqlQuery q(db);
     q.prepare(u"SELECT 1 FROM coupon WHERE campaign_id = ? AND user_id = ?"_s);
@@ -130,7 +130,7 @@ Result<bool> hasCoupon(QSqlDatabase db, const QString &campaign, qint64 userId)
     return q.next();
 }
 
-Result<QList<FailedEventRow>> failedEvents(QSqlDatabase db, qint64 afterId, int limit, const QString &campaign)
+Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterId, int limit, const QString &campaign)
 {
     QSqlQuery q(db);
     q.setForwardOnly(true);
@@ -160,7 +160,7 @@ Result<QList<FailedEventRow>> failedEvents(QSqlDatabase db, qint64 afterId, int 
     return rows;
 }
 
-Result<qint64> failedEventCount(QSqlDatabase db, const QString &campaign)
+Result<qint64> failedEventCount(const QSqlDatabase &db, const QString &campaign)
 {
     QSqlQuery q(db);
     q.prepare(u"SELECT COUNT(*) FROM failed_event"_s + (campaign.isEmpty() ? QString() : u" WHERE campaign_id = ?"_s));

@@ -6,8 +6,8 @@
 
 namespace coupon::mysql {
 
-Transaction::Transaction(QSqlDatabase db)
-    : m_db(std::move(db))
+Transaction::Transaction(const QSqlDatabase &db)
+    : m_db(db)
 { }
 
 Transaction::Transaction(Transaction &&other) noexcept
@@ -25,7 +25,7 @@ Result<Transaction> Transaction::begin(QSqlDatabase db, const QString &what)
 {
     if (!db.transaction())
         return errors::fromSql(db.lastError(), what);
-    return Transaction(std::move(db));
+    return Transaction(db);
 }
 
 Status Transaction::commit(const QString &what)

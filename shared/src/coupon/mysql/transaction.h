@@ -26,7 +26,7 @@ public:
     Status commit(const QString &what);
 
 private:
-    explicit Transaction(QSqlDatabase db);
+    explicit Transaction(const QSqlDatabase &db);
 
     QSqlDatabase m_db;
     bool m_open = true; // begun, and neither committed nor handed on by a move

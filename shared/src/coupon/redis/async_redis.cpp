@@ -138,12 +138,12 @@ void AsyncRedis::connectNow()
     m_connectStartedMs = m_clock.elapsed();
     m_handshakeDone = false;
     if (!m_settings.password.isEmpty())
-        command({"AUTH", m_settings.password.toUtf8()}, [this](Result<const redisReply *> r) {
+        command({"AUTH", m_settings.password.toUtf8()}, [this](const Result<const redisReply *> &r) {
             if (!r)
                 dropConnection(u"Redis AUTH: "_s + r.error().message);
         });
     if (m_settings.database != 0)
-        command({"SELECT", QByteArray::number(m_settings.database)}, [this](Result<const redisReply *> r) {
+        command({"SELECT", QByteArray::number(m_settings.database)}, [this](const Result<const redisReply *> &r) {
             if (!r)
                 dropConnection(u"Redis SELECT: "_s + r.error().message);
         });
@@ -282,21 +282,21 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
 void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
 {
     RedisArgs call = evalshaCommand(script, keys, args);
-    command(call, [this, &script, call, callback = std::move(callback)](Result<const redisReply *> r) mutable {
+    command(call, [this, &script, call, callback = std::move(callback)](const Result<const redisReply *> &r) mutable {
         if (r || !r.error().is(Errc::RedisNoScript)) {
             callback(r);
             return;
         }
         // Redis restarted or SCRIPT FLUSH: load the text, then run it once more.
-        command(
-            {"SCRIPT", "LOAD", script.source},
-            [this, call = std::move(call), callback = std::move(callback)](Result<const redisReply *> loaded) mutable {
-                if (!loaded) {
-                    callback(loaded.error());
-                    return;
-                }
-                command(call, std::move(callback));
-            });
+        command({"SCRIPT", "LOAD", script.source},
+                [this, call = std::move(call),
+                 callback = std::move(callback)](const Result<const redisReply *> &loaded) mutable {
+                    if (!loaded) {
+                        callback(loaded.error());
+                        return;
+                    }
+                    command(call, std::move(callback));
+                });
     });
 }
 

@@ -64,7 +64,7 @@ ApplyService::~ApplyService()
         m_completer.join();
 }
 
-void ApplyService::finish(ApplyResult result, const ApplyCallback &done)
+void ApplyService::finish(const ApplyResult &result, const ApplyCallback &done)
 {
     m_counts[size_t(result.status)].fetch_add(1, std::memory_order_relaxed);
     done(result);
@@ -74,7 +74,7 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
 {
     ApplyCore::Begin begin = m_core->begin(campaign, userId);
     if (begin.answered)
-        return finish(std::move(begin.result), done);
+        return finish(begin.result, done);
     if (begin.memo.check)
         checkMemo(campaign, begin.memo);
 
@@ -84,11 +84,11 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
                   [this, campaign, userId, result = std::move(begin.result),
                    done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
                       // On the pipeline lane's thread.
-                      decided(campaign, userId, std::move(result), std::move(done), std::move(reply));
+                      decided(campaign, userId, std::move(result), done, std::move(reply));
                   });
 }
 
-void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, const ApplyCallback &done,
                            Result<RedisReplyHandle> reply)
 {
     const Reply parsed = reply ? toReply(reply->get()) : Reply{};
@@ -98,7 +98,7 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
         loadMemo(campaign, decision.memoLoad);
     if (!decision.produce) {
         m_outstanding.fetch_sub(1);
-        return finish(std::move(result), done);
+        return finish(result, done);
     }
 
     auto pending = std::make_shared<Completion>(Completion{campaign, userId, {}, result, done});

@@ -61,8 +61,8 @@ private:
     };
 
     ApplyService(const Settings &settings, Options options);
-    void finish(ApplyResult result, const ApplyCallback &done);
-    void decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
+    void finish(const ApplyResult &result, const ApplyCallback &done);
+    void decided(const QString &campaign, qint64 userId, ApplyResult result, const ApplyCallback &done,
                  Result<RedisReplyHandle> reply);
     void enqueue(Completion completion);
     void completionLoop();

@@ -47,7 +47,7 @@ void AsyncApplyService::loadScripts()
 {
     auto loaded = std::make_shared<int>(0);
     for (const LuaScript *script : {&scripts::apply(), &scripts::release()}) {
-        m_redis.command({"SCRIPT", "LOAD", script->source}, [this, loaded](Result<const redisReply *> r) {
+        m_redis.command({"SCRIPT", "LOAD", script->source}, [this, loaded](const Result<const redisReply *> &r) {
             if (!r) {
                 qCWarning(lcAsyncApply, "SCRIPT LOAD: %s", qPrintable(r.error().message));
                 return;
@@ -92,7 +92,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
     const CampaignKeys &keys = keysOf(campaign);
     if (begin.memo.check) {
         m_redis.eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
-                     [this, campaign, due = begin.memo](Result<const redisReply *> reply) {
+                     [this, campaign, due = begin.memo](const Result<const redisReply *> &reply) {
                          const Reply parsed = reply ? toReply(*reply) : Reply{};
                          m_core.memoChecked(campaign, due, reply ? &parsed : nullptr);
                      });
@@ -100,7 +100,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
     ++m_inFlight;
     m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
                  [this, campaign, userId, result = std::move(begin.result),
-                  done = std::move(done)](Result<const redisReply *> reply) mutable {
+                  done = std::move(done)](const Result<const redisReply *> &reply) mutable {
                      decided(campaign, userId, std::move(result), std::move(done), reply);
                  });
 }
@@ -145,7 +145,7 @@ void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
     m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_core.memoSnapshotArgument()},
-                 [this, campaign, token](Result<const redisReply *> reply) {
+                 [this, campaign, token](const Result<const redisReply *> &reply) {
                      const Reply parsed = reply ? toReply(*reply) : Reply{};
                      m_core.memoLoaded(campaign, token, reply ? &parsed : nullptr);
                  });
@@ -181,7 +181,7 @@ void AsyncApplyService::sendConfirmations(QHash<QString, RedisArgs> &confirmatio
     // The answers don't wait for these: a lost confirmation only leaves the
     // pending mark for the reaper, which finds the coupon and drops it.
     for (auto it = confirmations.begin(); it != confirmations.end(); ++it)
-        m_redis.command(it.value(), [](Result<const redisReply *>) {});
+        m_redis.command(it.value(), [](const Result<const redisReply *> &) {});
     confirmations.clear();
 }
 
@@ -201,7 +201,7 @@ void AsyncApplyService::complete(Delivery &d, QHash<QString, RedisArgs> *confirm
     case ApplyCore::AfterDelivery::Release:
         ++m_kafkaErrors;
         m_redis.eval(
-            scripts::release(), keys.all(), {user}, [this, campaign = d.campaign](Result<const redisReply *> r) {
+            scripts::release(), keys.all(), {user}, [this, campaign = d.campaign](const Result<const redisReply *> &r) {
                 m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
                 if (!r)
                     qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)", qPrintable(r.error().message));
