@@ -67,10 +67,15 @@ private slots:
 
     void cleanupTestCase()
     {
-        if (m_gateway)
-            QCOMPARE(m_gateway->terminate(15000), 0);
-        if (m_worker)
-            QCOMPARE(m_worker->terminate(15000), 0);
+        // On a failed exit, the process' own last words say why (a sanitizer report, a fatal log line).
+        if (m_gateway) {
+            const int code = m_gateway->terminate(15000);
+            QVERIFY2(code == 0, qPrintable(u"gateway exited %1: "_s.arg(code) + m_gateway->output().right(6000)));
+        }
+        if (m_worker) {
+            const int code = m_worker->terminate(15000);
+            QVERIFY2(code == 0, qPrintable(u"worker exited %1: "_s.arg(code) + m_worker->output().right(6000)));
+        }
     }
 
     void everyStatusPath()

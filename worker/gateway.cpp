@@ -40,6 +40,8 @@ Gateway::~Gateway()
     if (m_server)
         m_server->disconnect(this);
     m_kafka.reset();
+    if (m_reads)
+        m_reads->stopDatabase();
     delete m_service;
     m_service = nullptr;
     m_reads.reset(); // closes the MySQL reader and stops its thread

@@ -97,6 +97,13 @@ ReadEndpoints::ReadEndpoints(const MysqlSettings &mysql, AsyncRedis &redis, Metr
 
 ReadEndpoints::~ReadEndpoints()
 {
+    stopDatabase();
+}
+
+void ReadEndpoints::stopDatabase()
+{
+    if (!m_dbThread.isRunning())
+        return;
     QMetaObject::invokeMethod(
         m_db.get(), [db = m_db.get()] { db->close(); }, Qt::BlockingQueuedConnection);
     m_dbThread.quit();

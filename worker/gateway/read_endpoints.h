@@ -33,6 +33,14 @@ public:
     ReadEndpoints(const MysqlSettings &mysql, AsyncRedis &redis, Metrics &metrics);
     ~ReadEndpoints() override; // closes the reader's connection and stops its thread
 
+    // Closes the reader's MySQL connection and stops its thread now (the
+    // destructor does it otherwise); reads asked for afterwards get no answer
+    // from MySQL. The gateway stops it before the apply service goes, as it
+    // did before the split: in the other order LeakSanitizer reported 904
+    // bytes of OpenSSL's per-thread error state (from its configuration load)
+    // at exit in 5 of 8 runs of tst_gateway; in this order, in none of 5.
+    void stopDatabase();
+
     void campaign(const QString &campaign, http::Responder responder, qint64 startedNs);
     void user(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
 
