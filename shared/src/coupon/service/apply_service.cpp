@@ -1,8 +1,6 @@
 #include "coupon/service/apply_service.h"
 
 #include "coupon/base/threads.h"
-#include "coupon/base/validation.h"
-#include "coupon/kafka/kafka_errors.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/redis/redis_errors.h"
 

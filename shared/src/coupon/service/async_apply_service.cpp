@@ -2,7 +2,6 @@
 
 #include "coupon/protocol/scripts.h"
 
-#include <QDeadlineTimer>
 #include <QLoggingCategory>
 
 using namespace Qt::StringLiterals;
