@@ -307,7 +307,8 @@ int settleCommand(const Invocation &in)
     Result<SettleReport> r = in.ops.settle(campaign, grace * 1000);
     if (!r)
         return failWith(r.error());
-    out() << "confirmed " << r->confirmed << ", released " << r->released << ", waiting " << r->waiting << '\n';
+    out() << "confirmed " << r->confirmed << ", released " << r->released << ", waiting " << r->waiting
+          << " (not drained past yet), younger than the grace " << r->young << " (grace " << r->graceMs << " ms)\n";
     return ExitOk;
 }
 

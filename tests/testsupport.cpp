@@ -4,11 +4,13 @@
 #include "coupon/kafka/kafka.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QHostAddress>
 #include <QProcessEnvironment>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 
@@ -150,6 +152,121 @@ void ServiceProcess::kill9()
     ::kill(pid_t(m_process.processId()), SIGKILL);
     m_process.waitForFinished(10000);
     drain();
+}
+
+RedisServer::RedisServer(QStringList extraArgs)
+    : m_extraArgs(std::move(extraArgs))
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    m_port = probe.serverPort();
+    probe.close();
+    m_dir = QDir::tempPath() + u"/coupon-redis-"_s + QString::number(m_port) + u"-"_s
+        + QString::number(QRandomGenerator::global()->generate(), 36);
+    QDir().mkpath(m_dir);
+}
+
+RedisServer::~RedisServer()
+{
+    if (m_process.state() != QProcess::NotRunning) {
+        thaw();
+        m_process.kill();
+        m_process.waitForFinished(10000);
+    }
+    QDir(m_dir).removeRecursively();
+}
+
+QString RedisServer::start(int timeoutMs)
+{
+    m_process.setProcessChannelMode(QProcess::MergedChannels);
+    m_process.start(u"redis-server"_s,
+                    QStringList{u"--bind"_s, u"127.0.0.1"_s, u"--port"_s, QString::number(m_port), u"--dir"_s, m_dir,
+                                u"--save"_s, u""_s, u"--appendonly"_s, u"yes"_s, u"--appendfsync"_s, u"everysec"_s}
+                        + m_extraArgs);
+    if (!m_process.waitForStarted(10000))
+        return u"redis-server did not start: "_s + m_process.errorString();
+    const QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, m_port);
+        if (socket.waitForConnected(200)) {
+            socket.write("PING\r\n");
+            if (socket.waitForReadyRead(1000)) {
+                const QByteArray reply = socket.readAll();
+                if (reply.startsWith("+PONG") || reply.startsWith("-LOADING"))
+                    return {};
+            }
+        }
+        if (m_process.state() == QProcess::NotRunning)
+            return u"redis-server exited: "_s + QString::fromUtf8(m_process.readAll());
+        m_process.waitForFinished(50);
+    }
+    return u"redis-server did not answer within %1 ms: %2"_s.arg(timeoutMs).arg(QString::fromUtf8(m_process.readAll()));
+}
+
+void RedisServer::kill9()
+{
+    ::kill(pid_t(m_process.processId()), SIGKILL);
+    m_process.waitForFinished(10000);
+}
+
+void RedisServer::freeze()
+{
+    ::kill(pid_t(m_process.processId()), SIGSTOP);
+}
+
+void RedisServer::thaw()
+{
+    ::kill(pid_t(m_process.processId()), SIGCONT);
+}
+
+QString RedisServer::incrAof() const
+{
+    const QFileInfoList files
+        = QDir(m_dir + u"/appendonlydir"_s).entryInfoList({u"*.incr.aof"_s}, QDir::Files, QDir::Name);
+    return files.isEmpty() ? QString() : files.last().absoluteFilePath();
+}
+
+Settings RedisServer::pointed(Settings settings) const
+{
+    settings.redis.host = u"127.0.0.1"_s;
+    settings.redis.port = m_port;
+    return settings;
+}
+
+QStringList RedisServer::serviceArgs() const
+{
+    return {u"--set"_s, u"redis.host=127.0.0.1"_s, u"--set"_s, u"redis.port=%1"_s.arg(m_port)};
+}
+
+MockKafka::MockKafka(const QString &topic)
+{
+    char errstr[512];
+    KafkaConfHandle conf(rd_kafka_conf_new());
+    m_host.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
+    if (!m_host) {
+        m_error = QString::fromUtf8(errstr);
+        return;
+    }
+    conf.release(); // owned by m_host
+    m_cluster = rd_kafka_mock_cluster_new(m_host.get(), 1);
+    if (!m_cluster) {
+        m_error = u"rd_kafka_mock_cluster_new failed"_s;
+        return;
+    }
+    if (rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(m_cluster, topic.toUtf8().constData(), 3, 1))
+        m_error = QString::fromUtf8(rd_kafka_err2str(err));
+}
+
+MockKafka::~MockKafka()
+{
+    if (m_cluster)
+        rd_kafka_mock_cluster_destroy(m_cluster);
+}
+
+QString MockKafka::bootstraps() const
+{
+    return m_cluster ? QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(m_cluster)) : QString();
 }
 
 QByteArray HttpResult::header(const QByteArray &lowerName) const

@@ -2,8 +2,10 @@
 
 #include "coupon/base/settings.h"
 #include "coupon/kafka/kafka_handles.h"
+
 #include "coupon/protocol/codec.h"
 #include "coupon/service/campaigns.h"
+#include <librdkafka/rdkafka_mock.h>
 
 #include <QByteArray>
 #include <QDeadlineTimer>
@@ -74,6 +76,52 @@ class GatewayProcess : public ServiceProcess
 public:
     explicit GatewayProcess(QStringList extraArgs = {});
     quint16 port() const;
+};
+
+// A redis-server of the test's own (a free port, a fresh directory, AOF on
+// with appendfsync everysec as the stack runs it), to kill, freeze, cut the
+// AOF of and restart without touching the stack's Redis.
+class RedisServer
+{
+public:
+    explicit RedisServer(QStringList extraArgs = {});
+    ~RedisServer(); // SIGKILL if running; removes its directory
+
+    // Starts it (again, on the same port and directory) and waits until it
+    // answers PING (LOADING counts: it answers). Returns an error text.
+    QString start(int timeoutMs = 30000);
+    void kill9();
+    void freeze(); // SIGSTOP
+    void thaw();   // SIGCONT
+    quint16 port() const { return m_port; }
+    // The AOF file the writes go to now (Redis 7: appendonlydir/*.incr.aof).
+    QString incrAof() const;
+    // `settings` with this Redis in place of the stack's.
+    Settings pointed(Settings settings) const;
+    QStringList serviceArgs() const; // --set redis.port=... for a service
+
+private:
+    QString m_dir;
+    quint16 m_port = 0;
+    QStringList m_extraArgs;
+    QProcess m_process;
+};
+
+// librdkafka's mock cluster (one broker) in this process, with `topic` of
+// three partitions: a Kafka whose failures a test scripts (rdkafka_mock.h).
+class MockKafka
+{
+public:
+    explicit MockKafka(const QString &topic);
+    ~MockKafka();
+    QString error() const { return m_error; } // empty when it runs
+    rd_kafka_mock_cluster_t *cluster() const { return m_cluster; }
+    QString bootstraps() const;
+
+private:
+    KafkaHandle m_host;
+    rd_kafka_mock_cluster_t *m_cluster = nullptr;
+    QString m_error;
 };
 
 struct HttpResult

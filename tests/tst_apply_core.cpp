@@ -124,6 +124,8 @@ private slots:
         QTest::newRow("sold_out") << QByteArray("sold_out") << int(ApplyOutcome::SoldOut) << false << qint64(0);
         QTest::newRow("closed") << QByteArray("closed") << int(ApplyOutcome::Closed) << false << qint64(0);
         QTest::newRow("not_loaded") << QByteArray("not_loaded") << int(ApplyOutcome::NotLoaded) << false << qint64(0);
+        QTest::newRow("reconciling") << QByteArray("reconciling") << int(ApplyOutcome::Reconciling) << false
+                                     << qint64(0);
         QTest::newRow("unknown verdict") << QByteArray("maybe") << int(ApplyOutcome::NotLoaded) << false << qint64(0);
     }
     void readsTheScriptsVerdict()
@@ -168,11 +170,27 @@ private slots:
         soldOutWithHolders(core);
         QVERIFY(core.begin(kCampaign, 9).answered); // the memo answers...
         ApplyResult result = core.begin(u"other"_s, 9).result;
-        const ApplyCore::Decision d = core.decide(u"other"_s, nullptr, u"Redis 127.0.0.1:1: connection lost"_s, result);
+        const ApplyCore::Decision d = core.decide(
+            u"other"_s, nullptr, Error(Errc::RedisUnavailable, u"Redis 127.0.0.1:1: connection lost"_s), result);
         QCOMPARE(int(result.status), int(ApplyOutcome::Unavailable));
         QCOMPARE(result.detail, u"Redis 127.0.0.1:1: connection lost"_s);
         QVERIFY(!d.produce);
         QVERIFY(!core.begin(kCampaign, 9).answered); // ...not after Redis failed: it may come back with other data
+    }
+
+    // Sent, and no reply within the timeout: the script may still run when
+    // Redis wakes up, so the caller is not told "nothing reserved".
+    void aScriptSentWithoutReplyIsUncertain()
+    {
+        ApplyCore core(memoSettings(60'000));
+        soldOutWithHolders(core);
+        ApplyResult result = core.begin(u"other"_s, 9).result;
+        const ApplyCore::Decision d = core.decide(
+            u"other"_s, nullptr, Error(Errc::RedisNoReply, u"Redis 127.0.0.1:1: no reply within 1000 ms"_s), result);
+        QCOMPARE(int(result.status), int(ApplyOutcome::Uncertain));
+        QVERIFY2(result.detail.contains(u"may have been reserved"_s), qPrintable(result.detail));
+        QVERIFY(!d.produce);
+        QVERIFY(!core.begin(kCampaign, 9).answered);
     }
 
     void soldOutTakesOneSnapshotThatAnswersLikeTheScript()

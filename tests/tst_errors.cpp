@@ -40,6 +40,7 @@ private slots:
         row(Errc::RedisProtocol, u"redis.protocol"_s, false);
         row(Errc::RedisReply, u"redis.reply"_s, false);
         row(Errc::RedisNoScript, u"redis.noscript"_s, true);
+        row(Errc::RedisNoReply, u"redis.no_reply"_s, true);
         row(Errc::RedisAuth, u"redis.auth"_s, false);
         row(Errc::MysqlConnection, u"mysql.connection"_s, true);
         row(Errc::MysqlQuery, u"mysql.query"_s, false);

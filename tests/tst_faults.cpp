@@ -89,7 +89,10 @@ private slots:
         QElapsedTimer clock;
         clock.start();
         const ApplyResult down = (*service)->applyAndWait(campaign, 2);
-        QCOMPARE(toString(down.status), toString(ApplyOutcome::Unavailable));
+        // The cut closed the connection under it: a command written to it may
+        // or may not have reached Redis, and only a refused connect is sure.
+        QVERIFY2(down.status == ApplyOutcome::Unavailable || down.status == ApplyOutcome::Uncertain,
+                 qPrintable(toString(down.status)));
         // connect + command timeouts are 1 s each; generous bound for a loaded box
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"took %1 ms"_s.arg(clock.elapsed())));
         QVERIFY2(down.detail.contains(u"Redis"_s), qPrintable(down.detail));

@@ -337,7 +337,9 @@ private slots:
         QCOMPARE(status(2), toString(ApplyOutcome::Accepted));
         // User 3's reservation stays pending (as if its produce were in doubt).
         RedisConnection redis(m_settings.redis);
-        Result<RedisReplyHandle> reserved = redis.eval(scripts::apply(), keys.all(), {"3"});
+        QVERIFY(redis.connect().ok());
+        const QByteArray instance = redis.instance(); // what the scripts are told as the Redis they run on
+        Result<RedisReplyHandle> reserved = redis.eval(scripts::apply(), keys.all(), {"3", instance});
         QVERIFY(reserved.ok());
         QCOMPARE(replyString(reserved->get()->element[0]), QByteArray("accepted"));
 
@@ -356,7 +358,7 @@ private slots:
         // changed (the epoch tells). Within the memo's validity user 6 must
         // hear duplicate and user 3 sold_out.
         auto run = [&](const LuaScript &script, const char *user) -> QByteArray {
-            Result<RedisReplyHandle> r = redis.eval(script, keys.all(), {user});
+            Result<RedisReplyHandle> r = redis.eval(script, keys.all(), {user, instance});
             if (!r)
                 return QByteArray("error: ") + r.error().message.toUtf8();
             const redisReply *reply = r->get();

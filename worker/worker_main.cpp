@@ -3,6 +3,7 @@
 
 #include "coupon/base/cli.h"
 #include "coupon/service/consumer.h"
+#include "coupon/service/reconciler.h"
 #include "coupon/version.h"
 
 #include "signals.h"
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -79,10 +81,28 @@ int main(int argc, char *argv[])
         status.start(interval * 1000);
     }
 
+    // The reconciler: Redis is a cache of promises; it rebuilds what a Redis
+    // lost from MySQL and settles orphaned reservations, from one worker at a
+    // time (a lease), on a thread of its own.
+    std::unique_ptr<coupon::Reconciler> reconciler;
+    QThread *reconcilerThread = nullptr;
+    if (settings->worker.reconcile) {
+        reconciler = std::make_unique<coupon::Reconciler>(*settings);
+        reconcilerThread = QThread::create([&] { reconciler->run(stop); });
+        reconcilerThread->setObjectName(u"reconciler"_s);
+    }
+
     thread->start();
+    if (reconcilerThread)
+        reconcilerThread->start();
     app.exec();
+    stop.store(true); // the consumer may have ended on its own: the reconciler stops too
     thread->wait();
     delete thread;
+    if (reconcilerThread) {
+        reconcilerThread->wait();
+        delete reconcilerThread;
+    }
     if (!outcome) {
         std::fprintf(stderr, "coupon-worker: %s\n", qPrintable(outcome.error().message));
         return coupon::ExitCheckFailed;

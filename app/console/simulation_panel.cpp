@@ -31,6 +31,7 @@ QString outcomeName(ApplyOutcome status)
     case ApplyOutcome::Invalid: return QObject::tr("Invalid");
     case ApplyOutcome::Unavailable: return QObject::tr("Unavailable");
     case ApplyOutcome::Uncertain: return QObject::tr("Uncertain");
+    case ApplyOutcome::Reconciling: return QObject::tr("Reconciling");
     }
     return {};
 }

@@ -6,6 +6,7 @@
 #include "gateway/answers.h"
 #include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
+#include "gateway/read_endpoints.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -79,10 +80,11 @@ QByteArray acceptedBody(const QString &campaign, qint64 userId, const ApplyResul
 } // namespace
 
 ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                             Metrics &metrics, const bool &stopping)
+                             ReadEndpoints &reads, Metrics &metrics, const bool &stopping)
     : m_settings(settings)
     , m_service(service)
     , m_kafka(kafka)
+    , m_reads(reads)
     , m_metrics(metrics)
     , m_stopping(stopping)
     , m_idempotency(service.redis(), settings.idempotencyTtlS)
@@ -119,11 +121,32 @@ void ApplyEndpoint::handle(const QString &campaign, const http::Request &request
     applyNow(campaign, *user, std::move(responder), startedNs);
 }
 
+void ApplyEndpoint::run(const QString &campaign, qint64 userId, std::function<void(const ApplyResult &)> done)
+{
+    m_service.apply(campaign, userId, [this, campaign, done = std::move(done)](const ApplyResult &r) {
+        if (r.status != ApplyOutcome::NotLoaded)
+            return done(r);
+        m_reads.campaignState(campaign, [r, campaign, done](const ReadEndpoints::CampaignState &state) {
+            ApplyResult resolved = r;
+            if (!state) {
+                resolved.status = ApplyOutcome::Unavailable;
+                resolved.detail = u"Redis does not have campaign %1 and MySQL cannot say whether it exists"_s.arg(
+                    campaign);
+            } else if (*state && **state == u"open"_s) {
+                resolved.status = ApplyOutcome::Reconciling;
+            } else if (*state) {
+                resolved.status = ApplyOutcome::Closed;
+            }
+            done(resolved);
+        });
+    });
+}
+
 void ApplyEndpoint::applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs)
 {
     // The service's callback must be copyable; the responder is not.
     auto shared = std::make_shared<http::Responder>(std::move(responder));
-    m_service.apply(campaign, userId, [this, campaign, userId, shared, startedNs](const ApplyResult &r) {
+    run(campaign, userId, [this, campaign, userId, shared, startedNs](const ApplyResult &r) {
         m_metrics.answer(Route::Apply, *shared, answerFor(campaign, userId, r), startedNs);
     });
 }
@@ -140,7 +163,7 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
         if (*claim)
             return m_metrics.answer(Route::Apply, *shared, answerFromRecord(**claim, userId), startedNs);
         // Ours: run the apply and keep its final answer for replays.
-        m_service.apply(campaign, userId, [=, this](const ApplyResult &r) {
+        run(campaign, userId, [=, this](const ApplyResult &r) {
             http::Response response = answerFor(campaign, userId, r);
             m_idempotency.finish(redisKey, userId, response);
             m_metrics.answer(Route::Apply, *shared, std::move(response), startedNs);
@@ -162,15 +185,19 @@ http::Response ApplyEndpoint::answerFor(const QString &campaign, qint64 userId, 
     case ApplyOutcome::SoldOut: return fixedAnswers().soldOut;
     case ApplyOutcome::Closed: return fixedAnswers().closed;
     case ApplyOutcome::NotLoaded:
-        return http::Response::error(404, u"unknown_campaign"_s,
-                                     u"no campaign %1 is open for applies (unknown, or being rebuilt)"_s.arg(campaign));
+        return http::Response::error(404, u"unknown_campaign"_s, u"no campaign %1"_s.arg(campaign));
+    case ApplyOutcome::Reconciling:
+        return unavailable(u"reconciling"_s,
+                           u"campaign %1 is being rebuilt from its record after a Redis restart or failover; "
+                           "nothing was reserved; try again"_s.arg(campaign));
     case ApplyOutcome::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
     case ApplyOutcome::Unavailable: return unavailable(u"unavailable"_s, r.detail);
     case ApplyOutcome::Uncertain: break;
     }
     return unavailable(u"outcome_unknown"_s,
-                       u"Kafka may or may not have the apply; it stays reserved and is settled "
-                       "against MySQL; see GET .../users/%1"_s.arg(userId));
+                       u"the apply may or may not have been taken; it is settled by itself within a minute "
+                       "(a coupon, or the reservation released); see GET /api/v1/campaigns/%1/users/%2"_s.arg(campaign)
+                           .arg(userId));
 }
 
 } // namespace coupon::gateway

@@ -7,6 +7,8 @@
 #include "coupon/protocol/apply_outcome.h"
 #include "gateway/idempotency.h"
 
+#include <functional>
+
 namespace coupon {
 
 class AsyncApplyService;
@@ -15,6 +17,7 @@ namespace gateway {
 
 class KafkaLiveness;
 class Metrics;
+class ReadEndpoints;
 
 // Checks an apply (media type, body, Idempotency-Key), refuses it at once
 // while the gateway stops, is overloaded or a dependency is down, then runs it
@@ -23,8 +26,9 @@ class ApplyEndpoint
 {
 public:
     // `stopping` is the gateway's flag, read on every apply.
+    // `reads` answers, from MySQL, whether a campaign Redis lacks exists.
     ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                  Metrics &metrics, const bool &stopping);
+                  ReadEndpoints &reads, Metrics &metrics, const bool &stopping);
 
     void handle(const QString &campaign, const http::Request &request, http::Responder responder, qint64 startedNs);
 
@@ -32,11 +36,16 @@ private:
     void applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
     void applyWithKey(const QString &campaign, qint64 userId, const QByteArray &key, http::Responder responder,
                       qint64 startedNs);
+    // Runs the apply; a not_loaded from Redis is first checked against
+    // MySQL: a campaign the record has is being rebuilt (503 reconciling),
+    // never a 404 its clients would take as final.
+    void run(const QString &campaign, qint64 userId, std::function<void(const ApplyResult &)> done);
     http::Response answerFor(const QString &campaign, qint64 userId, const ApplyResult &result);
 
     const GatewaySettings &m_settings;
     AsyncApplyService &m_service;
     const KafkaLiveness &m_kafka;
+    ReadEndpoints &m_reads;
     Metrics &m_metrics;
     const bool &m_stopping;
     IdempotencyStore m_idempotency;

@@ -95,6 +95,45 @@ ReadEndpoints::ReadEndpoints(const MysqlSettings &mysql, AsyncRedis &redis, Metr
     m_dbThread.start();
 }
 
+void ReadEndpoints::campaignState(const QString &campaign, std::function<void(const CampaignState &)> done)
+{
+    constexpr qint64 kTtlMs = 2000;
+    if (!m_clock.isValid())
+        m_clock.start();
+    if (auto it = m_states.constFind(campaign); it != m_states.cend() && m_clock.elapsed() - it->atMs < kTtlMs)
+        return done(CampaignState(it->state));
+    auto waiting = m_stateWaiters.find(campaign);
+    if (waiting != m_stateWaiters.end()) {
+        waiting->push_back(std::move(done)); // one query for a crowd
+        return;
+    }
+    if (m_db->backlog.load() > 256 || m_stateWaiters.size() > 1000)
+        return done(std::nullopt);
+    m_stateWaiters[campaign].push_back(std::move(done));
+    ++m_db->backlog;
+    QMetaObject::invokeMethod(m_db.get(), [this, db = m_db.get(), campaign] {
+        CampaignState answer;
+        if (CouponStore *store = db->store()) {
+            Result<std::optional<Campaign>> c = store->campaign(campaign);
+            if (c)
+                answer = *c ? std::optional<QString>((*c)->state) : std::optional<QString>();
+            else
+                db->failed(c.error());
+        }
+        --db->backlog;
+        QMetaObject::invokeMethod(this, [this, campaign, answer] {
+            if (answer) {
+                if (m_states.size() > 10000)
+                    m_states.clear();
+                m_states.insert(campaign, CachedState{*answer, m_clock.elapsed()});
+            }
+            const std::vector<std::function<void(const CampaignState &)>> waiters = m_stateWaiters.take(campaign);
+            for (const auto &done : waiters)
+                done(answer);
+        });
+    });
+}
+
 ReadEndpoints::~ReadEndpoints()
 {
     stopDatabase();

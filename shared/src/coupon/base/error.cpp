@@ -22,6 +22,7 @@ QString codeOf(Errc errc)
     case Errc::RedisProtocol: return u"redis.protocol"_s;
     case Errc::RedisReply: return u"redis.reply"_s;
     case Errc::RedisNoScript: return u"redis.noscript"_s;
+    case Errc::RedisNoReply: return u"redis.no_reply"_s;
     case Errc::RedisAuth: return u"redis.auth"_s;
     case Errc::MysqlConnection: return u"mysql.connection"_s;
     case Errc::MysqlQuery: return u"mysql.query"_s;
@@ -46,6 +47,7 @@ bool isRetriable(Errc errc)
     switch (errc) {
     case Errc::RedisUnavailable:
     case Errc::RedisNoScript:
+    case Errc::RedisNoReply:
     case Errc::MysqlConnection:
     case Errc::KafkaLag: return true;
     default: return false;

@@ -28,6 +28,7 @@ enum class Errc : quint8 {
     RedisProtocol,    // redis.protocol
     RedisReply,       // redis.reply: an error reply; the message is Redis' text
     RedisNoScript,    // redis.noscript: load the script and run it again (retriable)
+    RedisNoReply,     // redis.no_reply: sent, but no reply came: the command may have run (retriable)
     RedisAuth,        // redis.auth
     // MySQL.
     MysqlConnection, // mysql.connection: lost or refused; retry the whole unit of work (retriable)

@@ -42,6 +42,9 @@ constexpr Spec kSpecs[] = {
     {"worker.group", "group_1", Kind::NonEmpty},
     {"worker.batch.size", "2000", Kind::Int, 1, 100000},
     {"worker.batch.ms", "20", Kind::Int, 0, 60000},
+    {"worker.reconcile", "true", Kind::Bool},
+    {"worker.reconcile.interval.ms", "500", Kind::Int, 50, 60000},
+    {"worker.settle.grace.ms", "0", Kind::Int, 0, 86400000},
     {"campaign.default", "default", Kind::NonEmpty},
     {"apply.soldout.memo.ms", "100", Kind::Int, 0, 10000},
     {"apply.soldout.memo.max.users", "1000000", Kind::Int, 0, 100000000},
@@ -221,6 +224,9 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.worker.group = values[u"worker.group"_s];
     s.worker.batchSize = values[u"worker.batch.size"_s].toInt();
     s.worker.batchMs = values[u"worker.batch.ms"_s].toInt();
+    s.worker.reconcile = values[u"worker.reconcile"_s] == u"true"_s;
+    s.worker.reconcileIntervalMs = values[u"worker.reconcile.interval.ms"_s].toInt();
+    s.worker.settleGraceMs = values[u"worker.settle.grace.ms"_s].toLongLong();
     s.defaultCampaign = values[u"campaign.default"_s];
     s.apply.soldOutMemoMs = values[u"apply.soldout.memo.ms"_s].toInt();
     s.apply.soldOutMemoMaxUsers = values[u"apply.soldout.memo.max.users"_s].toLongLong();

@@ -53,6 +53,13 @@ struct WorkerSettings
     QString group;
     int batchSize = 0;
     int batchMs = 0;
+    // The reconciler (one worker at a time holds its lease): rebuilds
+    // campaigns a Redis lost or may have lost writes of, and settles
+    // pending reservations older than the grace (0: the producer's delivery
+    // timeout + 1 s).
+    bool reconcile = true;
+    int reconcileIntervalMs = 0;
+    qint64 settleGraceMs = 0;
 };
 
 struct ApplySettings

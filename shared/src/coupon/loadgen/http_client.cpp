@@ -28,7 +28,10 @@ ApplyOutcome statusFromHttp(int code, QByteArrayView body)
     case 400:
     case 413:
     case 415: return ApplyOutcome::Invalid;
-    case 503: return body.contains("\"outcome_unknown\"") ? ApplyOutcome::Uncertain : ApplyOutcome::Unavailable;
+    case 503:
+        if (body.contains("\"outcome_unknown\""))
+            return ApplyOutcome::Uncertain;
+        return body.contains("\"reconciling\"") ? ApplyOutcome::Reconciling : ApplyOutcome::Unavailable;
     default: return ApplyOutcome::Unavailable;
     }
 }

@@ -24,6 +24,8 @@ bool readApplyReply(const Reply *r, ApplyResult &result)
         result.status = ApplyOutcome::SoldOut;
     else if (verdict == "closed")
         result.status = ApplyOutcome::Closed;
+    else if (verdict == "reconciling")
+        result.status = ApplyOutcome::Reconciling;
     else
         result.status = ApplyOutcome::NotLoaded;
     if (result.status != ApplyOutcome::Accepted)
@@ -54,14 +56,21 @@ ApplyCore::Begin ApplyCore::begin(const QString &campaign, qint64 userId)
     return b;
 }
 
-ApplyCore::Decision ApplyCore::decide(const QString &campaign, const Reply *reply, const QString &redisError,
+ApplyCore::Decision ApplyCore::decide(const QString &campaign, const Reply *reply, const Error &redisError,
                                       ApplyResult &result)
 {
     Decision d;
     if (!reply) {
         m_memo.clear(); // Redis may come back with other data: no snapshot survives this
-        result.status = ApplyOutcome::Unavailable;
-        result.detail = redisError;
+        if (redisError.is(Errc::RedisNoReply)) {
+            result.status = ApplyOutcome::Uncertain;
+            result.detail = redisError.message
+                + u"; the apply may have been reserved: if so it is released automatically, since nothing was "
+                  "sent to Kafka"_s;
+        } else {
+            result.status = ApplyOutcome::Unavailable;
+            result.detail = redisError.message;
+        }
         return d;
     }
     if (!readApplyReply(reply, result))

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "coupon/base/clock.h"
+#include "coupon/base/error.h"
 #include "coupon/base/settings.h"
 #include "coupon/protocol/apply_outcome.h"
 #include "coupon/protocol/codec.h"
@@ -51,10 +52,12 @@ public:
         bool produce = false; // reserved: produce message(), then delivered() its report
         quint64 memoLoad = 0; // non-zero: send scripts::soldOutSnapshot, then memoLoaded() with this token
     };
-    // The apply script's reply, or nullptr with the reason when Redis could
-    // not be asked (then the answer is Unavailable and the memo forgets
-    // everything: Redis may come back with other data).
-    Decision decide(const QString &campaign, const Reply *reply, const QString &redisError, ApplyResult &result);
+    // The apply script's reply, or nullptr with the reason when Redis did not
+    // answer. The memo forgets everything then (Redis may come back with
+    // other data), and the answer is Unavailable when the script was never
+    // sent, Uncertain when it was (redis.no_reply: it may have run, and then
+    // its reservation is pending and is settled like any other).
+    Decision decide(const QString &campaign, const Reply *reply, const Error &redisError, ApplyResult &result);
 
     // The message an accepted reservation produces.
     CouponMessage message(const QString &campaign, qint64 userId, const ApplyResult &result) const

@@ -17,6 +17,7 @@ QString toString(ApplyOutcome status)
     case ApplyOutcome::Invalid: return u"invalid"_s;
     case ApplyOutcome::Unavailable: return u"unavailable"_s;
     case ApplyOutcome::Uncertain: return u"uncertain"_s;
+    case ApplyOutcome::Reconciling: return u"reconciling"_s;
     }
     return u"unknown"_s;
 }

@@ -21,9 +21,10 @@ enum class ApplyOutcome {
     NotLoaded,   // no such campaign in Redis (unknown, or Redis lost it: `rebuild`)
     Invalid,     // bad campaign id or user id
     Unavailable, // Redis or Kafka could not take it; nothing is reserved
-    Uncertain,   // Kafka may or may not have it; the reservation stays pending for the reaper
+    Uncertain,   // Kafka or Redis may or may not have it; a reservation stays pending and is settled
+    Reconciling, // Redis may have lost acknowledged writes: the campaign is being rebuilt from the record
 };
-inline constexpr int kApplyOutcomeCount = 8;
+inline constexpr int kApplyOutcomeCount = 9;
 QString toString(ApplyOutcome status);
 
 struct ApplyResult
@@ -35,6 +36,9 @@ struct ApplyResult
     qint64 appliedAtMs = 0;
     QByteArray requestId;
     QString detail; // for Unavailable / Uncertain / Invalid: why
+    // The Redis instance (run_id) whose script decided; a release names it,
+    // so it never undoes anything on a Redis that replaced that one.
+    QByteArray instance;
 };
 using ApplyCallback = std::function<void(const ApplyResult &)>;
 

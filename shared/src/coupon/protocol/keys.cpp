@@ -9,6 +9,7 @@ CampaignKeys::CampaignKeys(const QString &campaign)
     users = prefix + "users";
     count = prefix + "count";
     pending = prefix + "pending";
+    maintenance = prefix + "maintenance";
 }
 
 } // namespace coupon

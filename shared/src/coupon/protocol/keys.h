@@ -16,10 +16,11 @@ using RedisArgs = std::vector<QByteArray>;
 struct CampaignKeys
 {
     explicit CampaignKeys(const QString &campaign);
-    QByteArray meta;    // hash: limit, state, starts, ends (ms epoch, 0 = none), epoch
-    QByteArray users;   // set of user ids holding a reservation or coupon
-    QByteArray count;   // string: reservations made (the ticket counter)
-    QByteArray pending; // sorted set: user id -> reservation time (ms)
+    QByteArray meta;        // hash: limit, state, starts, ends (ms epoch, 0 = none), epoch, instance
+    QByteArray users;       // set of user ids holding a reservation or coupon
+    QByteArray count;       // string: reservations made (the ticket counter)
+    QByteArray pending;     // sorted set: user id -> reservation time (ms)
+    QByteArray maintenance; // string, with a lease: an operator's reset or rebuild runs (the reconciler waits)
 
     // meta, users, count, pending: the KEYS of the apply and release scripts.
     RedisArgs all() const { return {meta, users, count, pending}; }

@@ -131,6 +131,7 @@ void AsyncRedis::connectNow()
         return;
     }
     m_context = context;
+    ++m_generation;
     m_context->data = this;
     QtEvents::attach(this, m_context);
     redisAsyncSetConnectCallback(m_context, &AsyncRedis::onConnect);
@@ -138,15 +139,46 @@ void AsyncRedis::connectNow()
     m_connectStartedMs = m_clock.elapsed();
     m_handshakeDone = false;
     if (!m_settings.password.isEmpty())
-        command({"AUTH", m_settings.password.toUtf8()}, [this](const Result<const redisReply *> &r) {
+        send({"AUTH", m_settings.password.toUtf8()}, [this](const Result<const redisReply *> &r) {
             if (!r)
                 dropConnection(u"Redis AUTH: "_s + r.error().message);
         });
     if (m_settings.database != 0)
-        command({"SELECT", QByteArray::number(m_settings.database)}, [this](const Result<const redisReply *> &r) {
+        send({"SELECT", QByteArray::number(m_settings.database)}, [this](const Result<const redisReply *> &r) {
             if (!r)
                 dropConnection(u"Redis SELECT: "_s + r.error().message);
         });
+    identify();
+}
+
+void AsyncRedis::identify()
+{
+    // Which Redis is this, and is it done loading? Asked again every 200 ms
+    // while it loads; nothing else is sent until it is.
+    send({"INFO"}, [this, generation = m_generation](const Result<const redisReply *> &r) {
+        if (!m_context || m_generation != generation)
+            return; // a connection since dropped
+        if (!r) {
+            dropConnection(u"Redis INFO: "_s + r.error().message);
+            return;
+        }
+        const RedisIdentity id = parseRedisInfo(QByteArrayView((*r)->str, qsizetype((*r)->len)));
+        if (id.runId.isEmpty()) {
+            dropConnection(u"Redis %1:%2: INFO names no run_id"_s.arg(m_settings.host).arg(m_settings.port));
+            return;
+        }
+        if (id.loading) {
+            m_lastError = u"Redis %1:%2: still loading its data"_s.arg(m_settings.host).arg(m_settings.port);
+            QTimer::singleShot(200, this, [this, generation] {
+                if (m_context && m_generation == generation)
+                    identify();
+            });
+            return;
+        }
+        m_instance = id.runId;
+        m_backoff.reset();
+        setConnected(true, {});
+    });
 }
 
 void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
@@ -165,9 +197,7 @@ void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
         self->m_reconnect.start(self->m_backoff.nextMs());
         return;
     }
-    self->m_handshakeDone = true;
-    self->m_backoff.reset();
-    self->setConnected(true, {});
+    self->m_handshakeDone = true; // connected; identify() says when it is usable
 }
 
 void AsyncRedis::onDisconnect(const redisAsyncContext *context, int status)
@@ -188,6 +218,8 @@ void AsyncRedis::setConnected(bool connected, const QString &why)
 {
     if (!why.isEmpty())
         m_lastError = why;
+    if (!connected)
+        m_instance.clear();
     if (m_connected == connected)
         return;
     m_connected = connected;
@@ -248,8 +280,9 @@ void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
         self->m_sentAtMs.pop_front();
     if (!reply) {
         ++self->m_errors;
-        pending->callback(Error(Errc::RedisUnavailable,
-                                self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError));
+        // Sent, and the connection went before its reply: it may have run.
+        pending->callback(
+            Error(Errc::RedisNoReply, self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError));
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -260,6 +293,16 @@ void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
 }
 
 void AsyncRedis::command(const RedisArgs &args, Callback callback)
+{
+    if (!m_connected) {
+        ++m_errors;
+        callback(Error(Errc::RedisUnavailable, m_lastError.isEmpty() ? u"Redis not connected"_s : m_lastError));
+        return;
+    }
+    send(args, std::move(callback));
+}
+
+void AsyncRedis::send(const RedisArgs &args, Callback callback)
 {
     if (!m_context) {
         ++m_errors;
@@ -282,22 +325,30 @@ void AsyncRedis::command(const RedisArgs &args, Callback callback)
 void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback)
 {
     RedisArgs call = evalshaCommand(script, keys, args);
-    command(call, [this, &script, call, callback = std::move(callback)](const Result<const redisReply *> &r) mutable {
-        if (r || !r.error().is(Errc::RedisNoScript)) {
-            callback(r);
-            return;
-        }
-        // Redis restarted or SCRIPT FLUSH: load the text, then run it once more.
-        command({"SCRIPT", "LOAD", script.source},
-                [this, call = std::move(call),
-                 callback = std::move(callback)](const Result<const redisReply *> &loaded) mutable {
-                    if (!loaded) {
-                        callback(loaded.error());
-                        return;
-                    }
-                    command(call, std::move(callback));
-                });
-    });
+    command(call,
+            [this, &script, call, generation = m_generation,
+             callback = std::move(callback)](const Result<const redisReply *> &r) mutable {
+                if (r || !r.error().is(Errc::RedisNoScript)) {
+                    callback(r);
+                    return;
+                }
+                // Redis restarted or SCRIPT FLUSH: load the text, then run it once
+                // more, on the same connection only: its arguments may name the
+                // Redis instance the script was first sent to.
+                command({"SCRIPT", "LOAD", script.source},
+                        [this, call = std::move(call), generation,
+                         callback = std::move(callback)](const Result<const redisReply *> &loaded) mutable {
+                            if (!loaded) {
+                                callback(loaded.error());
+                                return;
+                            }
+                            if (!m_context || m_generation != generation) {
+                                callback(Error(Errc::RedisUnavailable, u"Redis reconnected while loading a script"_s));
+                                return;
+                            }
+                            command(call, std::move(callback));
+                        });
+            });
 }
 
 } // namespace coupon

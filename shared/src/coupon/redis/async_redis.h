@@ -23,9 +23,12 @@ namespace coupon {
 // memory), and which needs moc run over a system header. Connect and command
 // timeouts are enforced here, since hiredis' async API has none: a command
 // older than redis.command.timeout.ms drops the connection, which fails every
-// outstanding command at once. While disconnected, commands fail immediately
-// ("redis.unavailable") and a reconnect runs with backoff. Use from the
-// thread the object lives in.
+// outstanding command at once. A connection counts as connected once INFO
+// said which Redis it reached (instance()) and that it is done loading its
+// data; until then, and while disconnected, commands fail immediately
+// ("redis.unavailable": nothing was sent) and a reconnect runs with backoff.
+// A command sent whose reply never came fails with "redis.no_reply": it may
+// have run. Use from the thread the object lives in.
 class AsyncRedis : public QObject
 {
     Q_OBJECT
@@ -41,6 +44,9 @@ public:
 
     void start();
     bool isConnected() const { return m_connected; }
+    // The run_id of the Redis this connection reached (empty while not
+    // connected); a reconnect may reach another one.
+    const QByteArray &instance() const { return m_instance; }
     QString lastError() const { return m_lastError; }
     qint64 failedCommands() const { return m_errors; } // commands answered with an error or not at all
 
@@ -57,6 +63,8 @@ private:
     static void onConnect(const redisAsyncContext *context, int status);
     static void onDisconnect(const redisAsyncContext *context, int status);
     void connectNow();
+    void send(const RedisArgs &args, Callback callback); // also before the connection is identified
+    void identify();
     void dropConnection(const QString &why);
     void setConnected(bool connected, const QString &why);
     void watchdog();
@@ -65,6 +73,8 @@ private:
     redisAsyncContext *m_context = nullptr;
     bool m_connected = false;
     bool m_handshakeDone = false;
+    QByteArray m_instance;
+    quint64 m_generation = 0; // connections made, so a late callback knows its own
     QString m_lastError;
     qint64 m_errors = 0;
     QTimer m_reconnect;

@@ -20,6 +20,21 @@ RedisArgv::RedisArgv(const RedisArgs &args)
     }
 }
 
+RedisIdentity parseRedisInfo(QByteArrayView info)
+{
+    RedisIdentity id;
+    for (const QByteArray &raw : info.toByteArray().split('\n')) {
+        const QByteArray line = raw.trimmed();
+        if (line.startsWith("run_id:"))
+            id.runId = line.mid(7);
+        else if (line.startsWith("role:"))
+            id.role = line.mid(5);
+        else if (line.startsWith("loading:"))
+            id.loading = line.mid(8) == "1";
+    }
+    return id;
+}
+
 RedisConnection::RedisConnection(RedisSettings settings)
     : m_settings(std::move(settings))
 { }
@@ -69,6 +84,16 @@ Status RedisConnection::connect()
         if (Status st = handshake({"SELECT", QByteArray::number(m_settings.database)}); !st)
             return st;
     }
+    RedisReplyHandle info(send(context.get(), {"INFO"}));
+    if (!info)
+        return errors::fromRedisContext(context.get(), where);
+    if (info->type != REDIS_REPLY_STRING)
+        return Error(Errc::RedisProtocol, where + u": INFO: "_s + QString::fromUtf8(replyString(info.get())));
+    m_identity = parseRedisInfo(QByteArrayView(info->str, qsizetype(info->len)));
+    if (m_identity.loading)
+        return Error(Errc::RedisUnavailable, where + u": still loading its data"_s);
+    if (m_identity.runId.isEmpty())
+        return Error(Errc::RedisProtocol, where + u": INFO names no run_id"_s);
     m_context = std::move(context);
     return Ok{};
 }
@@ -80,9 +105,11 @@ Status RedisConnection::ensureConnected()
     return connect();
 }
 
-Error RedisConnection::dropWith(const QString &what)
+Error RedisConnection::dropWith(const QString &what, Errc errc)
 {
     Error error = errors::fromRedisContext(m_context.get(), what);
+    if (error.is(Errc::RedisUnavailable) && errc == Errc::RedisNoReply)
+        error = Error(Errc::RedisNoReply, error.message + u" (sent; it may have run)"_s);
     // After an I/O error hiredis' context is unusable; the next call reconnects.
     m_context.reset();
     return error;
@@ -94,7 +121,7 @@ Result<RedisReplyHandle> RedisConnection::command(const RedisArgs &args)
         return st.error();
     RedisReplyHandle reply(send(m_context.get(), args));
     if (!reply)
-        return dropWith(u"Redis %1"_s.arg(QString::fromUtf8(args.front())));
+        return dropWith(u"Redis %1"_s.arg(QString::fromUtf8(args.front())), Errc::RedisNoReply);
     if (reply->type == REDIS_REPLY_ERROR)
         return errors::fromRedisReply(reply.get());
     return reply;
@@ -108,14 +135,14 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
         RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
         if (redisAppendCommandArgv(m_context.get(), argv.count(), argv.pointers.data(), argv.lengths.data())
             != REDIS_OK)
-            return dropWith(u"Redis pipeline"_s);
+            return dropWith(u"Redis pipeline"_s, Errc::RedisUnavailable);
     }
     std::vector<RedisReplyHandle> replies;
     replies.reserve(commands.size());
     for (size_t i = 0; i < commands.size(); ++i) {
         void *raw = nullptr;
         if (redisGetReply(m_context.get(), &raw) != REDIS_OK)
-            return dropWith(u"Redis pipeline"_s);
+            return dropWith(u"Redis pipeline"_s, Errc::RedisNoReply);
         replies.emplace_back(static_cast<redisReply *>(raw));
     }
     return replies;
@@ -192,6 +219,17 @@ void RedisPipeline::eval(const LuaScript &script, const RedisArgs &keys, const R
     enqueue(std::move(item));
 }
 
+void RedisPipeline::evalOnInstance(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args,
+                                   InstanceCallback callback)
+{
+    Item item;
+    item.script = &script;
+    item.keys = keys;
+    item.scriptArgs = args;
+    item.instanceCallback = std::move(callback);
+    enqueue(std::move(item));
+}
+
 void RedisPipeline::run(Lane &lane)
 {
     std::vector<Item> batch;
@@ -204,24 +242,48 @@ void RedisPipeline::run(Lane &lane)
                 return; // stopping, and everything queued was answered
             batch.swap(lane.queue);
         }
+        // The instance is the connection's, read as it connected: connect
+        // first, so what is appended names the Redis the batch goes to.
+        const Status connected = lane.connection.ensureConnected();
         commands.clear();
-        for (Item &item : batch)
+        for (Item &item : batch) {
+            if (item.instanceCallback) {
+                item.instance = lane.connection.instance();
+                item.scriptArgs.push_back(item.instance);
+                item.args = evalshaCommand(*item.script, item.keys, item.scriptArgs);
+            }
             commands.push_back(std::move(item.args));
-        Result<std::vector<RedisReplyHandle>> replies = lane.connection.pipeline(commands);
+        }
+        Result<std::vector<RedisReplyHandle>> replies = connected
+            ? lane.connection.pipeline(commands)
+            : Result<std::vector<RedisReplyHandle>>(connected.error());
         for (size_t i = 0; i < batch.size(); ++i) {
             Item &item = batch[i];
+            auto answer = [&item](Result<RedisReplyHandle> r) {
+                if (item.instanceCallback)
+                    item.instanceCallback(std::move(r), item.instance);
+                else
+                    item.callback(std::move(r));
+            };
             if (!replies) {
-                item.callback(replies.error());
+                answer(replies.error());
                 continue;
             }
             RedisReplyHandle &reply = replies.value()[i];
             if (item.script && errors::isNoScript(reply.get())) {
-                // Redis restarted or SCRIPT FLUSH: eval() loads it and retries.
-                item.callback(lane.connection.eval(*item.script, item.keys, item.scriptArgs));
+                // Redis restarted or SCRIPT FLUSH: load it and retry, on the
+                // same Redis only (a reconnect in between may reach another).
+                Result<RedisReplyHandle> loaded = lane.connection.command({"SCRIPT", "LOAD", item.script->source});
+                if (!loaded)
+                    answer(loaded.error());
+                else if (item.instanceCallback && lane.connection.instance() != item.instance)
+                    answer(Error(Errc::RedisUnavailable, u"Redis changed while loading a script"_s));
+                else
+                    answer(lane.connection.command(evalshaCommand(*item.script, item.keys, item.scriptArgs)));
             } else if (reply->type == REDIS_REPLY_ERROR) {
-                item.callback(errors::fromRedisReply(reply.get()));
+                answer(errors::fromRedisReply(reply.get()));
             } else {
-                item.callback(std::move(reply));
+                answer(std::move(reply));
             }
         }
         batch.clear();

@@ -28,6 +28,18 @@ struct RedisArgv
     std::vector<size_t> lengths;
 };
 
+// What a connection learns from INFO when it connects: which Redis process
+// it talks to (its run_id changes with every restart and differs between a
+// primary and the replica promoted in its place) and whether it is still
+// loading its data.
+struct RedisIdentity
+{
+    QByteArray runId;
+    QByteArray role; // "master" or "slave"
+    bool loading = false;
+};
+RedisIdentity parseRedisInfo(QByteArrayView info);
+
 // One synchronous hiredis connection with connect and command timeouts. A
 // broken connection is dropped and re-established on the next call; a call
 // that fails is not retried here (the caller knows whether it may be).
@@ -37,10 +49,18 @@ class RedisConnection
 public:
     explicit RedisConnection(RedisSettings settings);
 
+    // Connects and reads INFO: a Redis still loading its data is refused
+    // (redis.unavailable) until it is done.
     Status connect();
+    Status ensureConnected();
     bool isConnected() const { return m_context != nullptr; }
+    // The run_id of the Redis this connection talks to (empty while
+    // disconnected); fixed for the life of one connection.
+    QByteArray instance() const { return m_context ? m_identity.runId : QByteArray(); }
+    const RedisIdentity &identity() const { return m_identity; }
 
-    // Errors: redis.unavailable, redis.protocol, redis.reply (Redis' text).
+    // Errors: redis.unavailable (nothing was sent), redis.no_reply (sent, no
+    // reply: it may have run), redis.protocol, redis.reply (Redis' text).
     Result<RedisReplyHandle> command(const RedisArgs &args);
     // Sends all commands, then reads all replies: one round trip. An error
     // reply is returned as a reply, not as an error.
@@ -49,11 +69,11 @@ public:
     Result<RedisReplyHandle> eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args);
 
 private:
-    Status ensureConnected();
-    Error dropWith(const QString &what);
+    Error dropWith(const QString &what, Errc errc);
 
     RedisSettings m_settings;
     RedisContextHandle m_context;
+    RedisIdentity m_identity;
 };
 
 // Commands from many threads, pipelined: each of `lanes` connections has its
@@ -71,6 +91,11 @@ public:
     void submit(RedisArgs args, Callback callback);
     // EVALSHA; a NOSCRIPT reply loads the script and runs it once more.
     void eval(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args, Callback callback);
+    // The same with the lane connection's Redis instance appended to `args`
+    // as it is sent, and handed to the callback with the reply.
+    using InstanceCallback = std::function<void(Result<RedisReplyHandle>, const QByteArray &instance)>;
+    void evalOnInstance(const LuaScript &script, const RedisArgs &keys, const RedisArgs &args,
+                        InstanceCallback callback);
 
 private:
     struct Item
@@ -79,6 +104,8 @@ private:
         const LuaScript *script = nullptr; // set for EVALSHA
         RedisArgs keys, scriptArgs;
         Callback callback;
+        InstanceCallback instanceCallback; // set instead of callback: append the instance
+        QByteArray instance;
     };
     struct Lane
     {

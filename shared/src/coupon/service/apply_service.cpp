@@ -78,12 +78,15 @@ void ApplyService::apply(const QString &campaign, qint64 userId, ApplyCallback d
 
     const CampaignKeys keys(campaign);
     m_outstanding.fetch_add(1);
-    m_redis->eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
-                  [this, campaign, userId, result = std::move(begin.result),
-                   done = std::move(done)](Result<RedisReplyHandle> reply) mutable {
-                      // On the pipeline lane's thread.
-                      decided(campaign, userId, std::move(result), done, std::move(reply));
-                  });
+    // The lane appends the Redis instance its connection reached: the script
+    // decides only if the campaign was stamped by that same one.
+    m_redis->evalOnInstance(scripts::apply(), keys.all(), {QByteArray::number(userId)},
+                            [this, campaign, userId, result = std::move(begin.result), done = std::move(done)](
+                                Result<RedisReplyHandle> reply, const QByteArray &instance) mutable {
+                                // On the pipeline lane's thread.
+                                result.instance = instance;
+                                decided(campaign, userId, std::move(result), done, std::move(reply));
+                            });
 }
 
 void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult result, const ApplyCallback &done,
@@ -91,7 +94,7 @@ void ApplyService::decided(const QString &campaign, qint64 userId, ApplyResult r
 {
     const Reply parsed = reply ? toReply(reply->get()) : Reply{};
     const ApplyCore::Decision decision = m_core->decide(campaign, reply ? &parsed : nullptr,
-                                                        reply ? QString() : reply.error().message, result);
+                                                        reply ? Error() : reply.error(), result);
     if (decision.memoLoad)
         loadMemo(campaign, decision.memoLoad);
     if (!decision.produce) {
@@ -129,11 +132,12 @@ void ApplyService::loadMemo(const QString &campaign, quint64 token)
     if (m_closing.load())
         return;
     const CampaignKeys keys(campaign);
-    m_redis->eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_core->memoSnapshotArgument()},
-                  [this, campaign, token](Result<RedisReplyHandle> reply) {
-                      const Reply parsed = reply ? toReply(reply->get()) : Reply{};
-                      m_core->memoLoaded(campaign, token, reply ? &parsed : nullptr);
-                  });
+    m_redis->evalOnInstance(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
+                            {m_core->memoSnapshotArgument()},
+                            [this, campaign, token](Result<RedisReplyHandle> reply, const QByteArray &) {
+                                const Reply parsed = reply ? toReply(reply->get()) : Reply{};
+                                m_core->memoLoaded(campaign, token, reply ? &parsed : nullptr);
+                            });
 }
 
 ApplyResult ApplyService::applyAndWait(const QString &campaign, qint64 userId)
@@ -195,7 +199,7 @@ void ApplyService::complete(std::vector<Completion> &batch)
             break;
         }
         case ApplyCore::AfterDelivery::Release:
-            commands.push_back(evalshaCommand(scripts::release(), keys.all(), {user}));
+            commands.push_back(evalshaCommand(scripts::release(), keys.all(), {user, c.result.instance}));
             released.push_back(i);
             continue;
         case ApplyCore::AfterDelivery::KeepPending: break;
@@ -218,8 +222,8 @@ void ApplyService::complete(std::vector<Completion> &batch)
                 if (errors::isNoScript((*replies)[k].get())) {
                     const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
-                    Result<RedisReplyHandle> again = m_completionRedis.eval(scripts::release(), keys.all(),
-                                                                            {QByteArray::number(c.userId)});
+                    Result<RedisReplyHandle> again = m_completionRedis.eval(
+                        scripts::release(), keys.all(), {QByteArray::number(c.userId), c.result.instance});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }

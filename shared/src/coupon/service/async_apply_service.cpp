@@ -3,6 +3,7 @@
 #include "coupon/protocol/scripts.h"
 
 #include <QLoggingCategory>
+#include <QTimer>
 
 using namespace Qt::StringLiterals;
 
@@ -44,16 +45,32 @@ Status AsyncApplyService::start()
 
 void AsyncApplyService::loadScripts()
 {
+    // Retried with backoff until both are in, for as long as this connection
+    // lasts (a new one starts over): readiness never stays stuck on one
+    // failed load.
     auto loaded = std::make_shared<int>(0);
+    auto failed = std::make_shared<bool>(false);
+    const QByteArray instance = m_redis.instance();
     for (const LuaScript *script : {&scripts::apply(), &scripts::release()}) {
-        m_redis.command({"SCRIPT", "LOAD", script->source}, [this, loaded](const Result<const redisReply *> &r) {
-            if (!r) {
-                qCWarning(lcAsyncApply, "SCRIPT LOAD: %s", qPrintable(r.error().message));
-                return;
-            }
-            if (++*loaded == 2)
-                m_scriptsLoaded = true;
-        });
+        m_redis.command(
+            {"SCRIPT", "LOAD", script->source}, [this, loaded, failed, instance](const Result<const redisReply *> &r) {
+                if (!r) {
+                    if (*failed)
+                        return;
+                    *failed = true;
+                    const int wait = m_scriptBackoff.nextMs();
+                    qCWarning(lcAsyncApply, "SCRIPT LOAD: %s; again in %d ms", qPrintable(r.error().message), wait);
+                    QTimer::singleShot(wait, this, [this, instance] {
+                        if (m_redis.isConnected() && m_redis.instance() == instance && !m_scriptsLoaded)
+                            loadScripts();
+                    });
+                    return;
+                }
+                if (++*loaded == 2) {
+                    m_scriptsLoaded = true;
+                    m_scriptBackoff.reset();
+                }
+            });
     }
 }
 
@@ -88,6 +105,15 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
         begin.result.detail = u"Kafka producer not started"_s;
         return finish(begin.result, done);
     }
+    // The Redis this connection reached: the script decides only if the
+    // campaign was stamped by the same one (no acknowledged write lost since).
+    const QByteArray instance = m_redis.instance();
+    if (instance.isEmpty()) {
+        begin.result.status = ApplyOutcome::Unavailable;
+        begin.result.detail = m_redis.lastError().isEmpty() ? u"Redis not connected"_s : m_redis.lastError();
+        return finish(begin.result, done);
+    }
+    begin.result.instance = instance;
     const CampaignKeys &keys = keysOf(campaign);
     if (begin.memo.check) {
         m_redis.eval(scripts::fingerprint(), {keys.meta, keys.count}, {},
@@ -97,7 +123,7 @@ void AsyncApplyService::apply(const QString &campaign, qint64 userId, ApplyCallb
                      });
     }
     ++m_inFlight;
-    m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId)},
+    m_redis.eval(scripts::apply(), keys.all(), {QByteArray::number(userId), instance},
                  [this, campaign, userId, result = std::move(begin.result),
                   done = std::move(done)](const Result<const redisReply *> &reply) mutable {
                      decided(campaign, userId, std::move(result), std::move(done), reply);
@@ -109,7 +135,7 @@ void AsyncApplyService::decided(const QString &campaign, qint64 userId, ApplyRes
 {
     const Reply parsed = reply ? toReply(*reply) : Reply{};
     const ApplyCore::Decision decision = m_core.decide(campaign, reply ? &parsed : nullptr,
-                                                       reply ? QString() : reply.error().message, result);
+                                                       reply ? Error() : reply.error(), result);
     if (decision.memoLoad)
         loadMemo(campaign, decision.memoLoad);
     if (!decision.produce) {
@@ -143,7 +169,8 @@ void AsyncApplyService::decided(const QString &campaign, qint64 userId, ApplyRes
 void AsyncApplyService::loadMemo(const QString &campaign, quint64 token)
 {
     const CampaignKeys &keys = keysOf(campaign);
-    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users}, {m_core.memoSnapshotArgument()},
+    m_redis.eval(scripts::soldOutSnapshot(), {keys.meta, keys.count, keys.users},
+                 {m_core.memoSnapshotArgument(), m_redis.instance()},
                  [this, campaign, token](const Result<const redisReply *> &reply) {
                      const Reply parsed = reply ? toReply(*reply) : Reply{};
                      m_core.memoLoaded(campaign, token, reply ? &parsed : nullptr);
@@ -199,12 +226,13 @@ void AsyncApplyService::complete(Delivery &d, QHash<QString, RedisArgs> *confirm
         break;
     case ApplyCore::AfterDelivery::Release:
         ++m_kafkaErrors;
-        m_redis.eval(
-            scripts::release(), keys.all(), {user}, [this, campaign = d.campaign](const Result<const redisReply *> &r) {
-                m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
-                if (!r)
-                    qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)", qPrintable(r.error().message));
-            });
+        m_redis.eval(scripts::release(), keys.all(), {user, d.result.instance},
+                     [this, campaign = d.campaign](const Result<const redisReply *> &r) {
+                         m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
+                         if (!r)
+                             qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)",
+                                       qPrintable(r.error().message));
+                     });
         break;
     case ApplyCore::AfterDelivery::KeepPending: ++m_kafkaErrors; break;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "coupon/base/backoff.h"
 #include "coupon/base/settings.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/protocol/apply_core.h"
@@ -74,6 +75,7 @@ private:
     AsyncRedis m_redis;
     std::unique_ptr<CouponProducer> m_producer;
     bool m_scriptsLoaded = false;
+    Backoff m_scriptBackoff;
     int m_inFlight = 0;
     qint64 m_kafkaErrors = 0;
 

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QScopeGuard>
 #include <QThread>
 
 using namespace Qt::StringLiterals;
@@ -40,18 +41,164 @@ Result<Campaign> CampaignOps::require(const QString &id)
     return *found.value();
 }
 
-Status CampaignOps::loadMeta(const Campaign &c)
+namespace {
+
+QByteArray msOf(const QDateTime &t)
 {
+    return t.isValid() ? QByteArray::number(t.toMSecsSinceEpoch()) : QByteArray("0");
+}
+
+RedisArgs loadMetaArgs(const Campaign &c, const QByteArray &instance, bool stamp)
+{
+    return {QByteArray::number(c.limit),
+            c.state.toLatin1(),
+            msOf(c.startsAt),
+            msOf(c.endsAt),
+            instance,
+            stamp ? QByteArray("stamp") : QByteArray("keep")};
+}
+
+} // namespace
+
+Result<QByteArray> CampaignOps::instance()
+{
+    if (Status st = m_redis.ensureConnected(); !st)
+        return st.error();
+    return m_redis.instance();
+}
+
+Status CampaignOps::loadMeta(const Campaign &c, bool stamp)
+{
+    // Read right before the call: the connection does not reconnect between.
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
     const CampaignKeys keys(c.id);
-    auto ms = [](const QDateTime &t) {
-        return t.isValid() ? QByteArray::number(t.toMSecsSinceEpoch()) : QByteArray("0");
-    };
-    Result<RedisReplyHandle> r = m_redis.eval(
-        scripts::loadMeta(), {keys.meta, keys.count},
-        {QByteArray::number(c.limit), c.state.toLatin1(), ms(c.startsAt), ms(c.endsAt)});
+    Result<RedisReplyHandle> r = m_redis.eval(scripts::loadMeta(), {keys.meta, keys.count},
+                                              loadMetaArgs(c, *inst, stamp));
     if (!r)
         return r.error();
     return Ok{};
+}
+
+Status CampaignOps::setMaintenance(const QString &id, bool on)
+{
+    const CampaignKeys keys(id);
+    Result<RedisReplyHandle> r = on ? m_redis.command({"SET", keys.maintenance, "1", "PX", "600000"})
+                                    : m_redis.command({"DEL", keys.maintenance});
+    if (!r)
+        return r.error();
+    return Ok{};
+}
+
+qint64 CampaignOps::deliveryTimeoutMs() const
+{
+    for (const char *name : {"message.timeout.ms", "delivery.timeout.ms"}) {
+        bool ok = false;
+        const qint64 v = m_settings.kafka.properties.value(QString::fromLatin1(name)).toLongLong(&ok);
+        if (ok && v > 0)
+            return v;
+    }
+    return 10000; // CouponProducer's default
+}
+
+Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
+{
+    Result<QList<PartitionLag>> now = lag();
+    if (!now)
+        return now.error();
+    for (const PartitionLag &target : snapshot) {
+        if (target.logEnd <= target.logStart)
+            continue; // nothing was ever there to drain
+        bool reached = false;
+        for (const PartitionLag &p : *now) {
+            if (p.partition == target.partition)
+                reached = p.committed >= target.logEnd;
+        }
+        if (!reached)
+            return false;
+    }
+    return true;
+}
+
+Status CampaignOps::waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs)
+{
+    const QDeadlineTimer deadline(timeoutMs);
+    for (;;) {
+        Result<bool> drained = drainedPast(snapshot);
+        if (drained && *drained)
+            return Ok{};
+        if (deadline.hasExpired())
+            return drained ? Error(Errc::KafkaLag,
+                                   u"group %1 has not drained %2 past the snapshot within %3 ms"_s
+                                       .arg(m_settings.worker.group, m_settings.kafka.topic)
+                                       .arg(timeoutMs))
+                           : drained.error();
+        QThread::msleep(100);
+    }
+}
+
+Result<RedisStanding> CampaignOps::standing(const QString &id)
+{
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
+    Result<RedisReplyHandle> r = m_redis.command({"HMGET", CampaignKeys(id).meta, "limit", "instance"});
+    if (!r)
+        return r.error();
+    const redisReply *m = r->get();
+    if (m->type != REDIS_REPLY_ARRAY || m->elements != 2 || m->element[0]->type == REDIS_REPLY_NIL)
+        return RedisStanding::Missing;
+    return replyString(m->element[1]) == *inst ? RedisStanding::Current : RedisStanding::Stale;
+}
+
+Status CampaignOps::reloadFromRecord(const QString &id, bool onlyIfNotCurrent)
+{
+    Result<Campaign> c = require(id);
+    if (!c)
+        return c.error();
+    Result<QList<qint64>> users = m_store->couponUsers(id);
+    if (!users)
+        return users.error();
+    const CampaignKeys keys(id);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        Result<QByteArray> inst = instance();
+        if (!inst)
+            return inst.error();
+        // WATCH: an operator's load or another reconciler in between aborts the EXEC.
+        Result<std::vector<RedisReplyHandle>> watched = m_redis.pipeline(
+            {{"WATCH", keys.meta, keys.maintenance}, {"HGET", keys.meta, "instance"}});
+        if (!watched)
+            return watched.error();
+        if (onlyIfNotCurrent && replyString((*watched)[1].get()) == *inst) {
+            (void)m_redis.command({"UNWATCH"});
+            return Ok{}; // someone else rebuilt it meanwhile
+        }
+        std::vector<RedisArgs> tx{{"MULTI"}, {"DEL", keys.users, keys.count, keys.pending}};
+        for (qsizetype i = 0; i < users->size(); i += 1000) {
+            RedisArgs add{"SADD", keys.users};
+            for (qsizetype j = i; j < std::min(users->size(), i + 1000); ++j)
+                add.push_back(QByteArray::number(users->at(j)));
+            tx.push_back(std::move(add));
+        }
+        tx.push_back({"SET", keys.count, QByteArray::number(users->size())});
+        // EVAL, not EVALSHA: inside MULTI a NOSCRIPT could not be retried.
+        RedisArgs load{"EVAL", scripts::loadMeta().source, "2", keys.meta, keys.count};
+        for (QByteArray &arg : loadMetaArgs(*c, *inst, true))
+            load.push_back(std::move(arg));
+        tx.push_back(std::move(load));
+        tx.push_back({"EXEC"});
+        Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline(tx);
+        if (!replies)
+            return replies.error();
+        const redisReply *exec = replies->back().get();
+        if (exec->type == REDIS_REPLY_ARRAY)
+            return Ok{};
+        if (exec->type == REDIS_REPLY_ERROR)
+            return Error(Errc::RedisReply, u"rebuild of %1: %2"_s.arg(id, QString::fromUtf8(replyString(exec))));
+        // nil: a watched key changed; read again and retry
+    }
+    return Error(Errc::RedisReply, u"rebuild of %1: its Redis state kept changing"_s.arg(id));
 }
 
 Status CampaignOps::clearRedis(const QString &id)
@@ -85,7 +232,7 @@ Status CampaignOps::create(const Campaign &spec)
     // Leftovers of an earlier campaign with this id must not leak into it.
     if (Status st = clearRedis(c.id); !st)
         return st;
-    return loadMeta(c);
+    return loadMeta(c, true);
 }
 
 Status CampaignOps::open(const QString &id)
@@ -104,7 +251,7 @@ Status CampaignOps::open(const QString &id)
         return loaded.error();
     if (replyInteger(loaded->get()).value_or(0) == 0)
         return rebuild(id, 60000);
-    return loadMeta(*c);
+    return loadMeta(*c, false);
 }
 
 Status CampaignOps::close(const QString &id)
@@ -141,7 +288,7 @@ Status CampaignOps::setLimit(const QString &id, qint64 limit)
     if (Status st = m_store->setLimit(id, limit); !st)
         return st;
     c->limit = limit;
-    return loadMeta(*c);
+    return loadMeta(*c, false);
 }
 
 Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
@@ -149,6 +296,9 @@ Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
     Result<Campaign> c = require(id);
     if (!c)
         return c.error();
+    if (Status st = setMaintenance(id, true); !st)
+        return st;
+    auto done = qScopeGuard([&] { (void)setMaintenance(id, false); });
     if (Status st = clearRedis(id); !st)
         return st;
     if (Status st = waitForDrain(drainTimeoutMs); !st) {
@@ -162,7 +312,7 @@ Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
     c->issued = 0;
     if (Status st = clearRedis(id); !st) // anything a late apply reserved meanwhile
         return st;
-    return loadMeta(*c);
+    return loadMeta(*c, true);
 }
 
 Status CampaignOps::rebuild(const QString &id, int drainTimeoutMs)
@@ -170,27 +320,23 @@ Status CampaignOps::rebuild(const QString &id, int drainTimeoutMs)
     Result<Campaign> c = require(id);
     if (!c)
         return c.error();
-    if (Status st = clearRedis(id); !st)
+    if (Status st = setMaintenance(id, true); !st)
         return st;
-    if (Status st = waitForDrain(drainTimeoutMs); !st)
-        return st;
-    Result<QList<qint64>> users = m_store->couponUsers(id);
-    if (!users)
-        return users.error();
+    auto done = qScopeGuard([&] { (void)setMaintenance(id, false); });
+    // From here applies answer reconciling: the meta names no instance.
     const CampaignKeys keys(id);
-    for (qsizetype i = 0; i < users->size(); i += 1000) {
-        RedisArgs add{"SADD", keys.users};
-        for (qsizetype j = i; j < std::min(users->size(), i + 1000); ++j)
-            add.push_back(QByteArray::number(users->at(j)));
-        if (Result<RedisReplyHandle> r = m_redis.command(add); !r)
-            return r.error();
-    }
-    if (Result<RedisReplyHandle> r = m_redis.command({"SET", keys.count, QByteArray::number(users->size())}); !r)
-        return r.error();
-    Result<std::optional<Campaign>> fresh = m_store->campaign(id);
-    if (!fresh)
-        return fresh.error();
-    return loadMeta(fresh.value().value_or(*c));
+    Result<RedisReplyHandle> unstamped = m_redis.command({"HSET", keys.meta, "instance", "rebuilding"});
+    if (!unstamped)
+        return unstamped.error();
+    // A reservation made before may still have its message on the way:
+    // wait out the delivery timeout, then for the worker to drain past it.
+    QThread::msleep(ulong(deliveryTimeoutMs() + 500));
+    Result<QList<PartitionLag>> snapshot = topicSnapshot();
+    if (!snapshot)
+        return snapshot.error();
+    if (Status st = waitForDrainPast(*snapshot, drainTimeoutMs); !st)
+        return st;
+    return reloadFromRecord(id, false);
 }
 
 Result<CampaignOverview> CampaignOps::status(const QString &id)
@@ -263,20 +409,44 @@ Status CampaignOps::waitForDrain(int timeoutMs)
     }
 }
 
-Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs)
+Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs, int drainTimeoutMs)
 {
     const CampaignKeys keys(id);
-    const qint64 cutoff = QDateTime::currentMSecsSinceEpoch() - graceMs;
-    Result<RedisReplyHandle> old = m_redis.command({"ZRANGEBYSCORE", keys.pending, "-inf", QByteArray::number(cutoff)});
-    if (!old)
-        return old.error();
     SettleReport report;
-    if ((*old)->elements == 0)
+    // Younger than the delivery timeout, a reservation's message may still
+    // land; no grace below it is safe.
+    report.graceMs = std::max(graceMs, deliveryTimeoutMs() + 1000);
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
+    // Pending scores are Redis' clock: compare them with Redis' clock.
+    Result<RedisReplyHandle> time = m_redis.command({"TIME"});
+    if (!time)
+        return time.error();
+    if ((*time)->type != REDIS_REPLY_ARRAY || (*time)->elements != 2)
+        return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
+    const qint64 nowMs = replyInteger((*time)->element[0]).value_or(0) * 1000
+        + replyInteger((*time)->element[1]).value_or(0) / 1000;
+    const QByteArray cutoff = QByteArray::number(nowMs - report.graceMs);
+    Result<std::vector<RedisReplyHandle>> read = m_redis.pipeline({
+        {"ZRANGEBYSCORE", keys.pending, "-inf", cutoff, "WITHSCORES", "LIMIT", "0", "10000"},
+        {"ZCOUNT", keys.pending, "(" + cutoff, "+inf"},
+    });
+    if (!read)
+        return read.error();
+    const redisReply *old = (*read)[0].get();
+    report.young = replyInteger((*read)[1].get()).value_or(0);
+    if (old->type != REDIS_REPLY_ARRAY || old->elements == 0)
         return report;
-    Result<QList<PartitionLag>> l = lag();
-    const bool drained = l && LagProbe::total(*l) == 0;
-    for (size_t i = 0; i < (*old)->elements; ++i) {
-        const QByteArray user = replyString((*old)->element[i]);
+    // Every message of these reservations was persisted or failed before
+    // now: once the group has committed past today's end of the topic, a
+    // coupon that is not in MySQL never will be.
+    bool drained = false;
+    if (Result<QList<PartitionLag>> snapshot = topicSnapshot())
+        drained = waitForDrainPast(*snapshot, drainTimeoutMs).ok();
+    for (size_t i = 0; i + 1 < old->elements; i += 2) {
+        const QByteArray user = replyString(old->element[i]);
+        const QByteArray score = replyString(old->element[i + 1]);
         Result<bool> has = m_store->hasCoupon(id, user.toLongLong());
         if (!has)
             return has.error();
@@ -285,10 +455,13 @@ Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs)
                 return r.error();
             ++report.confirmed;
         } else if (drained) {
-            Result<RedisReplyHandle> r = m_redis.eval(scripts::release(), keys.all(), {user});
+            Result<RedisReplyHandle> r = m_redis.eval(scripts::release(), keys.all(), {user, *inst, score});
             if (!r)
                 return r.error();
-            ++report.released;
+            if (replyInteger(r->get()).value_or(0) == 1)
+                ++report.released;
+            else if (replyInteger(r->get()).value_or(0) < 0)
+                ++report.waiting; // Redis changed under it: the reconciler rebuilds the campaign
         } else {
             ++report.waiting;
         }

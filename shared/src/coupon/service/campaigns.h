@@ -33,8 +33,17 @@ struct CampaignOverview
 struct SettleReport
 {
     qint64 confirmed = 0; // coupon found: pending mark dropped
-    qint64 released = 0;  // drained and no coupon: reservation undone
-    qint64 waiting = 0;   // younger than the grace period, or topic not drained
+    qint64 released = 0;  // drained past it and no coupon: reservation undone
+    qint64 waiting = 0;   // old enough, but the topic is not drained past it yet (or Redis changed)
+    qint64 young = 0;     // younger than the grace: its message may still be on its way
+    qint64 graceMs = 0;   // the grace used (never below the producer's delivery timeout)
+};
+
+// How a campaign's Redis state stands against the Redis it lives in.
+enum class RedisStanding {
+    Current, // stamped by this Redis instance: applies are decided
+    Stale,   // stamped by another (restart, failover, restore) or unstamped: applies answer reconciling
+    Missing, // no meta at all (flushed, never loaded)
 };
 
 struct AuditReport
@@ -75,14 +84,36 @@ public:
     // the topic drained (so no message of it arrives afterwards); keeps it
     // open or closed as it was, with a fresh counter.
     Status reset(const QString &id, int drainTimeoutMs);
-    // Reloads users and count from MySQL after the topic drained; for Redis
-    // that lost the campaign (applies answer not_loaded until then).
+    // Rebuilds the campaign's Redis state from the record: applies answer
+    // reconciling meanwhile; waits out the producer's delivery timeout (a
+    // produce in flight may still land) and until the worker group has
+    // drained the topic past that moment, then reloads users and count from
+    // MySQL, empties pending and stamps the meta with this Redis instance.
     Status rebuild(const QString &id, int drainTimeoutMs);
+    // The last step alone, for a caller that has waited as rebuild() does:
+    // reloads users and count from MySQL and stamps the meta, atomically
+    // (WATCH) and, with onlyIfNotCurrent, only while it is not current.
+    Status reloadFromRecord(const QString &id, bool onlyIfNotCurrent);
+    Result<RedisStanding> standing(const QString &id);
+    // The run_id of the Redis the connection reached, connecting first.
+    Result<QByteArray> instance();
+
+    // The high watermark of every partition now, and whether the worker
+    // group has committed up to a snapshot like it.
+    Result<QList<PartitionLag>> topicSnapshot() { return lag(); }
+    Result<bool> drainedPast(const QList<PartitionLag> &snapshot);
+    Status waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs);
+    // kafka.message.timeout.ms (librdkafka's default for our producer:
+    // 10000): how long after a reservation its message may still land.
+    qint64 deliveryTimeoutMs() const;
     Result<CampaignOverview> status(const QString &id);
     Result<QList<Campaign>> list() { return m_store->campaigns(); }
 
-    // Settles pending reservations older than graceMs against MySQL.
-    Result<SettleReport> settle(const QString &id, qint64 graceMs);
+    // Settles pending reservations older than graceMs (raised to the
+    // delivery timeout + 1 s if below) against MySQL: a coupon confirms one;
+    // none once the worker group has drained the topic past it (waiting up to
+    // drainTimeoutMs) releases it.
+    Result<SettleReport> settle(const QString &id, qint64 graceMs, int drainTimeoutMs = 5000);
 
     Result<QList<PartitionLag>> lag();
     // Polls the group's lag until it is 0 or the deadline passes.
@@ -95,7 +126,10 @@ public:
 
 private:
     Result<Campaign> require(const QString &id);
-    Status loadMeta(const Campaign &campaign);
+    // stamp: the users and count are fresh from the record (or new): stamp
+    // the meta with this Redis instance; otherwise keep its stamp.
+    Status loadMeta(const Campaign &campaign, bool stamp);
+    Status setMaintenance(const QString &id, bool on);
     Status clearRedis(const QString &id);
 
     Settings m_settings;

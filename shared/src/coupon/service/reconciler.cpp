@@ -1,0 +1,216 @@
+#include "coupon/service/reconciler.h"
+
+#include "coupon/protocol/scripts.h"
+
+#include <QCoreApplication>
+#include <QHostInfo>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QThread>
+
+#include <algorithm>
+
+using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcReconciler, "coupon.reconciler")
+
+namespace coupon {
+
+namespace {
+
+constexpr char kLeaseKey[] = "coupon:reconciler";
+
+} // namespace
+
+Reconciler::Reconciler(const Settings &settings)
+    : m_settings(settings)
+    , m_ops(settings, u"coupon-reconciler"_s)
+    , m_id(QHostInfo::localHostName().toUtf8() + ':' + QByteArray::number(QCoreApplication::applicationPid()) + ':'
+           + QByteArray::number(QRandomGenerator::system()->generate64(), 36))
+{ }
+
+Reconciler::~Reconciler() = default;
+
+Result<bool> Reconciler::lead()
+{
+    // A lease three intervals long (at least 3 s), renewed every pass: a
+    // worker that dies hands over within that.
+    const int leaseMs = std::max(3000, 3 * m_settings.worker.reconcileIntervalMs);
+    Result<RedisReplyHandle> r = m_ops.redis().eval(scripts::lease(), {kLeaseKey}, {m_id, QByteArray::number(leaseMs)});
+    if (!r)
+        return r.error();
+    const bool leading = replyInteger(r->get()).value_or(0) == 1;
+    if (leading != m_stats.leading.load())
+        qCInfo(lcReconciler, leading ? "reconciling as %s" : "%s no longer reconciles (another worker does)",
+               m_id.constData());
+    m_stats.leading.store(leading);
+    return leading;
+}
+
+Status Reconciler::pass()
+{
+    if (!m_connected) {
+        if (Status st = m_ops.connect(); !st)
+            return st;
+        m_connected = true;
+    }
+    Result<bool> leading = lead();
+    if (!leading)
+        return leading.error();
+    if (!*leading) {
+        m_stale.clear();
+        m_stats.reconciling.store(0);
+        return Ok{};
+    }
+
+    Result<QList<Campaign>> all = m_ops.list();
+    if (!all)
+        return all.error();
+    // Open campaigns every pass; closed ones (they sell nothing, whatever
+    // Redis holds) every 20th, so a long history costs Redis little.
+    const bool everyCampaign = m_passes++ % 20 == 0;
+    Result<QList<Campaign>> campaigns = QList<Campaign>{};
+    for (const Campaign &c : *all) {
+        if (everyCampaign || c.state == u"open"_s)
+            campaigns->append(c);
+    }
+    Result<QByteArray> instance = m_ops.instance();
+    if (!instance)
+        return instance.error();
+    std::vector<RedisArgs> reads{{"TIME"}};
+    for (const Campaign &c : *campaigns) {
+        const CampaignKeys keys(c.id);
+        reads.push_back({"HMGET", keys.meta, "limit", "instance"});
+        reads.push_back({"EXISTS", keys.maintenance});
+        reads.push_back({"ZRANGE", keys.pending, "0", "0", "WITHSCORES"});
+    }
+    Result<std::vector<RedisReplyHandle>> replies = m_ops.redis().pipeline(reads);
+    if (!replies)
+        return replies.error();
+    const redisReply *time = (*replies)[0].get();
+    if (time->type != REDIS_REPLY_ARRAY || time->elements != 2)
+        return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
+    const qint64 redisNowMs = replyInteger(time->element[0]).value_or(0) * 1000
+        + replyInteger(time->element[1]).value_or(0) / 1000;
+    const qint64 graceMs = m_settings.worker.settleGraceMs > 0 ? m_settings.worker.settleGraceMs
+                                                               : m_ops.deliveryTimeoutMs() + 1000;
+
+    QHash<QString, bool> notCurrent; // campaign -> under an operator's maintenance
+    QList<QString> withDuePending;
+    for (qsizetype i = 0; i < campaigns->size(); ++i) {
+        const Campaign &c = campaigns->at(i);
+        const redisReply *meta = (*replies)[1 + 3 * size_t(i)].get();
+        const bool maintenance = replyInteger((*replies)[2 + 3 * size_t(i)].get()).value_or(0) == 1;
+        const redisReply *oldest = (*replies)[3 + 3 * size_t(i)].get();
+        const bool present = meta->type == REDIS_REPLY_ARRAY && meta->elements == 2
+            && meta->element[0]->type != REDIS_REPLY_NIL;
+        const bool current = present && replyString(meta->element[1]) == *instance;
+        // A closed campaign Redis lost altogether sells nothing (the gateway
+        // answers from MySQL's state); every other one not current must be
+        // rebuilt before it decides again.
+        if (!current && (present || c.state == u"open"_s))
+            notCurrent.insert(c.id, maintenance);
+        else if (current && oldest->type == REDIS_REPLY_ARRAY && oldest->elements == 2
+                 && replyInteger(oldest->element[1]).value_or(redisNowMs) <= redisNowMs - graceMs)
+            withDuePending << c.id;
+    }
+
+    // Forget what became current (an operator, another reconciler) or is gone.
+    QSet<QString> examined;
+    for (const Campaign &c : *campaigns)
+        examined.insert(c.id);
+    for (auto it = m_stale.begin(); it != m_stale.end();) {
+        const bool seen = examined.contains(it.key());
+        const bool exists = std::any_of(all->cbegin(), all->cend(),
+                                        [&](const Campaign &c) { return c.id == it.key(); });
+        it = (!exists || (seen && !notCurrent.contains(it.key()))) ? m_stale.erase(it) : std::next(it);
+    }
+    m_stats.reconciling.store(int(notCurrent.size()));
+
+    const qint64 waitMs = m_ops.deliveryTimeoutMs() + 500;
+    bool snapshotTaken = false;
+    std::optional<QList<PartitionLag>> snapshot;
+    for (auto it = notCurrent.cbegin(); it != notCurrent.cend(); ++it) {
+        if (it.value())
+            continue; // an operator's reset or rebuild has it
+        auto found = m_stale.find(it.key());
+        if (found == m_stale.end()) {
+            qCWarning(lcReconciler,
+                      "campaign %s: Redis may have lost its writes (not stamped by this Redis); answering "
+                      "reconciling, rebuilding from MySQL once the topic is drained in %lld ms",
+                      qPrintable(it.key()), static_cast<long long>(waitMs));
+            found = m_stale.insert(it.key(), Stale{});
+            found->since.start();
+            continue;
+        }
+        if (found->since.elapsed() < waitMs)
+            continue;
+        if (!found->snapshot) {
+            // Every produce begun before we saw it has an answer by now: the
+            // topic's end now covers all of them.
+            if (!snapshotTaken) {
+                snapshotTaken = true;
+                if (Result<QList<PartitionLag>> s = m_ops.topicSnapshot())
+                    snapshot = *s;
+                else
+                    qCWarning(lcReconciler, "topic snapshot: %s", qPrintable(s.error().message));
+            }
+            found->snapshot = snapshot;
+            if (!found->snapshot)
+                continue;
+        }
+        Result<bool> drained = m_ops.drainedPast(*found->snapshot);
+        if (!drained || !*drained)
+            continue;
+        if (Status st = m_ops.reloadFromRecord(it.key(), true); !st) {
+            qCWarning(lcReconciler, "campaign %s: rebuild: %s", qPrintable(it.key()), qPrintable(st.error().message));
+            continue;
+        }
+        qCInfo(lcReconciler, "campaign %s: rebuilt from MySQL after %lld ms; deciding again", qPrintable(it.key()),
+               static_cast<long long>(found->since.elapsed()));
+        m_stats.rebuilt.fetch_add(1);
+        m_stale.erase(found);
+    }
+    return settleDue(withDuePending);
+}
+
+Status Reconciler::settleDue(const QList<QString> &withPending)
+{
+    for (const QString &campaign : withPending) {
+        Result<SettleReport> r = m_ops.settle(campaign, m_settings.worker.settleGraceMs, 2000);
+        if (!r)
+            return r.error();
+        m_stats.confirmed.fetch_add(r->confirmed);
+        m_stats.released.fetch_add(r->released);
+        if (r->released > 0 || r->confirmed > 0)
+            qCInfo(lcReconciler,
+                   "campaign %s: settled pending reservations older than %lld ms: %lld confirmed, %lld released, "
+                   "%lld waiting",
+                   qPrintable(campaign), static_cast<long long>(r->graceMs), static_cast<long long>(r->confirmed),
+                   static_cast<long long>(r->released), static_cast<long long>(r->waiting));
+    }
+    return Ok{};
+}
+
+void Reconciler::run(const std::atomic<bool> &stop)
+{
+    QString lastError;
+    while (!stop.load()) {
+        const Status st = pass();
+        if (!st) {
+            m_connected = m_connected && !st.error().is(Errc::MysqlConnection);
+            if (st.error().message != lastError)
+                qCWarning(lcReconciler, "%s (retrying)", qPrintable(st.error().message));
+            lastError = st.error().message;
+        } else {
+            lastError.clear();
+        }
+        for (int waited = 0; waited < m_settings.worker.reconcileIntervalMs && !stop.load(); waited += 20)
+            QThread::msleep(20);
+    }
+    if (m_stats.leading.load())
+        (void)m_ops.redis().eval(scripts::unlease(), {kLeaseKey}, {m_id});
+}
+
+} // namespace coupon

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "coupon/base/result.h"
+#include "coupon/base/settings.h"
+#include "coupon/service/campaigns.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+
+#include <atomic>
+#include <optional>
+
+namespace coupon {
+
+struct ReconcilerStats
+{
+    std::atomic<bool> leading{false};
+    std::atomic<int> reconciling{0}; // campaigns answering reconciling now
+    std::atomic<qint64> rebuilt{0};
+    std::atomic<qint64> confirmed{0};
+    std::atomic<qint64> released{0};
+};
+
+// Redis is a cache of promises; the topic and MySQL are the record. The
+// reconciler keeps the cache honest with no operator, from one worker at a
+// time (a lease in Redis, renewed every pass):
+//  - A campaign whose meta another Redis instance stamped (restart,
+//    failover, restore) or that an open campaign lost altogether answers
+//    `reconciling`; the reconciler waits out the producer's delivery timeout
+//    from when it saw it (a produce in flight then may still land), waits
+//    for the worker group to commit past the topic's end as it is then,
+//    reloads holders and count from MySQL and stamps the meta with the
+//    current instance: the campaign reopens by itself.
+//  - Pending reservations older than the settle grace are settled against
+//    MySQL once the topic is drained past them: a coupon confirms, none
+//    releases (a gateway that died, a Redis that ran a script after its
+//    caller gave up, a Kafka outcome never known).
+class Reconciler
+{
+public:
+    explicit Reconciler(const Settings &settings);
+    ~Reconciler();
+
+    // Passes every worker.reconcile.interval.ms until `stop`; gives up the
+    // lease on the way out. Errors of one pass are logged and retried.
+    void run(const std::atomic<bool> &stop);
+    // One pass (tests drive this directly).
+    Status pass();
+
+    const ReconcilerStats &stats() const { return m_stats; }
+
+private:
+    Result<bool> lead();
+    Status settleDue(const QList<QString> &withPending);
+
+    struct Stale
+    {
+        QElapsedTimer since;                         // when this reconciler first saw it
+        std::optional<QList<PartitionLag>> snapshot; // the topic's end once the delivery timeout passed
+    };
+
+    Settings m_settings;
+    CampaignOps m_ops;
+    QByteArray m_id; // lease holder id: host, pid, random
+    bool m_connected = false;
+    quint64 m_passes = 0;
+    QHash<QString, Stale> m_stale;
+    ReconcilerStats m_stats;
+};
+
+} // namespace coupon
