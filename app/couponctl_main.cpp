@@ -50,7 +50,11 @@ void printStatus(const CampaignOverview &s)
 {
     const Campaign &c = s.campaign;
     out() << "campaign   " << c.id << " (" << c.name << ")\n"
-          << "state      " << c.state << (s.redisLoaded ? u""_s : u" (not loaded in Redis)"_s) << '\n'
+          << "state      " << c.state
+          << (!s.redisLoaded        ? u" (not loaded in Redis)"_s
+                  : !s.redisCurrent ? u" (reconciling: loaded by another Redis process than the one answering)"_s
+                                    : u""_s)
+          << '\n'
           << "window     " << timeText(c.startsAt) << " .. " << timeText(c.endsAt) << '\n'
           << "limit      " << c.limit << '\n'
           << "redis      count " << s.redisCount << ", users " << s.redisUsers << ", pending " << s.pending << '\n'

@@ -347,8 +347,11 @@ Result<CampaignOverview> CampaignOps::status(const QString &id)
     CampaignOverview s;
     s.campaign = *c;
     const CampaignKeys keys(id);
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
     Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline({
-        {"HMGET", keys.meta, "limit", "state"},
+        {"HMGET", keys.meta, "limit", "state", "instance"},
         {"GET", keys.count},
         {"SCARD", keys.users},
         {"ZCARD", keys.pending},
@@ -356,8 +359,9 @@ Result<CampaignOverview> CampaignOps::status(const QString &id)
     if (!replies)
         return replies.error();
     const redisReply *meta = (*replies)[0].get();
-    if (meta->type == REDIS_REPLY_ARRAY && meta->elements == 2 && meta->element[0]->type != REDIS_REPLY_NIL) {
+    if (meta->type == REDIS_REPLY_ARRAY && meta->elements == 3 && meta->element[0]->type != REDIS_REPLY_NIL) {
         s.redisLoaded = true;
+        s.redisCurrent = replyString(meta->element[2]) == *inst;
         s.redisLimit = replyInteger(meta->element[0]).value_or(-1);
         s.redisState = QString::fromLatin1(replyString(meta->element[1]));
     }

@@ -18,8 +18,9 @@ namespace coupon {
 // state and counters, its coupons and poison, the topic lag.
 struct CampaignOverview
 {
-    Campaign campaign;        // MySQL's record
-    bool redisLoaded = false; // meta present in Redis
+    Campaign campaign;         // MySQL's record
+    bool redisLoaded = false;  // meta present in Redis
+    bool redisCurrent = false; // ...and stamped by the Redis answering now (else applies answer reconciling)
     QString redisState;
     qint64 redisLimit = -1;
     qint64 redisCount = -1;  // the ticket counter
