@@ -121,8 +121,8 @@ bool parseTime(const QCommandLineParser &p, const QCommandLineOption &o, QDateTi
     return true;
 }
 
-// One run of a command: what was parsed, the settings and the connected
-// CampaignOps.
+// One run of a command: what was parsed, the settings and the CampaignOps
+// (connected by main() for the commands whose table entry says so).
 struct Invocation
 {
     const QCommandLineParser &p;
@@ -264,6 +264,11 @@ int simulateCommand(const Invocation &in)
         return ExitUsage;
     options.concurrency = int(concurrency);
     options.duplicatePercent = int(duplicates);
+    // The audit needs MySQL: without it, fail before applying anything.
+    if (in.p.isSet(opt.audit)) {
+        if (Status st = in.ops.connect(); !st)
+            return failWith(st.error());
+    }
     SimulationReport report;
     if (in.p.isSet(opt.target)) {
         Result<SimulationReport> viaHttp = simulateHttp(QUrl(in.p.value(opt.target)), options);
@@ -318,6 +323,7 @@ int settleCommand(const Invocation &in)
 
 int lagCommand(const Invocation &in)
 {
+    // Kafka only: CampaignOps::lag needs no connect().
     Result<QList<PartitionLag>> lags = in.ops.lag();
     if (!lags)
         return failWith(lags.error());
@@ -336,35 +342,47 @@ int lagCommand(const Invocation &in)
     return ExitOk;
 }
 
-// couponctl's commands, in the order --help lists them. Every command talks
-// to MySQL and Redis: main() connects before it runs one.
+// What main() connects before it runs a command.
+enum class Connect {
+    // CampaignOps::connect(): MySQL (and its migrations), then Redis.
+    CampaignOps,
+    // Nothing: the command opens only what it uses (apply: Redis and Kafka;
+    // lag: Kafka; simulate: Redis and Kafka, or a gateway, and MySQL only
+    // for --audit), so it works while MySQL is down.
+    Itself,
+};
+
+// couponctl's commands, in the order --help lists them.
 struct Command
 {
     QString name;
     QString usage; // its lines in --help
     int (*run)(const Invocation &);
+    Connect connect;
 };
 
 const QList<Command> &commands()
 {
     static const QList<Command> table{
-        {u"migrate"_s, u"  migrate                                 apply the MySQL schema migrations"_s,
-         migrateCommand},
+        {u"migrate"_s, u"  migrate                                 apply the MySQL schema migrations"_s, migrateCommand,
+         Connect::CampaignOps},
         {u"campaign"_s,
          u"  campaign list\n"
          "  campaign create ID --limit N [--name S] [--starts T] [--ends T] [--open]\n"
          "  campaign open|close|status|reset|rebuild ID\n"
          "  campaign limit ID N                     (closed campaigns only)"_s,
-         campaignCommand},
-        {u"apply"_s, u"  apply --campaign C --user U"_s, applyCommand},
+         campaignCommand, Connect::CampaignOps},
+        {u"apply"_s, u"  apply --campaign C --user U"_s, applyCommand, Connect::Itself},
         {u"simulate"_s,
          u"  simulate --campaign C [--users 1000] [--concurrency 32] [--duplicates PCT]\n"
          "           [--first-user N] [--target http://HOST:PORT] [--audit]"_s,
-         simulateCommand},
+         simulateCommand, Connect::Itself},
         {u"audit"_s, u"  audit --campaign C                      check the five invariants after the drain"_s,
-         auditCommand},
-        {u"settle"_s, u"  settle --campaign C [--grace S]         settle old pending reservations"_s, settleCommand},
-        {u"lag"_s, u"  lag                                     the worker group's lag per partition"_s, lagCommand},
+         auditCommand, Connect::CampaignOps},
+        {u"settle"_s, u"  settle --campaign C [--grace S]         settle old pending reservations"_s, settleCommand,
+         Connect::CampaignOps},
+        {u"lag"_s, u"  lag                                     the worker group's lag per partition"_s, lagCommand,
+         Connect::Itself},
     };
     return table;
 }
@@ -418,7 +436,9 @@ int main(int argc, char *argv[])
     if (!parseNumber(in.p, opt.timeout, 1, 86400, &timeoutS))
         return ExitUsage;
 
-    if (Status st = ops.connect(); !st)
-        return failWith(st.error());
+    if (command->connect == Connect::CampaignOps) {
+        if (Status st = ops.connect(); !st)
+            return failWith(st.error());
+    }
     return command->run(Invocation{p, opt, *settings, args, timeoutS, ops});
 }

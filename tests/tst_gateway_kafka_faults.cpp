@@ -11,8 +11,61 @@
 #include <QElapsedTimer>
 #include <QTest>
 
+#include <vector>
+
 using namespace Qt::StringLiterals;
 using namespace coupon;
+
+namespace {
+
+// Kafka protocol request types (ApiKey), for rd_kafka_mock_push_request_errors.
+constexpr int16_t kOffsetFetch = 9;
+constexpr int16_t kFindCoordinator = 10;
+
+// /readyz's status and, when not 200, its body (the reason).
+QByteArray readyzAnswer(quint16 port)
+{
+    const test::HttpResult r = test::http(port, "GET", "/readyz");
+    return QByteArray::number(r.status) + ' ' + r.body;
+}
+
+// librdkafka's mock cluster (one broker, in this process) with the topic in
+// 3 partitions, as a gateway's Kafka.
+struct MockKafka
+{
+    KafkaHandle host;
+    rd_kafka_mock_cluster_t *mock = nullptr;
+    QByteArray topic;
+
+    explicit MockKafka(const QString &topicName)
+        : topic(topicName.toUtf8())
+    {
+        char errstr[512];
+        KafkaConfHandle conf(rd_kafka_conf_new());
+        host.reset(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
+        if (!host)
+            qFatal("mock cluster host: %s", errstr);
+        conf.release(); // owned by `host`
+        mock = rd_kafka_mock_cluster_new(host.get(), 1);
+        if (mock && rd_kafka_mock_topic_create(mock, topic.constData(), 3, 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            qFatal("mock cluster: cannot create the topic");
+    }
+    ~MockKafka()
+    {
+        if (mock)
+            rd_kafka_mock_cluster_destroy(mock);
+    }
+    MockKafka(const MockKafka &) = delete;
+    MockKafka &operator=(const MockKafka &) = delete;
+
+    QStringList gatewayArgs() const
+    {
+        return {u"--set"_s, u"kafka.bootstrap.servers="_s + QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(mock)),
+                u"--set"_s, u"kafka.message.timeout.ms=3000"_s};
+    }
+};
+
+} // namespace
 
 class TestGatewayKafkaFaults : public QObject
 {
@@ -29,20 +82,10 @@ private slots:
         const QByteArray path = "/api/v1/campaigns/" + campaign.toLatin1() + "/applications";
         auto body = [](qint64 user) { return QByteArray("{\"userId\":" + QByteArray::number(user) + '}'); };
 
-        char errstr[512];
-        KafkaConfHandle conf(rd_kafka_conf_new());
-        KafkaHandle host(rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), errstr, sizeof errstr));
-        QVERIFY2(host, errstr);
-        conf.release(); // owned by `host`
-        rd_kafka_mock_cluster_t *mock = rd_kafka_mock_cluster_new(host.get(), 1);
-        QVERIFY(mock);
-        auto destroy = qScopeGuard([mock] { rd_kafka_mock_cluster_destroy(mock); });
-        QCOMPARE(rd_kafka_mock_topic_create(mock, m_settings.kafka.topic.toUtf8().constData(), 3, 1),
-                 RD_KAFKA_RESP_ERR_NO_ERROR);
-        const QString bootstraps = QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(mock));
-
-        test::GatewayProcess gateway(
-            {u"--set"_s, u"kafka.bootstrap.servers="_s + bootstraps, u"--set"_s, u"kafka.message.timeout.ms=3000"_s});
+        MockKafka kafka(m_settings.kafka.topic);
+        QVERIFY2(kafka.mock, "no mock cluster");
+        rd_kafka_mock_cluster_t *mock = kafka.mock;
+        test::GatewayProcess gateway(kafka.gatewayArgs());
         const QString started = gateway.start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
         QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
@@ -60,12 +103,58 @@ private slots:
         // Refused before anything was reserved.
         QCOMPARE(ops.status(campaign).value().redisCount, 1);
 
+        // A broker back from a restart answers the group coordinator's
+        // requests with COORDINATOR_LOAD_IN_PROGRESS until it has loaded
+        // __consumer_offsets (here for minutes). Applies need only the
+        // producer, so readiness must not wait for the coordinator.
+        const std::vector<rd_kafka_resp_err_t> loading(2000, RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+        rd_kafka_mock_push_request_errors_array(mock, kOffsetFetch, loading.size(), loading.data());
+        rd_kafka_mock_push_request_errors_array(mock, kFindCoordinator, loading.size(), loading.data());
         rd_kafka_mock_broker_set_up(mock, 1);
+        clock.restart();
+        QByteArray readyz;
+        // The aim is 2 s (the producer reconnects within 1 s, the probe asks
+        // every 0.5 s); 5 s leaves room for a slow machine.
+        const bool ready = test::waitFor(
+            [&] {
+                readyz = readyzAnswer(gateway.port());
+                return readyz.startsWith("200 ");
+            },
+            5000);
+        QVERIFY2(ready, QByteArray("readyz not 200 within 5 s of the broker's return: " + readyz).constData());
+        qInfo("broker back -> /readyz 200 after %lld ms", static_cast<long long>(clock.elapsed()));
         // A fresh user per try: a try caught mid-recovery may stay reserved (uncertain).
         qint64 user = 100;
         QVERIFY2(
             test::waitFor([&] { return test::http(gateway.port(), "POST", path, body(++user)).status == 202; }, 30000),
             "the gateway did not recover after Kafka came back");
+        QCOMPARE(gateway.terminate(15000), 0);
+    }
+
+    // Readiness needs a leader for every partition of the topic: an apply's
+    // message may go to any of them.
+    void partitionWithoutLeaderIsNotReady()
+    {
+        MockKafka kafka(m_settings.kafka.topic);
+        QVERIFY2(kafka.mock, "no mock cluster");
+        test::GatewayProcess gateway(kafka.gatewayArgs());
+        const QString started = gateway.start();
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+        QByteArray readyz;
+        auto readyzStartsWith = [&](const QByteArray &prefix) {
+            readyz = readyzAnswer(gateway.port());
+            return readyz.startsWith(prefix);
+        };
+        QVERIFY(test::waitFor([&] { return readyzStartsWith("200 "); }, 30000));
+
+        QCOMPARE(rd_kafka_mock_partition_set_leader(kafka.mock, kafka.topic.constData(), 1, -1),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+        QVERIFY2(test::waitFor([&] { return readyzStartsWith("503 "); }, 20000), readyz.constData());
+        QVERIFY2(readyz.contains(QByteArray("partition 1 of " + kafka.topic + " has no leader")), readyz.constData());
+
+        QCOMPARE(rd_kafka_mock_partition_set_leader(kafka.mock, kafka.topic.constData(), 1, 1),
+                 RD_KAFKA_RESP_ERR_NO_ERROR);
+        QVERIFY2(test::waitFor([&] { return readyzStartsWith("200 "); }, 20000), readyz.constData());
         QCOMPARE(gateway.terminate(15000), 0);
     }
 };

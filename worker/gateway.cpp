@@ -60,8 +60,7 @@ Status Gateway::start()
     if (Status st = m_service->start(); !st)
         return st;
     connect(m_service, &AsyncApplyService::drained, this, &Gateway::maybeFinishShutdown);
-    if (Status st = m_kafka->start(m_settings); !st)
-        return st;
+    m_kafka->start(*m_service->producer());
     m_reads = std::make_unique<gateway::ReadEndpoints>(m_settings.mysql, m_service->redis(), *m_metrics);
     m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads, *m_metrics,
                                                        m_stopping);

@@ -3,12 +3,24 @@
 #include "coupon/base/threads.h"
 #include "coupon/kafka/kafka.h"
 
+#include <algorithm>
 #include <chrono>
-#include <memory>
-
-using namespace Qt::StringLiterals;
 
 namespace coupon::gateway {
+
+namespace {
+
+// One probe's bound: while no broker is up the metadata request waits this
+// long for one, and returns as soon as one is.
+constexpr int kProbeTimeoutMs = 1000;
+// While up, a probe every half second (how soon a broker's loss is
+// noticed, besides the probe's own bound); while down, one at most every
+// quarter second: a probe waits for a broker itself, but one that answers
+// with an error (topic missing, a partition without a leader) answers fast.
+constexpr int kUpEveryMs = 500;
+constexpr int kDownEveryMs = 250;
+
+} // namespace
 
 KafkaLiveness::~KafkaLiveness()
 {
@@ -23,27 +35,27 @@ QString KafkaLiveness::error() const
     return m_error;
 }
 
-Status KafkaLiveness::start(const Settings &settings)
+void KafkaLiveness::start(const CouponProducer &producer)
 {
-    Result<std::unique_ptr<LagProbe>> probe = LagProbe::create(settings, u"coupon-gateway-probe"_s);
-    if (!probe)
-        return probe.error();
     m_up.store(true);
-    m_probe = std::thread([this, p = std::shared_ptr<LagProbe>(std::move(probe).value())] {
+    m_probe = std::thread([this, &producer] {
         setCurrentThreadName("kafka-liveness");
+        using Clock = std::chrono::steady_clock;
         while (!m_stop.load()) {
-            Result<QList<PartitionLag>> r = p->query(1500);
-            m_up.store(r.ok());
+            const Clock::time_point began = Clock::now();
+            const Status st = producer.checkTopic(kProbeTimeoutMs);
             {
                 std::lock_guard lock(m_errorMutex);
-                m_error = r.ok() ? QString() : r.error().message;
+                m_error = st.ok() ? QString() : st.error().message;
             }
-            // Sleeps in short steps so the destructor does not wait out 1 s.
-            for (int i = 0; i < 20 && !m_stop.load(); ++i)
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            m_up.store(st.ok());
+            // Sleeps in short steps so the destructor does not wait out the pause.
+            const Clock::time_point next = began + std::chrono::milliseconds(st.ok() ? kUpEveryMs : kDownEveryMs);
+            while (!m_stop.load() && Clock::now() < next)
+                std::this_thread::sleep_for(
+                    std::min<Clock::duration>(next - Clock::now(), std::chrono::milliseconds(50)));
         }
     });
-    return Ok{};
 }
 
 } // namespace coupon::gateway

@@ -1,9 +1,6 @@
 #pragma once
 
-// Whether a Kafka broker answers, probed off the event loop.
-
-#include "coupon/base/result.h"
-#include "coupon/base/settings.h"
+// Whether the producer can reach Kafka, probed off the event loop.
 
 #include <QString>
 
@@ -11,11 +8,19 @@
 #include <mutex>
 #include <thread>
 
+namespace coupon {
+class CouponProducer;
+}
+
 namespace coupon::gateway {
 
-// A metadata request (up to 1.5 s), then a second's pause, on a thread of its
-// own, so applies are refused at once while no broker answers instead of
-// waiting out the producer's delivery timeout, and /readyz can say why.
+// CouponProducer::checkTopic (a metadata request for the topic over the
+// producer's own connections: every partition has a leader) on a thread of
+// its own, every half second while up and every quarter second while down, so
+// applies are refused at once while Kafka can't take them instead of waiting
+// out the producer's delivery timeout, readiness comes back as soon as a
+// broker answers again, and /readyz can say why. Applies need only the
+// producer: no group coordinator is asked.
 class KafkaLiveness
 {
 public:
@@ -24,8 +29,9 @@ public:
     KafkaLiveness(const KafkaLiveness &) = delete;
     KafkaLiveness &operator=(const KafkaLiveness &) = delete;
 
-    // Counts as up until the first probe says otherwise.
-    Status start(const Settings &settings);
+    // Counts as up until the first probe says otherwise. `producer` must
+    // outlive this object.
+    void start(const CouponProducer &producer);
     bool isUp() const { return m_up.load(); }
     QString error() const; // the last probe's error; empty while up
 

@@ -236,6 +236,37 @@ Status CouponProducer::flush(int timeoutMs)
     return Ok{};
 }
 
+Status CouponProducer::checkTopic(int timeoutMs) const
+{
+    std::shared_ptr<Handle> handle = m_handle.load();
+    if (!handle)
+        return Error(Errc::KafkaClosed, u"the producer is shutting down"_s);
+    rd_kafka_t *rk = handle->rk.get();
+    const QString topicName = m_settings.kafka.topic;
+    KafkaTopicHandle topic(rd_kafka_topic_new(rk, m_topic.constData(), nullptr));
+    const rd_kafka_metadata_t *metadata = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &metadata, timeoutMs);
+    if (err)
+        return errors::fromKafka(err, u"metadata of "_s + topicName);
+    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(metadata,
+                                                                                            rd_kafka_metadata_destroy);
+    if (metadata->topic_cnt != 1 || metadata->topics[0].err)
+        return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
+                                                     : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                 u"topic "_s + topicName);
+    const rd_kafka_metadata_topic_t &t = metadata->topics[0];
+    if (t.partition_cnt == 0)
+        return errors::fromKafka(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                 u"topic %1 has no partitions"_s.arg(topicName));
+    for (int i = 0; i < t.partition_cnt; ++i) {
+        const rd_kafka_metadata_partition_t &p = t.partitions[i];
+        if (p.leader < 0)
+            return errors::fromKafka(p.err ? p.err : RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+                                     u"partition %1 of %2 has no leader"_s.arg(p.id).arg(topicName));
+    }
+    return Ok{};
+}
+
 QString CouponProducer::lastError() const
 {
     std::lock_guard lock(m_errorMutex);

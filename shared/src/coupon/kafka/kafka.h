@@ -49,6 +49,13 @@ public:
     // Waits until every queued message has a delivery report.
     Status flush(int timeoutMs);
 
+    // Whether applies can be produced now, as this producer sees it: a
+    // metadata request for the topic over the producer's own broker
+    // connections (no group coordinator involved), ok when the topic is
+    // there and every partition has a leader. Blocks up to `timeoutMs`, and
+    // returns as soon as a broker answers once one is back.
+    Status checkTopic(int timeoutMs) const;
+
     qint64 recreations() const { return m_recreations.load(); }
     QString lastError() const;
 
