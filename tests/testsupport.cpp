@@ -222,9 +222,17 @@ void RedisServer::thaw()
 
 QString RedisServer::incrAof() const
 {
-    const QFileInfoList files
-        = QDir(m_dir + u"/appendonlydir"_s).entryInfoList({u"*.incr.aof"_s}, QDir::Files, QDir::Name);
-    return files.isEmpty() ? QString() : files.last().absoluteFilePath();
+    // appendonly.aof.<n>.incr.aof: the highest n is the one written to.
+    QString newest;
+    int highest = -1;
+    for (const QFileInfo &f : QDir(m_dir + u"/appendonlydir"_s).entryInfoList({u"*.incr.aof"_s}, QDir::Files)) {
+        const int n = f.fileName().section(u'.', -3, -3).toInt();
+        if (n > highest) {
+            highest = n;
+            newest = f.absoluteFilePath();
+        }
+    }
+    return newest;
 }
 
 Settings RedisServer::pointed(Settings settings) const

@@ -225,6 +225,14 @@ private slots:
         // They were sent before the timeout dropped the connection.
         QVERIFY2(!unknown.isEmpty(), qPrintable(u"no outcome_unknown among: "_s + QString::fromUtf8(answers[0].body)));
 
+        // The sent scripts ran when Redis woke: their reservations are pending.
+        QVERIFY2(test::waitFor(
+                     [&] {
+                         Result<CampaignOverview> s = rig.ops->status(rig.campaign);
+                         return s && s->pending >= 1;
+                     },
+                     5000),
+                 "no script sent before the freeze ran after it: nothing here to settle");
         // Nothing answered "unavailable" was reserved; what the sent scripts
         // reserved is settled by itself: pending empties, no command run.
         RedisConnection direct(rig.settings.redis);
@@ -274,7 +282,7 @@ private slots:
                      RD_KAFKA_RESP_ERR_NO_ERROR);
         test::GatewayProcess gateway(rig.redis.serviceArgs()
                                      + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + mock.bootstraps(),
-                                                   u"--set"_s, u"kafka.message.timeout.ms=60000"_s});
+                                                   u"--set"_s, u"kafka.message.timeout.ms=8000"_s});
         const QString ready = rig.startGateway(gateway);
         QVERIFY2(ready.isEmpty(), qPrintable(ready));
 
@@ -394,6 +402,17 @@ private slots:
         QVERIFY2(rig.redis.start().isEmpty(), "redis-server did not come back");
         QElapsedTimer clock;
         clock.start();
+        // While it loads: not ready, and saying why; nothing is decided.
+        test::HttpResult loading;
+        QVERIFY2(test::waitFor(
+                     [&] {
+                         loading = test::http(gateway.port(), "GET", "/readyz");
+                         return loading.body.contains("loading");
+                     },
+                     10000),
+                 qPrintable(u"/readyz never said Redis was loading: "_s + QString::fromUtf8(loading.body)));
+        QCOMPARE(loading.status, 503);
+        QCOMPARE(rig.apply(gateway, 3).status, 503);
         QVERIFY2(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 60000),
                  qPrintable(u"/readyz still 503: "_s
                             + QString::fromUtf8(test::http(gateway.port(), "GET", "/readyz").body)));

@@ -103,12 +103,14 @@ void ReadEndpoints::campaignState(const QString &campaign, std::function<void(co
     if (auto it = m_states.constFind(campaign); it != m_states.cend() && m_clock.elapsed() - it->atMs < kTtlMs)
         return done(CampaignState(it->state));
     auto waiting = m_stateWaiters.find(campaign);
-    if (waiting != m_stateWaiters.end()) {
+    if (waiting != m_stateWaiters.end() && m_stateWaiting < 10000) {
+        ++m_stateWaiting;
         waiting->push_back(std::move(done)); // one query for a crowd
         return;
     }
-    if (m_db->backlog.load() > 256 || m_stateWaiters.size() > 1000)
+    if (m_db->backlog.load() > 256 || m_stateWaiting >= 10000)
         return done(std::nullopt);
+    ++m_stateWaiting;
     m_stateWaiters[campaign].push_back(std::move(done));
     ++m_db->backlog;
     QMetaObject::invokeMethod(m_db.get(), [this, db = m_db.get(), campaign] {
@@ -128,6 +130,7 @@ void ReadEndpoints::campaignState(const QString &campaign, std::function<void(co
                 m_states.insert(campaign, CachedState{*answer, m_clock.elapsed()});
             }
             const std::vector<std::function<void(const CampaignState &)>> waiters = m_stateWaiters.take(campaign);
+            m_stateWaiting -= int(waiters.size());
             for (const auto &done : waiters)
                 done(answer);
         });

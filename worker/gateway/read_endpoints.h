@@ -74,6 +74,7 @@ private:
     };
     QHash<QString, CachedState> m_states;
     QHash<QString, std::vector<std::function<void(const CampaignState &)>>> m_stateWaiters;
+    int m_stateWaiting = 0; // callers waiting for MySQL's answer; at 10,000 the answer is "cannot say" (503)
     QElapsedTimer m_clock;
 
     AsyncRedis &m_redis;

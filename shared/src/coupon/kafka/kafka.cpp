@@ -13,6 +13,10 @@ Q_LOGGING_CATEGORY(lcKafka, "coupon.kafka")
 
 namespace coupon {
 
+namespace {
+constexpr qint64 kDefaultDeliveryTimeoutMs = 10000;
+} // namespace
+
 Result<KafkaConfHandle> makeKafkaConf(const Settings &settings, const QMap<QString, QString> &defaults,
                                       const QMap<QString, QString> &forced)
 {
@@ -154,6 +158,17 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
     return producer;
 }
 
+qint64 producerDeliveryTimeoutMs(const KafkaSettings &kafka)
+{
+    for (const QString &name : {u"message.timeout.ms"_s, u"delivery.timeout.ms"_s}) {
+        bool ok = false;
+        const qint64 v = kafka.properties.value(name).toLongLong(&ok);
+        if (ok && v > 0)
+            return v;
+    }
+    return kDefaultDeliveryTimeoutMs;
+}
+
 Result<std::shared_ptr<CouponProducer::Handle>> CouponProducer::newHandle()
 {
     auto handle = std::make_shared<Handle>();
@@ -164,7 +179,7 @@ Result<std::shared_ptr<CouponProducer::Handle>> CouponProducer::newHandle()
         // at most 5 requests in flight per broker, so latency bounds throughput).
         {u"linger.ms"_s, u"2"_s},
         // A user should hear back within seconds, not librdkafka's default 5 minutes.
-        {u"message.timeout.ms"_s, u"10000"_s},
+        {u"message.timeout.ms"_s, QString::number(kDefaultDeliveryTimeoutMs)},
         // Java's default for keyed records, so our keys land where a Java
         // producer of the tutorial would put them.
         {u"partitioner"_s, u"murmur2_random"_s},

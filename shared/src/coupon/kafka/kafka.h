@@ -35,6 +35,11 @@ Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &setting
 // idempotence epoch fenced) recreates the producer: messages of the old one
 // complete through their callbacks with an error and their real persisted
 // status, and later produces go to the new one. Thread-safe.
+// How long after produce() a message of ours may still be persisted:
+// kafka.message.timeout.ms (or delivery.timeout.ms), else CouponProducer's
+// default of 10 s. Reconciliation and settlement wait this out.
+qint64 producerDeliveryTimeoutMs(const KafkaSettings &kafka);
+
 class CouponProducer
 {
 public:

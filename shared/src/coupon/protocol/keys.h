@@ -12,6 +12,10 @@ namespace coupon {
 
 using RedisArgs = std::vector<QByteArray>;
 
+// Sorted set: every producer's delivery timeout (ms, the member) by when it
+// last said so (ms epoch, the score). Reconciliation waits out the longest.
+inline constexpr char kDeliveryTimeoutsKey[] = "coupon:delivery-timeouts";
+
 // The keys of one campaign, hash-tagged so they share a Redis Cluster slot.
 struct CampaignKeys
 {

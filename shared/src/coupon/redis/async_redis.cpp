@@ -339,7 +339,8 @@ void AsyncRedis::eval(const LuaScript &script, const RedisArgs &keys, const Redi
                         [this, call = std::move(call), generation,
                          callback = std::move(callback)](const Result<const redisReply *> &loaded) mutable {
                             if (!loaded) {
-                                callback(loaded.error());
+                                // The script was not run (NOSCRIPT) and not sent again.
+                                callback(Error(Errc::RedisUnavailable, loaded.error().message));
                                 return;
                             }
                             if (!m_context || m_generation != generation) {

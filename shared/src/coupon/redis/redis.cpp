@@ -155,8 +155,8 @@ Result<RedisReplyHandle> RedisConnection::eval(const LuaScript &script, const Re
     if (!reply && reply.error().is(Errc::RedisNoScript)) {
         // Redis restarted or SCRIPT FLUSH: load the text and try once more.
         Result<RedisReplyHandle> loaded = command({"SCRIPT", "LOAD", script.source});
-        if (!loaded)
-            return loaded.error();
+        if (!loaded) // the script was not run (NOSCRIPT) and not sent again
+            return Error(Errc::RedisUnavailable, loaded.error().message);
         return command(call);
     }
     return reply;
@@ -274,8 +274,8 @@ void RedisPipeline::run(Lane &lane)
                 // Redis restarted or SCRIPT FLUSH: load it and retry, on the
                 // same Redis only (a reconnect in between may reach another).
                 Result<RedisReplyHandle> loaded = lane.connection.command({"SCRIPT", "LOAD", item.script->source});
-                if (!loaded)
-                    answer(loaded.error());
+                if (!loaded) // the script was not run (NOSCRIPT) and not sent again
+                    answer(Error(Errc::RedisUnavailable, loaded.error().message));
                 else if (item.instanceCallback && lane.connection.instance() != item.instance)
                     answer(Error(Errc::RedisUnavailable, u"Redis changed while loading a script"_s));
                 else

@@ -4,6 +4,7 @@
 #include "coupon/protocol/scripts.h"
 #include "coupon/redis/redis_errors.h"
 
+#include <QDateTime>
 #include <QHash>
 #include <QLoggingCategory>
 
@@ -34,6 +35,12 @@ Result<std::unique_ptr<ApplyService>> ApplyService::create(const Settings &setti
         if (!loaded)
             return loaded.error();
     }
+    // Reconciliation waits out the longest delivery timeout any producer has.
+    if (Result<RedisReplyHandle> told = service->m_completionRedis.command(
+            {"ZADD", kDeliveryTimeoutsKey, QByteArray::number(QDateTime::currentMSecsSinceEpoch()),
+             QByteArray::number(producerDeliveryTimeoutMs(settings.kafka))});
+        !told)
+        return told.error();
     Result<std::unique_ptr<CouponProducer>> producer = CouponProducer::create(settings);
     if (!producer)
         return producer.error();
@@ -199,7 +206,9 @@ void ApplyService::complete(std::vector<Completion> &batch)
             break;
         }
         case ApplyCore::AfterDelivery::Release:
-            commands.push_back(evalshaCommand(scripts::release(), keys.all(), {user, c.result.instance}));
+            // Only this reservation: its instance and pending score, never a later one.
+            commands.push_back(evalshaCommand(scripts::release(), keys.all(),
+                                              {user, c.result.instance, QByteArray::number(c.result.appliedAtMs)}));
             released.push_back(i);
             continue;
         case ApplyCore::AfterDelivery::KeepPending: break;
@@ -223,7 +232,8 @@ void ApplyService::complete(std::vector<Completion> &batch)
                     const Completion &c = batch[released[k]];
                     const CampaignKeys keys(c.campaign);
                     Result<RedisReplyHandle> again = m_completionRedis.eval(
-                        scripts::release(), keys.all(), {QByteArray::number(c.userId), c.result.instance});
+                        scripts::release(), keys.all(),
+                        {QByteArray::number(c.userId), c.result.instance, QByteArray::number(c.result.appliedAtMs)});
                     if (!again)
                         qCWarning(lcApply, "release: %s", qPrintable(again.error().message));
                 }

@@ -2,6 +2,7 @@
 
 #include "coupon/protocol/scripts.h"
 
+#include <QDateTime>
 #include <QLoggingCategory>
 #include <QTimer>
 
@@ -20,8 +21,10 @@ AsyncApplyService::AsyncApplyService(const Settings &settings, QObject *parent)
     connect(&m_redis, &AsyncRedis::connectedChanged, this, [this](bool connected) {
         m_scriptsLoaded = false;
         m_core.redisLost(); // Redis may come back with other data: no snapshot survives this
-        if (connected)
+        if (connected) {
             loadScripts();
+            announceDeliveryTimeout();
+        }
     });
 }
 
@@ -41,6 +44,19 @@ Status AsyncApplyService::start()
     m_producer = std::move(producer).value();
     m_redis.start();
     return Ok{};
+}
+
+void AsyncApplyService::announceDeliveryTimeout()
+{
+    // Reconciliation waits out the longest delivery timeout any producer
+    // has: tell it ours, on every connect (a Redis that lost it hears it again).
+    m_redis.command({"ZADD", kDeliveryTimeoutsKey, QByteArray::number(QDateTime::currentMSecsSinceEpoch()),
+                     QByteArray::number(producerDeliveryTimeoutMs(m_settings.kafka))},
+                    [](const Result<const redisReply *> &r) {
+                        if (!r)
+                            qCWarning(lcAsyncApply, "announcing the delivery timeout: %s",
+                                      qPrintable(r.error().message));
+                    });
 }
 
 void AsyncApplyService::loadScripts()
@@ -226,13 +242,15 @@ void AsyncApplyService::complete(Delivery &d, QHash<QString, RedisArgs> *confirm
         break;
     case ApplyCore::AfterDelivery::Release:
         ++m_kafkaErrors;
-        m_redis.eval(scripts::release(), keys.all(), {user, d.result.instance},
-                     [this, campaign = d.campaign](const Result<const redisReply *> &r) {
-                         m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
-                         if (!r)
-                             qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)",
-                                       qPrintable(r.error().message));
-                     });
+        // Only this reservation: its instance and its pending score (the
+        // script's time), never a later one of the same user.
+        m_redis.eval(
+            scripts::release(), keys.all(), {user, d.result.instance, QByteArray::number(d.result.appliedAtMs)},
+            [this, campaign = d.campaign](const Result<const redisReply *> &r) {
+                m_core.released(campaign); // again once it has run (a NOSCRIPT retry comes later)
+                if (!r)
+                    qCWarning(lcAsyncApply, "release: %s (left pending for the reaper)", qPrintable(r.error().message));
+            });
         break;
     case ApplyCore::AfterDelivery::KeepPending: ++m_kafkaErrors; break;
     }

@@ -59,6 +59,7 @@ private:
         DeliveryReport report;
     };
     void loadScripts();
+    void announceDeliveryTimeout();
     void decided(const QString &campaign, qint64 userId, ApplyResult result, ApplyCallback done,
                  const Result<const redisReply *> &reply);
     void loadMemo(const QString &campaign, quint64 token);

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QDeadlineTimer>
+#include <QRandomGenerator>
 #include <QScopeGuard>
 #include <QThread>
 
@@ -81,37 +82,37 @@ Status CampaignOps::loadMeta(const Campaign &c, bool stamp)
     return Ok{};
 }
 
-Status CampaignOps::setMaintenance(const QString &id, bool on)
+Status CampaignOps::setMaintenance(const QString &id, bool on, qint64 ms)
 {
     const CampaignKeys keys(id);
-    Result<RedisReplyHandle> r = on ? m_redis.command({"SET", keys.maintenance, "1", "PX", "600000"})
+    Result<RedisReplyHandle> r = on ? m_redis.command({"SET", keys.maintenance, "1", "PX", QByteArray::number(ms)})
                                     : m_redis.command({"DEL", keys.maintenance});
     if (!r)
         return r.error();
     return Ok{};
 }
 
-qint64 CampaignOps::deliveryTimeoutMs() const
+qint64 CampaignOps::deliveryTimeoutMs()
 {
-    for (const char *name : {"message.timeout.ms", "delivery.timeout.ms"}) {
-        bool ok = false;
-        const qint64 v = m_settings.kafka.properties.value(QString::fromLatin1(name)).toLongLong(&ok);
-        if (ok && v > 0)
-            return v;
+    // Our own, or the longest any producer (gateway, couponctl, console)
+    // announced in the last week, whichever is longer.
+    qint64 longest = producerDeliveryTimeoutMs(m_settings.kafka);
+    const QByteArray since = QByteArray::number(QDateTime::currentMSecsSinceEpoch() - 7 * 86400000LL);
+    Result<RedisReplyHandle> r = m_redis.command({"ZRANGEBYSCORE", kDeliveryTimeoutsKey, since, "+inf"});
+    if (r && (*r)->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < (*r)->elements; ++i)
+            longest = std::max(longest, replyInteger((*r)->element[i]).value_or(0));
     }
-    return 10000; // CouponProducer's default
+    return longest;
 }
 
-Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
+bool CampaignOps::drainedPast(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now)
 {
-    Result<QList<PartitionLag>> now = lag();
-    if (!now)
-        return now.error();
     for (const PartitionLag &target : snapshot) {
         if (target.logEnd <= target.logStart)
             continue; // nothing was ever there to drain
         bool reached = false;
-        for (const PartitionLag &p : *now) {
+        for (const PartitionLag &p : now) {
             if (p.partition == target.partition)
                 reached = p.committed >= target.logEnd;
         }
@@ -119,6 +120,14 @@ Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
             return false;
     }
     return true;
+}
+
+Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
+{
+    Result<QList<PartitionLag>> now = lag();
+    if (!now)
+        return now.error();
+    return drainedPast(snapshot, *now);
 }
 
 Status CampaignOps::waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs)
@@ -152,28 +161,34 @@ Result<RedisStanding> CampaignOps::standing(const QString &id)
     return replyString(m->element[1]) == *inst ? RedisStanding::Current : RedisStanding::Stale;
 }
 
-Status CampaignOps::reloadFromRecord(const QString &id, bool onlyIfNotCurrent)
+Status CampaignOps::reloadFromRecord(const QString &id, const QByteArray &expected)
 {
-    Result<Campaign> c = require(id);
-    if (!c)
-        return c.error();
-    Result<QList<qint64>> users = m_store->couponUsers(id);
-    if (!users)
-        return users.error();
     const CampaignKeys keys(id);
     for (int attempt = 0; attempt < 3; ++attempt) {
         Result<QByteArray> inst = instance();
         if (!inst)
             return inst.error();
-        // WATCH: an operator's load or another reconciler in between aborts the EXEC.
+        // WATCH first: an operator's load, close or mark, or another
+        // reconciler, between here and EXEC aborts the transaction.
         Result<std::vector<RedisReplyHandle>> watched = m_redis.pipeline(
-            {{"WATCH", keys.meta, keys.maintenance}, {"HGET", keys.meta, "instance"}});
+            {{"WATCH", keys.meta, keys.maintenance}, {"HGET", keys.meta, "instance"}, {"EXISTS", keys.maintenance}});
         if (!watched)
             return watched.error();
-        if (onlyIfNotCurrent && replyString((*watched)[1].get()) == *inst) {
+        const QByteArray stamped = replyString((*watched)[1].get());
+        const bool maintenance = replyInteger((*watched)[2].get()).value_or(0) == 1;
+        const bool mine = expected.isEmpty() ? stamped != *inst && !maintenance : stamped == expected;
+        if (!mine) {
             (void)m_redis.command({"UNWATCH"});
-            return Ok{}; // someone else rebuilt it meanwhile
+            return Error(Errc::CampaignState,
+                         u"campaign %1 changed under its rebuild (rebuilt or reset meanwhile)"_s.arg(id));
         }
+        // The record, read after the WATCH.
+        Result<Campaign> c = require(id);
+        if (!c)
+            return c.error();
+        Result<QList<qint64>> users = m_store->couponUsers(id);
+        if (!users)
+            return users.error();
         std::vector<RedisArgs> tx{{"MULTI"}, {"DEL", keys.users, keys.count, keys.pending}};
         for (qsizetype i = 0; i < users->size(); i += 1000) {
             RedisArgs add{"SADD", keys.users};
@@ -196,7 +211,7 @@ Status CampaignOps::reloadFromRecord(const QString &id, bool onlyIfNotCurrent)
             return Ok{};
         if (exec->type == REDIS_REPLY_ERROR)
             return Error(Errc::RedisReply, u"rebuild of %1: %2"_s.arg(id, QString::fromUtf8(replyString(exec))));
-        // nil: a watched key changed; read again and retry
+        // nil: a watched key changed; look again
     }
     return Error(Errc::RedisReply, u"rebuild of %1: its Redis state kept changing"_s.arg(id));
 }
@@ -291,20 +306,32 @@ Status CampaignOps::setLimit(const QString &id, qint64 limit)
     return loadMeta(*c, false);
 }
 
+Status CampaignOps::waitForRecord(int drainTimeoutMs)
+{
+    // A reservation made before now may still have its message on the way:
+    // wait out the delivery timeout, then for the worker to drain past the
+    // topic's end as it is then.
+    QThread::msleep(ulong(deliveryTimeoutMs() + 500));
+    Result<QList<PartitionLag>> snapshot = topicSnapshot();
+    if (!snapshot)
+        return snapshot.error();
+    return waitForDrainPast(*snapshot, drainTimeoutMs);
+}
+
 Status CampaignOps::reset(const QString &id, int drainTimeoutMs)
 {
     Result<Campaign> c = require(id);
     if (!c)
         return c.error();
-    if (Status st = setMaintenance(id, true); !st)
+    if (Status st = setMaintenance(id, true, deliveryTimeoutMs() + drainTimeoutMs + 30000); !st)
         return st;
     auto done = qScopeGuard([&] { (void)setMaintenance(id, false); });
     if (Status st = clearRedis(id); !st)
         return st;
-    if (Status st = waitForDrain(drainTimeoutMs); !st) {
+    if (Status st = waitForRecord(drainTimeoutMs); !st) {
         Error error = st.error();
         error.message
-            += u" (campaign %1 now answers not_loaded; run reset again once a worker drained the topic)"_s.arg(id);
+            += u" (campaign %1 now answers reconciling; run reset again once a worker drained the topic)"_s.arg(id);
         return error;
     }
     if (Status st = m_store->resetCampaign(id); !st)
@@ -320,23 +347,18 @@ Status CampaignOps::rebuild(const QString &id, int drainTimeoutMs)
     Result<Campaign> c = require(id);
     if (!c)
         return c.error();
-    if (Status st = setMaintenance(id, true); !st)
+    if (Status st = setMaintenance(id, true, deliveryTimeoutMs() + drainTimeoutMs + 30000); !st)
         return st;
     auto done = qScopeGuard([&] { (void)setMaintenance(id, false); });
-    // From here applies answer reconciling: the meta names no instance.
-    const CampaignKeys keys(id);
-    Result<RedisReplyHandle> unstamped = m_redis.command({"HSET", keys.meta, "instance", "rebuilding"});
+    // From here applies answer reconciling: the meta names no Redis
+    // instance, but this rebuild's token, which only it reloads over.
+    const QByteArray token = "rebuilding:" + QByteArray::number(QRandomGenerator::system()->generate64(), 36);
+    Result<RedisReplyHandle> unstamped = m_redis.command({"HSET", CampaignKeys(id).meta, "instance", token});
     if (!unstamped)
         return unstamped.error();
-    // A reservation made before may still have its message on the way:
-    // wait out the delivery timeout, then for the worker to drain past it.
-    QThread::msleep(ulong(deliveryTimeoutMs() + 500));
-    Result<QList<PartitionLag>> snapshot = topicSnapshot();
-    if (!snapshot)
-        return snapshot.error();
-    if (Status st = waitForDrainPast(*snapshot, drainTimeoutMs); !st)
+    if (Status st = waitForRecord(drainTimeoutMs); !st)
         return st;
-    return reloadFromRecord(id, false);
+    return reloadFromRecord(id, token);
 }
 
 Result<CampaignOverview> CampaignOps::status(const QString &id)
@@ -413,41 +435,55 @@ Status CampaignOps::waitForDrain(int timeoutMs)
     }
 }
 
-Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs, int drainTimeoutMs)
+Result<qint64> CampaignOps::redisNowMs()
 {
-    const CampaignKeys keys(id);
-    SettleReport report;
-    // Younger than the delivery timeout, a reservation's message may still
-    // land; no grace below it is safe.
-    report.graceMs = std::max(graceMs, deliveryTimeoutMs() + 1000);
-    Result<QByteArray> inst = instance();
-    if (!inst)
-        return inst.error();
-    // Pending scores are Redis' clock: compare them with Redis' clock.
     Result<RedisReplyHandle> time = m_redis.command({"TIME"});
     if (!time)
         return time.error();
     if ((*time)->type != REDIS_REPLY_ARRAY || (*time)->elements != 2)
         return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
-    const qint64 nowMs = replyInteger((*time)->element[0]).value_or(0) * 1000
-        + replyInteger((*time)->element[1]).value_or(0) / 1000;
-    const QByteArray cutoff = QByteArray::number(nowMs - report.graceMs);
+    return replyInteger((*time)->element[0]).value_or(0) * 1000 + replyInteger((*time)->element[1]).value_or(0) / 1000;
+}
+
+Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs, int drainTimeoutMs)
+{
+    // Younger than the delivery timeout, a reservation's message may still
+    // land; no grace below it is safe.
+    const qint64 grace = std::max(graceMs, deliveryTimeoutMs() + 1000);
+    // Pending scores are Redis' clock: compare them with Redis' clock.
+    Result<qint64> now = redisNowMs();
+    if (!now)
+        return now.error();
+    // Every message of a reservation older than the cutoff was persisted or
+    // failed before now: once the group has committed past the topic's end
+    // as it is now, a coupon that is not in MySQL never will be.
+    bool drained = false;
+    if (Result<QList<PartitionLag>> snapshot = topicSnapshot())
+        drained = waitForDrainPast(*snapshot, drainTimeoutMs).ok();
+    Result<SettleReport> report = settleUpTo(id, *now - grace, drained);
+    if (report)
+        report->graceMs = grace;
+    return report;
+}
+
+Result<SettleReport> CampaignOps::settleUpTo(const QString &id, qint64 cutoffMs, bool drainedPastCutoff)
+{
+    const CampaignKeys keys(id);
+    SettleReport report;
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
+    const QByteArray cutoff = QByteArray::number(cutoffMs);
     Result<std::vector<RedisReplyHandle>> read = m_redis.pipeline({
-        {"ZRANGEBYSCORE", keys.pending, "-inf", cutoff, "WITHSCORES", "LIMIT", "0", "10000"},
+        {"ZRANGEBYSCORE", keys.pending, "-inf", cutoff, "WITHSCORES", "LIMIT", "0", "1000"},
         {"ZCOUNT", keys.pending, "(" + cutoff, "+inf"},
     });
     if (!read)
         return read.error();
     const redisReply *old = (*read)[0].get();
     report.young = replyInteger((*read)[1].get()).value_or(0);
-    if (old->type != REDIS_REPLY_ARRAY || old->elements == 0)
+    if (old->type != REDIS_REPLY_ARRAY)
         return report;
-    // Every message of these reservations was persisted or failed before
-    // now: once the group has committed past today's end of the topic, a
-    // coupon that is not in MySQL never will be.
-    bool drained = false;
-    if (Result<QList<PartitionLag>> snapshot = topicSnapshot())
-        drained = waitForDrainPast(*snapshot, drainTimeoutMs).ok();
     for (size_t i = 0; i + 1 < old->elements; i += 2) {
         const QByteArray user = replyString(old->element[i]);
         const QByteArray score = replyString(old->element[i + 1]);
@@ -458,7 +494,8 @@ Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs, int 
             if (Result<RedisReplyHandle> r = m_redis.command({"ZREM", keys.pending, user}); !r)
                 return r.error();
             ++report.confirmed;
-        } else if (drained) {
+        } else if (drainedPastCutoff) {
+            // Only this reservation (instance and score): never a later one.
             Result<RedisReplyHandle> r = m_redis.eval(scripts::release(), keys.all(), {user, *inst, score});
             if (!r)
                 return r.error();

@@ -92,9 +92,13 @@ public:
     // MySQL, empties pending and stamps the meta with this Redis instance.
     Status rebuild(const QString &id, int drainTimeoutMs);
     // The last step alone, for a caller that has waited as rebuild() does:
-    // reloads users and count from MySQL and stamps the meta, atomically
-    // (WATCH) and, with onlyIfNotCurrent, only while it is not current.
-    Status reloadFromRecord(const QString &id, bool onlyIfNotCurrent);
+    // reloads users and count from MySQL and stamps the meta, in one
+    // transaction under WATCH (MySQL is read after the WATCH, so an
+    // operator's close in between aborts it), and only while the meta's
+    // instance is still `expected` (a rebuild's own token), or, with
+    // expected empty, while it is not current and no operator's reset or
+    // rebuild runs. Errc::CampaignState when that no longer holds.
+    Status reloadFromRecord(const QString &id, const QByteArray &expected = {});
     Result<RedisStanding> standing(const QString &id);
     // The run_id of the Redis the connection reached, connecting first.
     Result<QByteArray> instance();
@@ -103,10 +107,12 @@ public:
     // group has committed up to a snapshot like it.
     Result<QList<PartitionLag>> topicSnapshot() { return lag(); }
     Result<bool> drainedPast(const QList<PartitionLag> &snapshot);
+    static bool drainedPast(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now);
     Status waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs);
-    // kafka.message.timeout.ms (librdkafka's default for our producer:
-    // 10000): how long after a reservation its message may still land.
-    qint64 deliveryTimeoutMs() const;
+    // How long after a reservation its message may still land: the longest
+    // of ours (kafka.message.timeout.ms, default 10 s) and those every
+    // producer announces in Redis (kDeliveryTimeoutsKey) as it connects.
+    qint64 deliveryTimeoutMs();
     Result<CampaignOverview> status(const QString &id);
     Result<QList<Campaign>> list() { return m_store->campaigns(); }
 
@@ -115,6 +121,12 @@ public:
     // none once the worker group has drained the topic past it (waiting up to
     // drainTimeoutMs) releases it.
     Result<SettleReport> settle(const QString &id, qint64 graceMs, int drainTimeoutMs = 5000);
+    // The step after the wait: settles up to 1000 pending reservations with
+    // a score (Redis ms) at or below cutoffMs; releases only when the caller
+    // has seen the group drain past a topic snapshot taken after
+    // cutoffMs + the delivery timeout (drainedPastCutoff), confirms anyway.
+    Result<SettleReport> settleUpTo(const QString &id, qint64 cutoffMs, bool drainedPastCutoff);
+    Result<qint64> redisNowMs(); // Redis' clock, as pending scores are
 
     Result<QList<PartitionLag>> lag();
     // Polls the group's lag until it is 0 or the deadline passes.
@@ -130,7 +142,12 @@ private:
     // stamp: the users and count are fresh from the record (or new): stamp
     // the meta with this Redis instance; otherwise keep its stamp.
     Status loadMeta(const Campaign &campaign, bool stamp);
-    Status setMaintenance(const QString &id, bool on);
+    // An operator's reset or rebuild runs for at most `ms` (a killed couponctl
+    // leaves the mark for no longer): the reconciler leaves the campaign alone.
+    Status setMaintenance(const QString &id, bool on, qint64 ms = 0);
+    // Waits out the delivery timeout, then until the group has committed
+    // past the topic's end as it is then.
+    Status waitForRecord(int drainTimeoutMs);
     Status clearRedis(const QString &id);
 
     Settings m_settings;

@@ -129,8 +129,27 @@ Status Reconciler::pass()
     m_stats.reconciling.store(int(notCurrent.size()));
 
     const qint64 waitMs = m_ops.deliveryTimeoutMs() + 500;
-    bool snapshotTaken = false;
-    std::optional<QList<PartitionLag>> snapshot;
+    // One snapshot and one look at the group's offsets per pass, shared.
+    std::optional<QList<PartitionLag>> snapshot, offsets;
+    auto topicEnd = [&]() -> const std::optional<QList<PartitionLag>> & {
+        if (!snapshot) {
+            if (Result<QList<PartitionLag>> s = m_ops.topicSnapshot())
+                snapshot = *s;
+            else
+                qCWarning(lcReconciler, "topic snapshot: %s", qPrintable(s.error().message));
+        }
+        return snapshot;
+    };
+    auto drainedPast = [&](const QList<PartitionLag> &target) {
+        if (!offsets) {
+            if (Result<QList<PartitionLag>> now = m_ops.topicSnapshot())
+                offsets = *now;
+            else
+                return false;
+        }
+        return CampaignOps::drainedPast(target, *offsets);
+    };
+
     for (auto it = notCurrent.cbegin(); it != notCurrent.cend(); ++it) {
         if (it.value())
             continue; // an operator's reset or rebuild has it
@@ -149,22 +168,23 @@ Status Reconciler::pass()
         if (!found->snapshot) {
             // Every produce begun before we saw it has an answer by now: the
             // topic's end now covers all of them.
-            if (!snapshotTaken) {
-                snapshotTaken = true;
-                if (Result<QList<PartitionLag>> s = m_ops.topicSnapshot())
-                    snapshot = *s;
-                else
-                    qCWarning(lcReconciler, "topic snapshot: %s", qPrintable(s.error().message));
-            }
-            found->snapshot = snapshot;
+            found->snapshot = topicEnd();
             if (!found->snapshot)
                 continue;
         }
-        Result<bool> drained = m_ops.drainedPast(*found->snapshot);
-        if (!drained || !*drained)
+        if (!drainedPast(*found->snapshot))
             continue;
-        if (Status st = m_ops.reloadFromRecord(it.key(), true); !st) {
-            qCWarning(lcReconciler, "campaign %s: rebuild: %s", qPrintable(it.key()), qPrintable(st.error().message));
+        Result<bool> still = lead(); // a long pass must not outlive the lease
+        if (!still || !*still)
+            return still ? Status(Ok{}) : Status(still.error());
+        if (Status st = m_ops.reloadFromRecord(it.key()); !st) {
+            if (st.error().is(Errc::CampaignState)) {
+                qCInfo(lcReconciler, "campaign %s: rebuilt or reset by someone else meanwhile", qPrintable(it.key()));
+                m_stale.erase(found);
+            } else {
+                qCWarning(lcReconciler, "campaign %s: rebuild: %s", qPrintable(it.key()),
+                          qPrintable(st.error().message));
+            }
             continue;
         }
         qCInfo(lcReconciler, "campaign %s: rebuilt from MySQL after %lld ms; deciding again", qPrintable(it.key()),
@@ -172,23 +192,41 @@ Status Reconciler::pass()
         m_stats.rebuilt.fetch_add(1);
         m_stale.erase(found);
     }
-    return settleDue(withDuePending);
+
+    // Settlement in rounds: a cutoff (Redis ms) and the topic's end taken
+    // then; once the group has drained past it, everything pending up to the
+    // cutoff is settled. Nothing here waits.
+    if (!m_round && !withDuePending.isEmpty()) {
+        if (const std::optional<QList<PartitionLag>> &end = topicEnd())
+            m_round = SettleRound{*end, redisNowMs - graceMs};
+        return Ok{};
+    }
+    if (!m_round || !drainedPast(m_round->snapshot))
+        return Ok{};
+    const SettleRound round = *m_round;
+    m_round.reset();
+    return settleDue(withDuePending, round.cutoffMs);
 }
 
-Status Reconciler::settleDue(const QList<QString> &withPending)
+Status Reconciler::settleDue(const QList<QString> &withPending, qint64 cutoffMs)
 {
     for (const QString &campaign : withPending) {
-        Result<SettleReport> r = m_ops.settle(campaign, m_settings.worker.settleGraceMs, 2000);
+        Result<bool> still = lead(); // a long pass must not outlive the lease
+        if (!still)
+            return still.error();
+        if (!*still)
+            return Ok{};
+        Result<SettleReport> r = m_ops.settleUpTo(campaign, cutoffMs, true);
         if (!r)
             return r.error();
         m_stats.confirmed.fetch_add(r->confirmed);
         m_stats.released.fetch_add(r->released);
         if (r->released > 0 || r->confirmed > 0)
             qCInfo(lcReconciler,
-                   "campaign %s: settled pending reservations older than %lld ms: %lld confirmed, %lld released, "
+                   "campaign %s: settled pending reservations made before the cutoff: %lld confirmed, %lld released, "
                    "%lld waiting",
-                   qPrintable(campaign), static_cast<long long>(r->graceMs), static_cast<long long>(r->confirmed),
-                   static_cast<long long>(r->released), static_cast<long long>(r->waiting));
+                   qPrintable(campaign), static_cast<long long>(r->confirmed), static_cast<long long>(r->released),
+                   static_cast<long long>(r->waiting));
     }
     return Ok{};
 }

@@ -51,7 +51,7 @@ public:
 
 private:
     Result<bool> lead();
-    Status settleDue(const QList<QString> &withPending);
+    Status settleDue(const QList<QString> &withPending, qint64 cutoffMs);
 
     struct Stale
     {
@@ -65,6 +65,12 @@ private:
     bool m_connected = false;
     quint64 m_passes = 0;
     QHash<QString, Stale> m_stale;
+    struct SettleRound
+    {
+        QList<PartitionLag> snapshot; // the topic's end when the round began
+        qint64 cutoffMs = 0;          // pending scores up to this (Redis ms) are settled once drained past it
+    };
+    std::optional<SettleRound> m_round;
     ReconcilerStats m_stats;
 };
 
