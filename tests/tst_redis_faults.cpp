@@ -19,6 +19,7 @@
 #include <QScopeGuard>
 #include <QTest>
 
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -177,6 +178,83 @@ private slots:
             answered.accepted.insert(user);
         for (qint64 user = 11; user <= 15; ++user)
             answered.rejected.insert(user);
+        const QString broken = rig.audit(answered);
+        QVERIFY2(broken.isEmpty(), qPrintable(broken));
+        QCOMPARE(rig.ops->store().couponCount(rig.campaign).value(), 10);
+        QCOMPARE(gateway.terminate(), 0);
+        QCOMPARE(worker.terminate(), 0);
+    }
+
+    // The same loss while the lost reservations' messages are still on their
+    // way (the gateway's producer lingers 3 s): they land after Redis is
+    // back, and their users hear 202. The rebuild must wait for them, or it
+    // would count 5 holders, sell users 11-15 the slots, and MySQL's limit
+    // would refuse coupons promised with a 202.
+    void aofTailLossWithProducesInFlightWaitsForThem()
+    {
+        Rig rig;
+        const QString up = rig.open(m_settings, u"aof-inflight"_s, 10);
+        QVERIFY2(up.isEmpty(), qPrintable(up));
+        test::WorkerProcess worker(rig.redis.serviceArgs() + kFastWorker);
+        QVERIFY2(worker.start().isEmpty(), qPrintable(worker.output()));
+        test::GatewayProcess gateway(
+            rig.redis.serviceArgs()
+            + QStringList{u"--set"_s, u"kafka.message.timeout.ms=8000"_s, u"--set"_s, u"kafka.linger.ms=3000"_s});
+        const QString ready = rig.startGateway(gateway);
+        QVERIFY2(ready.isEmpty(), qPrintable(ready));
+        // Callers on threads of their own, each with its slot in `answers`.
+        auto applyAll = [&](qint64 from, qint64 to) {
+            auto answers = std::make_shared<std::vector<test::HttpResult>>(size_t(to - from + 1));
+            std::vector<std::thread> callers;
+            for (qint64 user = from; user <= to; ++user)
+                callers.emplace_back([&rig, &gateway, answers, from, user] {
+                    (*answers)[size_t(user - from)] = rig.apply(gateway, user);
+                });
+            return std::make_pair(std::move(callers), answers);
+        };
+
+        auto [first, firstAnswers] = applyAll(1, 5);
+        for (std::thread &t : first)
+            t.join();
+        for (const test::HttpResult &r : *firstAnswers)
+            QCOMPARE(r.status, 202);
+        const QString aof = rig.redis.incrAof();
+        QVERIFY2(!aof.isEmpty(), "no AOF file");
+        const qint64 kept = QFileInfo(aof).size();
+
+        // Users 6-10 reserve; their messages wait in the producer.
+        auto [second, secondAnswers] = applyAll(6, 10);
+        const bool reserved = test::waitFor(
+            [&] {
+                Result<CampaignOverview> s = rig.ops->status(rig.campaign);
+                return s && s->redisCount == 10;
+            },
+            2500);
+        rig.redis.kill9();
+        QVERIFY(QFile::resize(aof, kept));
+        QVERIFY2(rig.redis.start().isEmpty(), "redis-server did not come back");
+        for (std::thread &t : second)
+            t.join();
+        QVERIFY2(reserved, "users 6-10 were not all reserved before the crash");
+        for (const test::HttpResult &r : *secondAnswers)
+            QCOMPARE(r.status, 202); // persisted after the crash: promised
+        QVERIFY(test::waitFor([&] { return rig.ops->redis().connect().ok(); }, 60000));
+
+        test::HttpResult answer;
+        QVERIFY2(test::waitFor(
+                     [&] {
+                         answer = rig.apply(gateway, 11);
+                         return answer.status != 503;
+                     },
+                     60000),
+                 qPrintable(worker.output().right(1500)));
+        QCOMPARE(answer.status, 410); // ten holders known again: sold out
+        for (qint64 user = 6; user <= 10; ++user)
+            QCOMPARE(rig.apply(gateway, user).status, 409);
+        AnsweredApplies answered;
+        for (qint64 user = 1; user <= 10; ++user)
+            answered.accepted.insert(user);
+        answered.rejected.insert(11);
         const QString broken = rig.audit(answered);
         QVERIFY2(broken.isEmpty(), qPrintable(broken));
         QCOMPARE(rig.ops->store().couponCount(rig.campaign).value(), 10);
