@@ -26,6 +26,12 @@ private slots:
         QTest::newRow("largest") << QByteArray(R"({"userId":9223372036854775807})")
                                  << std::numeric_limits<qint64>::max();
         QTest::newRow("one") << QByteArray(R"({"userId":1})") << qint64(1);
+        // A key is what it says once its escapes are read, as any JSON reader in front sees it.
+        QTest::newRow("key spelled with an escape") << QByteArray(R"({"\u0075serId":5})") << qint64(5);
+        QTest::newRow("key with an escaped solidus elsewhere") << QByteArray(R"({"a\/b":1,"userId":6})") << qint64(6);
+        QTest::newRow("valid UTF-8 and a surrogate pair")
+            << QByteArray("{\"n\":\"caf\xc3\xa9 \xf0\x9f\x8e\x9f\",\"e\":\"\\ud83c\\udf9f\",\"userId\":8}")
+            << qint64(8);
     }
     void accepted()
     {
@@ -57,6 +63,19 @@ private slots:
         QTest::newRow("negative") << QByteArray(R"({"userId":-1})") << badUser;
         QTest::newRow("past 2^63-1") << QByteArray(R"({"userId":9223372036854775808})") << badUser;
         QTest::newRow("an array, not an object") << QByteArray(R"([42])") << badJson;
+        // The same key twice, once escaped: Python, JS and Go read the last one.
+        QTest::newRow("twice, once escaped") << QByteArray(R"({"userId":1,"\u0075serId":2})") << badUser;
+        QTest::newRow("twice, fully escaped")
+            << QByteArray(R"({"\u0075\u0073\u0065\u0072\u0049\u0064":1,"userId":2})") << badUser;
+        // Not UTF-8: refused, whatever a reader in front would make of it.
+        QTest::newRow("invalid byte") << QByteArray("{\"n\":\"\xff\",\"userId\":1}") << badJson;
+        QTest::newRow("overlong /") << QByteArray("{\"n\":\"\xc0\xaf\",\"userId\":1}") << badJson;
+        QTest::newRow("encoded surrogate") << QByteArray("{\"n\":\"\xed\xa0\x80\",\"userId\":1}") << badJson;
+        QTest::newRow("past U+10FFFF") << QByteArray("{\"n\":\"\xf4\x90\x80\x80\",\"userId\":1}") << badJson;
+        QTest::newRow("truncated sequence") << QByteArray("{\"n\":\"\xe2\x82\",\"userId\":1}") << badJson;
+        QTest::newRow("lone high surrogate escape") << QByteArray(R"({"n":"\ud800","userId":1})") << badJson;
+        QTest::newRow("lone low surrogate escape") << QByteArray(R"({"n":"\udc00","userId":1})") << badJson;
+        QTest::newRow("invalid UTF-8 in a key") << QByteArray("{\"\xff\":1,\"userId\":1}") << badJson;
     }
     void refused()
     {

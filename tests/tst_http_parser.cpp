@@ -373,6 +373,15 @@ private slots:
         row("Content-Length 1.5", error("POST / HTTP/1.1\r\nContent-Length: 1.5\r\n\r\n", 400, bad, length));
         row("two different Content-Length",
             error("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, bad, length));
+        // Which of two would a proxy in front have used? Neither, here.
+        row("two Host headers",
+            error("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, bad, u"more than one Host header"_s));
+        row("two Host headers, same value",
+            error("GET / HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n", 400, bad, u"more than one Host header"_s));
+        row("two Content-Type headers",
+            error("POST / HTTP/1.1\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 2\r\n\r\n{}",
+                  400, bad, u"more than one Content-Type header"_s));
         row("conflicting Content-Length list",
             error("POST / HTTP/1.1\r\nContent-Length: 1, 2\r\n\r\nab", 400, bad, length));
         row("absurd Content-Length",

@@ -49,7 +49,8 @@ void Router::route(http::Request request, http::Responder responder) const
     for (const Entry &entry : m_entries) {
         if (!entry.matches(parts))
             continue;
-        if (request.method == entry.method)
+        // HEAD is GET without the body (the server leaves it out: RFC 9110 9.3.2).
+        if (request.method == entry.method || (request.method == "HEAD" && entry.method == "GET"))
             return entry.handler(parts, std::move(request), std::move(responder), started);
         if (!pathMatch)
             pathMatch = &entry;

@@ -221,6 +221,8 @@ void RequestParser::startRequest()
     m_badContentLength = false;
     m_expectContinue = false;
     m_keepAlive = true;
+    m_sawHost = false;
+    m_sawContentType = false;
     // Already empty when the last request was taken; cheap then.
     m_request.method.clear();
     m_request.path.clear();
@@ -309,6 +311,15 @@ bool RequestParser::parseHeaderLine(QByteArrayView line)
 
     QByteArray lowerName = internHeaderName(name);
 
+    if (lowerName == "host" || lowerName == "content-type") {
+        bool &seen = lowerName == "host" ? m_sawHost : m_sawContentType;
+        if (seen) {
+            fail(400, u"bad_request"_s,
+                 lowerName == "host" ? u"more than one Host header"_s : u"more than one Content-Type header"_s);
+            return false;
+        }
+        seen = true;
+    }
     if (lowerName == "content-length") {
         qint64 length = -1;
         if (!parseContentLength(value, length) || (m_contentLength >= 0 && length != m_contentLength))

@@ -92,6 +92,8 @@ private:
     bool m_badContentLength = false;
     bool m_expectContinue = false;
     bool m_keepAlive = true;
+    bool m_sawHost = false;        // a second Host is refused (RFC 9112 3.2)
+    bool m_sawContentType = false; // so is a second Content-Type: which one would a proxy in front have read?
 };
 
 } // namespace coupon::http

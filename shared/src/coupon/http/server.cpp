@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 #include <string_view>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -84,7 +85,9 @@ bool isServerOwnedHeader(QByteArrayView name)
         || equalsIgnoringCase(name, "date");
 }
 
-QByteArray serialize(const Response &given, bool keepAlive, const QByteArray &dateLine)
+// A response to HEAD (`head`) has every header GET's would, Content-Length
+// included, and no content (RFC 9110 9.3.2).
+QByteArray serialize(const Response &given, bool keepAlive, const QByteArray &dateLine, bool head)
 {
     Response replacement;
     const Response *response = &given;
@@ -131,7 +134,7 @@ QByteArray serialize(const Response &given, bool keepAlive, const QByteArray &da
         out.append("\r\n");
     }
     out.append("\r\n");
-    if (withContent)
+    if (withContent && !head)
         out.append(response->body);
     return out;
 }
@@ -277,7 +280,7 @@ private:
     bool parseNext();
     void dispatch();
     void fail(int status, const QString &code, const QString &message);
-    void write(const Response &response, bool keepAlive);
+    void write(const Response &response, bool keepAlive, bool head = false);
     void send(const QByteArray &bytes); // writes and flushes
     // Hands bytes to the kernel: how many it took (0 while its buffer is full), -1 when the socket failed.
     qsizetype sendSome(const char *data, qsizetype size);
@@ -287,6 +290,7 @@ private:
     const Limits &limits() const { return m_server->m_limits; }
 
     Server *m_server;
+    bool m_headRequest = false; // the request being answered is a HEAD: no content in the answer
     int m_fd = -1;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr; // enabled only while m_out holds unsent bytes
@@ -605,6 +609,7 @@ void Connection::dispatch()
     m_server->requestStarted();
     Request request = m_parser.takeRequest();
     request.peer = m_peer;
+    m_headRequest = request.method == "HEAD";
     if (m_server->m_handler)
         m_server->m_handler(std::move(request), Responder(this));
     else
@@ -625,7 +630,8 @@ void Connection::answer(Response &&response)
     m_state = State::Reading;
     if (connected() && !m_peerDone && !m_readNotifier->isEnabled())
         m_readNotifier->setEnabled(true); // reading stopped on a full buffer while pending
-    write(response, keepAlive);
+    const bool head = std::exchange(m_headRequest, false);
+    write(response, keepAlive, head);
     if (m_state != State::Reading)
         return;
     if (!keepAlive) {
@@ -645,12 +651,12 @@ void Connection::fail(int status, const QString &code, const QString &message)
         closeGracefully();
 }
 
-void Connection::write(const Response &response, bool keepAlive)
+void Connection::write(const Response &response, bool keepAlive, bool head)
 {
     if (!connected())
         return;
     // One write, flushed now: no extra trip through the event loop.
-    send(serialize(response, keepAlive, m_server->dateHeader()));
+    send(serialize(response, keepAlive, m_server->dateHeader(), head));
 }
 
 qsizetype Connection::sendSome(const char *data, qsizetype size)

@@ -2,6 +2,8 @@
 
 #include "coupon/base/validation.h"
 
+#include <cstring>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon {
@@ -57,7 +59,52 @@ private:
         return true;
     }
 
-    bool string(QByteArrayView *raw = nullptr)
+    // The four hex digits at `at` as a code unit, or -1.
+    int hex4(qsizetype at) const
+    {
+        int unit = 0;
+        for (int i = 0; i < 4; ++i) {
+            const char h = at + i < m_text.size() ? m_text[at + i] : '\0';
+            const int digit = (h >= '0' && h <= '9') ? h - '0'
+                : (h >= 'a' && h <= 'f')             ? h - 'a' + 10
+                : (h >= 'A' && h <= 'F')             ? h - 'A' + 10
+                                                     : -1;
+            if (digit < 0)
+                return -1;
+            unit = unit * 16 + digit;
+        }
+        return unit;
+    }
+
+    // The length of the valid UTF-8 sequence at m_pos (RFC 3629: no
+    // overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+    int utf8Sequence() const
+    {
+        auto at = [&](qsizetype i) { return m_pos + i < m_text.size() ? uchar(m_text[m_pos + i]) : 0; };
+        auto tail = [&](qsizetype i, uchar lo = 0x80, uchar hi = 0xBF) { return at(i) >= lo && at(i) <= hi; };
+        const uchar c = at(0);
+        if (c >= 0xC2 && c <= 0xDF)
+            return tail(1) ? 2 : 0;
+        if (c == 0xE0)
+            return tail(1, 0xA0) && tail(2) ? 3 : 0;
+        if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
+            return tail(1) && tail(2) ? 3 : 0;
+        if (c == 0xED)
+            return tail(1, 0x80, 0x9F) && tail(2) ? 3 : 0;
+        if (c == 0xF0)
+            return tail(1, 0x90) && tail(2) && tail(3) ? 4 : 0;
+        if (c >= 0xF1 && c <= 0xF3)
+            return tail(1) && tail(2) && tail(3) ? 4 : 0;
+        if (c == 0xF4)
+            return tail(1, 0x80, 0x8F) && tail(2) && tail(3) ? 4 : 0;
+        return 0;
+    }
+
+    // A string; its raw text in `raw`, and in `decoded` what it says (escapes
+    // resolved, as UTF-8), when asked for. Text that is not valid UTF-8, and
+    // \u escapes that are not whole characters (a lone surrogate), are
+    // refused: a reader in front of us would see something else.
+    bool string(QByteArrayView *raw = nullptr, QByteArray *decoded = nullptr)
     {
         if (peek() != '"')
             return fail("expected a string");
@@ -72,21 +119,51 @@ private:
             }
             if (c < 0x20)
                 return fail("control character in a string");
-            if (c == '\\') {
-                ++m_pos;
-                const char e = peek();
-                if (e == 'u') {
-                    for (int i = 1; i <= 4; ++i) {
-                        const char h = m_pos + i < m_text.size() ? m_text[m_pos + i] : '\0';
-                        if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
-                            return fail("bad \\u escape");
-                    }
-                    m_pos += 4;
-                } else if (!(e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' || e == 'r'
-                             || e == 't')) {
-                    return fail("bad escape");
-                }
+            if (c >= 0x80) {
+                const int n = utf8Sequence();
+                if (n == 0)
+                    return fail("invalid UTF-8 in a string");
+                if (decoded)
+                    decoded->append(m_text.sliced(m_pos, n));
+                m_pos += n;
+                continue;
             }
+            if (c != '\\') {
+                if (decoded)
+                    decoded->append(char(c));
+                ++m_pos;
+                continue;
+            }
+            ++m_pos;
+            const char e = peek();
+            if (e == 'u') {
+                int unit = hex4(m_pos + 1);
+                if (unit < 0)
+                    return fail("bad \\u escape");
+                m_pos += 5;
+                char32_t codePoint = char32_t(unit);
+                if (unit >= 0xDC00 && unit <= 0xDFFF)
+                    return fail("lone surrogate in a \\u escape");
+                if (unit >= 0xD800 && unit <= 0xDBFF) {
+                    const int low = peek() == '\\' && m_pos + 1 < m_text.size() && m_text[m_pos + 1] == 'u'
+                        ? hex4(m_pos + 2)
+                        : -1;
+                    if (low < 0xDC00 || low > 0xDFFF)
+                        return fail("lone surrogate in a \\u escape");
+                    m_pos += 6;
+                    codePoint = 0x10000 + ((char32_t(unit) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
+                }
+                if (decoded)
+                    decoded->append(QString::fromUcs4(&codePoint, 1).toUtf8());
+                continue;
+            }
+            static constexpr char kEscapes[] = "\"\\/bfnrt";
+            static constexpr char kMeanings[] = "\"\\/\b\f\n\r\t";
+            const char *found = e ? std::strchr(kEscapes, e) : nullptr;
+            if (!found)
+                return fail("bad escape");
+            if (decoded)
+                decoded->append(kMeanings[found - kEscapes]);
             ++m_pos;
         }
         return fail("unterminated string");
@@ -193,14 +270,16 @@ private:
         }
         for (;;) {
             skipSpace();
-            QByteArrayView key;
-            if (!string(&key) || !expect(':'))
+            QByteArray decodedKey;
+            if (!string(nullptr, &decodedKey) || !expect(':'))
                 return false;
             bool isNumber = false;
             if (!value(depth, &isNumber))
                 return false;
-            // Only the top level counts; "userId" spelled with escapes is another key.
-            if (depth == 0 && key == "userId") {
+            // Only the top level counts, and a key is what it says once its
+            // escapes are read: "\\u0075serId" is userId, as every other JSON
+            // reader in front of us would see it.
+            if (depth == 0 && decodedKey == "userId") {
                 ++m_userIdCount;
                 m_userIdIsNumber = isNumber;
                 m_userId = isNumber ? m_lastNumber : QByteArrayView();
