@@ -9,6 +9,8 @@
 
 #include "coupon/http/request_parser.h"
 
+#include "fuzz_check.h"
+
 #include <QByteArray>
 
 #include <cstdint>
@@ -21,15 +23,6 @@ using coupon::http::Request;
 using coupon::http::RequestParser;
 
 namespace {
-
-// Not assert(): it must hold in every build type.
-#define FUZZ_CHECK(condition) \
-    do { \
-        if (!(condition)) { \
-            std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #condition, __FILE__, __LINE__); \
-            std::abort(); \
-        } \
-    } while (false)
 
 struct Outcome
 {
@@ -131,38 +124,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef COUPON_LIBFUZZER
-// Replays files and folders of inputs (a seed corpus): every one must pass.
-#include <QDir>
-#include <QDirIterator>
-#include <QFile>
-#include <QFileInfo>
-
-int main(int argc, char **argv)
-{
-    int count = 0;
-    for (int i = 1; i < argc; ++i) {
-        const QString path = QString::fromLocal8Bit(argv[i]);
-        QStringList files;
-        if (QFileInfo(path).isDir()) {
-            QDirIterator it(path, QDir::Files, QDirIterator::Subdirectories);
-            while (it.hasNext())
-                files.append(it.next());
-        } else {
-            files.append(path);
-        }
-        files.sort();
-        for (const QString &file : files) {
-            QFile in(file);
-            if (!in.open(QIODevice::ReadOnly)) {
-                std::fprintf(stderr, "cannot read %s\n", qPrintable(file));
-                return 2;
-            }
-            const QByteArray bytes = in.readAll();
-            LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()));
-            ++count;
-        }
-    }
-    std::printf("replayed %d inputs\n", count);
-    return count > 0 ? 0 : 1;
-}
+#include "replay_main.h"
 #endif
