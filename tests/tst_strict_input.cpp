@@ -12,6 +12,8 @@
 #include <QTcpSocket>
 #include <QTest>
 
+#include <librdkafka/rdkafka_mock.h>
+
 using namespace Qt::StringLiterals;
 using namespace coupon;
 
@@ -132,6 +134,59 @@ private slots:
                 + QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QCOMPARE(type.status, 400);
         QCOMPARE(post(body).status, 202); // user 5 was not reserved by the refused one
+    }
+
+    // A dependency down: the public answers say which, in words of our own,
+    // and name no address, port or topic (those go to the gateway's log).
+    void publicAnswersNameNoInternals()
+    {
+        test::RedisServer redis;
+        QVERIFY2(redis.start().isEmpty(), "redis-server did not start");
+        CampaignOps ops(redis.pointed(m_settings), u"tst_strict_input_internals"_s);
+        QVERIFY(ops.connect().ok());
+        const QString campaign = test::openCampaign(ops, u"internals"_s, 10);
+        test::MockKafka kafka(m_settings.kafka.topic);
+        QVERIFY2(kafka.error().isEmpty(), qPrintable(kafka.error()));
+        test::GatewayProcess gateway(redis.serviceArgs()
+                                     + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + kafka.bootstraps()});
+        QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        const QByteArray path = "/api/v1/campaigns/" + campaign.toLatin1();
+        const QList<QByteArray> internals{"127.0.0.1",
+                                          QByteArray::number(redis.port()),
+                                          kafka.bootstraps().toLatin1(),
+                                          m_settings.kafka.topic.toLatin1(),
+                                          "Connection refused",
+                                          "errno"};
+        auto check = [&](const char *what, const test::HttpResult &r) {
+            QVERIFY2(r.status == 503,
+                     qPrintable(u"%1: %2 %3"_s.arg(QLatin1String(what)).arg(r.status).arg(QString::fromUtf8(r.body))));
+            for (const QByteArray &internal : internals)
+                QVERIFY2(!r.body.contains(internal),
+                         qPrintable(u"%1 names %2: %3"_s.arg(QLatin1String(what), QString::fromLatin1(internal),
+                                                             QString::fromUtf8(r.body))));
+        };
+
+        // Redis hangs: the first apply waits out the command timeout, later
+        // ones meet a reconnect that times out; every error text names the
+        // address, and none of it may reach the client.
+        redis.freeze();
+        check("apply", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":1})"));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
+        check("apply, reconnecting", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":3})"));
+        check("readyz", test::http(gateway.port(), "GET", "/readyz"));
+        check("campaign", test::http(gateway.port(), "GET", path));
+        check("user", test::http(gateway.port(), "GET", path + "/users/1"));
+        QVERIFY2(gateway.output().contains(u"127.0.0.1"_s), "the detail did not reach the log");
+        redis.thaw();
+        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+
+        rd_kafka_mock_broker_set_down(kafka.cluster(), 1);
+        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 20000));
+        check("readyz, Kafka down", test::http(gateway.port(), "GET", "/readyz"));
+        check("apply, Kafka down", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":2})"));
+        QCOMPARE(gateway.terminate(), 0);
+        (void)ops.close(campaign);
     }
 };
 

@@ -167,8 +167,23 @@ http::Response Gateway::readiness() const
         {u"redis"_s, m_service->redis().isConnected()}, {u"scripts"_s, m_service->isReady()}, {u"kafka"_s, kafkaUp}};
     const bool ok = m_service->isReady() && kafkaUp && !m_stopping;
     QJsonObject json{{u"status"_s, ok ? u"ready"_s : u"not_ready"_s}, {u"checks"_s, checks}};
-    if (!ok)
-        json[u"reason"_s] = m_stopping ? u"shutting down"_s : !kafkaUp ? m_kafka->error() : m_service->notReadyReason();
+    if (!ok) {
+        // Public: which check failed, in words of our own; the detail (with
+        // addresses, the topic, the libraries' text) goes to the log.
+        const QString reason = m_stopping ? u"shutting down"_s
+            : !kafkaUp                    ? u"Kafka: no broker answers, or a partition of the topic has no leader"_s
+            : !m_service->redis().isConnected() ? u"Redis: not connected, or still loading its data"_s
+                                                : u"Redis: scripts not loaded yet"_s;
+        json[u"reason"_s] = reason;
+        const QString detail = m_stopping ? reason : !kafkaUp ? m_kafka->error() : m_service->notReadyReason();
+        if (detail != m_lastNotReady) {
+            qCWarning(lcGateway, "not ready: %s", qPrintable(detail));
+            m_lastNotReady = detail;
+        }
+    } else if (!m_lastNotReady.isEmpty()) {
+        qCInfo(lcGateway, "ready again");
+        m_lastNotReady.clear();
+    }
     return http::Response::json(ok ? 200 : 503, json);
 }
 

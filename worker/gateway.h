@@ -60,6 +60,7 @@ private:
 
     Settings m_settings;
     bool m_stopping = false;
+    mutable QString m_lastNotReady; // the last not-ready detail logged
     std::unique_ptr<gateway::Metrics> m_metrics;
     std::unique_ptr<gateway::KafkaLiveness> m_kafka;
     AsyncApplyService *m_service = nullptr; // child

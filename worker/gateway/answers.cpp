@@ -2,7 +2,13 @@
 
 #include "coupon/base/validation.h"
 
+#include <QElapsedTimer>
+#include <QHash>
+#include <QLoggingCategory>
+
 using namespace Qt::StringLiterals;
+
+Q_LOGGING_CATEGORY(lcAnswers, "coupon.gateway")
 
 namespace coupon::gateway {
 
@@ -37,6 +43,24 @@ http::Response methodNotAllowed(QByteArrayView allow)
                                              u"allowed: %1"_s.arg(QLatin1StringView(allow.data(), allow.size())));
     r.headers.append(std::pair<QByteArray, QByteArray>("Allow", allow.toByteArray()));
     return r;
+}
+
+http::Response dependencyDown(const QString &code, const QString &detail)
+{
+    static QHash<QString, QElapsedTimer> lastLogged; // the event loop's thread only
+    QElapsedTimer &last = lastLogged[code];
+    if (!last.isValid() || last.elapsed() >= 1000) {
+        qCWarning(lcAnswers, "answering 503 %s: %s", qPrintable(code), qPrintable(detail));
+        last.start();
+    }
+    QString message;
+    if (code == u"redis_unavailable"_s)
+        message = u"the reservation store cannot be reached; nothing was reserved; try again"_s;
+    else if (code == u"kafka_unavailable"_s)
+        message = u"the event log cannot take applies right now; nothing was reserved; try again"_s;
+    else
+        message = u"the apply could not be taken; nothing was reserved; try again"_s;
+    return unavailable(code, message);
 }
 
 http::Response unavailable(const QString &code, const QString &message)

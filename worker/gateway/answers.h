@@ -28,4 +28,9 @@ http::Response methodNotAllowed(QByteArrayView allow);
 // busy or stopping: the client may try again (here or elsewhere) at once.
 http::Response unavailable(const QString &code, const QString &message);
 
+// The same for a dependency that failed: the public answer says which one
+// in words of its own and names no address, topic or library text; the
+// detail goes to the log (one line per code per second at most).
+http::Response dependencyDown(const QString &code, const QString &detail);
+
 } // namespace coupon::gateway

@@ -113,9 +113,9 @@ void ApplyEndpoint::handle(const QString &campaign, const http::Request &request
         return refuse(unavailable(u"overloaded"_s, u"%1 applies in flight; try again"_s.arg(m_service.inFlight())));
     }
     if (!m_kafka.isUp())
-        return refuse(unavailable(u"kafka_unavailable"_s, m_kafka.error()));
+        return refuse(dependencyDown(u"kafka_unavailable"_s, m_kafka.error()));
     if (!m_service.redis().isConnected())
-        return refuse(unavailable(u"redis_unavailable"_s, m_service.redis().lastError()));
+        return refuse(dependencyDown(u"redis_unavailable"_s, m_service.redis().lastError()));
     if (hasKey)
         return applyWithKey(campaign, *user, key, std::move(responder), startedNs);
     applyNow(campaign, *user, std::move(responder), startedNs);
@@ -158,8 +158,8 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
     const QByteArray redisKey = idempotencyRedisKey(campaign, key);
     m_idempotency.claim(redisKey, userId, [=, this](const Result<std::optional<IdempotencyRecord>> &claim) {
         if (!claim)
-            return m_metrics.answer(Route::Apply, *shared, unavailable(u"redis_unavailable"_s, claim.error().message),
-                                    startedNs);
+            return m_metrics.answer(Route::Apply, *shared,
+                                    dependencyDown(u"redis_unavailable"_s, claim.error().message), startedNs);
         if (*claim)
             return m_metrics.answer(Route::Apply, *shared, answerFromRecord(**claim, userId), startedNs);
         // Ours: run the apply and keep its final answer for replays.
@@ -191,7 +191,7 @@ http::Response ApplyEndpoint::answerFor(const QString &campaign, qint64 userId, 
                            u"campaign %1 is being rebuilt from its record after a Redis restart or failover; "
                            "nothing was reserved; try again"_s.arg(campaign));
     case ApplyOutcome::Invalid: return http::Response::error(400, u"bad_request"_s, r.detail);
-    case ApplyOutcome::Unavailable: return unavailable(u"unavailable"_s, r.detail);
+    case ApplyOutcome::Unavailable: return dependencyDown(u"unavailable"_s, r.detail);
     case ApplyOutcome::Uncertain: break;
     }
     return unavailable(u"outcome_unknown"_s,

@@ -160,7 +160,7 @@ void ReadEndpoints::campaign(const QString &campaign, http::Responder responder,
                     [this, read](const Result<const redisReply *> &meta) {
                         if (!meta)
                             return m_metrics.answer(Route::Campaign, read->responder,
-                                                    unavailable(u"redis_unavailable"_s, meta.error().message),
+                                                    dependencyDown(u"redis_unavailable"_s, meta.error().message),
                                                     read->started);
                         campaignMetaRead(read, *meta);
                     });
@@ -180,7 +180,7 @@ void ReadEndpoints::campaignMetaRead(const std::shared_ptr<CampaignRead> &read, 
     m_redis.command({"GET", read->keys.count}, [this, read](const Result<const redisReply *> &count) {
         if (!count)
             return m_metrics.answer(Route::Campaign, read->responder,
-                                    unavailable(u"redis_unavailable"_s, count.error().message), read->started);
+                                    dependencyDown(u"redis_unavailable"_s, count.error().message), read->started);
         campaignCountRead(read, *count);
     });
 }
@@ -222,7 +222,7 @@ void ReadEndpoints::user(const QString &campaign, qint64 userId, http::Responder
         {"ZSCORE", read->keys.pending, read->user}, [this, read](const Result<const redisReply *> &pending) {
             if (!pending)
                 return m_metrics.answer(Route::User, read->responder,
-                                        unavailable(u"redis_unavailable"_s, pending.error().message), read->started);
+                                        dependencyDown(u"redis_unavailable"_s, pending.error().message), read->started);
             userPendingRead(read, *pending);
         });
 }
@@ -234,7 +234,7 @@ void ReadEndpoints::userPendingRead(const std::shared_ptr<UserRead> &read, const
         {"SISMEMBER", read->keys.users, read->user}, [this, read](const Result<const redisReply *> &member) {
             if (!member)
                 return m_metrics.answer(Route::User, read->responder,
-                                        unavailable(u"redis_unavailable"_s, member.error().message), read->started);
+                                        dependencyDown(u"redis_unavailable"_s, member.error().message), read->started);
             userMemberRead(read, *member);
         });
 }
