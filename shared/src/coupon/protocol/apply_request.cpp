@@ -100,20 +100,29 @@ private:
         return 0;
     }
 
-    // A string; its raw text in `raw`, and in `decoded` what it says (escapes
-    // resolved, as UTF-8), when asked for. Text that is not valid UTF-8, and
-    // \u escapes that are not whole characters (a lone surrogate), are
-    // refused: a reader in front of us would see something else.
-    bool string(QByteArrayView *raw = nullptr, QByteArray *decoded = nullptr)
+    // A string; its raw text in `raw`, and, when asked for, what it says in
+    // `decoded` (escapes resolved, as UTF-8) if it has escapes at all
+    // (`escaped`): a plain string is its raw text, with no copy. Text that is
+    // not valid UTF-8, and \u escapes that are not whole characters (a lone
+    // surrogate), are refused: a reader in front of us would see something else.
+    bool string(QByteArrayView *raw = nullptr, QByteArray *decoded = nullptr, bool *escaped = nullptr)
     {
         if (peek() != '"')
             return fail("expected a string");
         const qsizetype start = ++m_pos;
+        bool sawEscape = false;
+        // Once there is an escape, everything is decoded from where it stood.
+        auto out = [&](QByteArrayView bytes) {
+            if (decoded && sawEscape)
+                decoded->append(bytes);
+        };
         while (more()) {
             const unsigned char c = static_cast<unsigned char>(m_text[m_pos]);
             if (c == '"') {
                 if (raw)
                     *raw = m_text.sliced(start, m_pos - start);
+                if (escaped)
+                    *escaped = sawEscape;
                 ++m_pos;
                 return true;
             }
@@ -123,17 +132,18 @@ private:
                 const int n = utf8Sequence();
                 if (n == 0)
                     return fail("invalid UTF-8 in a string");
-                if (decoded)
-                    decoded->append(m_text.sliced(m_pos, n));
+                out(m_text.sliced(m_pos, n));
                 m_pos += n;
                 continue;
             }
             if (c != '\\') {
-                if (decoded)
-                    decoded->append(char(c));
+                out(m_text.sliced(m_pos, 1));
                 ++m_pos;
                 continue;
             }
+            if (decoded && !sawEscape)
+                *decoded = m_text.sliced(start, m_pos - start).toByteArray();
+            sawEscape = true;
             ++m_pos;
             const char e = peek();
             if (e == 'u') {
@@ -153,8 +163,7 @@ private:
                     m_pos += 6;
                     codePoint = 0x10000 + ((char32_t(unit) - 0xD800) << 10) + (char32_t(low) - 0xDC00);
                 }
-                if (decoded)
-                    decoded->append(QString::fromUcs4(&codePoint, 1).toUtf8());
+                out(QString::fromUcs4(&codePoint, 1).toUtf8());
                 continue;
             }
             static constexpr char kEscapes[] = "\"\\/bfnrt";
@@ -162,8 +171,7 @@ private:
             const char *found = e ? std::strchr(kEscapes, e) : nullptr;
             if (!found)
                 return fail("bad escape");
-            if (decoded)
-                decoded->append(kMeanings[found - kEscapes]);
+            out(QByteArrayView(&kMeanings[found - kEscapes], 1));
             ++m_pos;
         }
         return fail("unterminated string");
@@ -270,8 +278,10 @@ private:
         }
         for (;;) {
             skipSpace();
-            QByteArray decodedKey;
-            if (!string(nullptr, &decodedKey) || !expect(':'))
+            QByteArrayView key;
+            QByteArray decodedKey; // only a top-level key with escapes is decoded
+            bool escaped = false;
+            if (!string(&key, depth == 0 ? &decodedKey : nullptr, &escaped) || !expect(':'))
                 return false;
             bool isNumber = false;
             if (!value(depth, &isNumber))
@@ -279,7 +289,7 @@ private:
             // Only the top level counts, and a key is what it says once its
             // escapes are read: "\\u0075serId" is userId, as every other JSON
             // reader in front of us would see it.
-            if (depth == 0 && decodedKey == "userId") {
+            if (depth == 0 && (escaped ? QByteArrayView(decodedKey) : key) == "userId") {
                 ++m_userIdCount;
                 m_userIdIsNumber = isNumber;
                 m_userId = isNumber ? m_lastNumber : QByteArrayView();
