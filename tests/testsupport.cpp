@@ -154,6 +154,26 @@ void ServiceProcess::kill9()
     drain();
 }
 
+QString ProgramRun::text() const
+{
+    return u"exit %1\nstdout: %2\nstderr: %3"_s.arg(exitCode).arg(out, err);
+}
+
+ProgramRun runProgram(const QString &program, const QStringList &args, const QProcessEnvironment &environment,
+                      int timeoutMs)
+{
+    QProcess process;
+    process.setProcessEnvironment(environment);
+    process.start(program, args);
+    if (!process.waitForFinished(timeoutMs)) {
+        process.kill();
+        process.waitForFinished();
+        return {};
+    }
+    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
+            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+}
+
 RedisServer::RedisServer(QStringList extraArgs)
     : m_extraArgs(std::move(extraArgs))
 {

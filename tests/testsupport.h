@@ -36,6 +36,18 @@ QString openCampaign(CampaignOps &ops, const QString &prefix, qint64 limit);
 // passes; processes Qt events meanwhile. Returns whether it held.
 bool waitFor(const std::function<bool()> &condition, int timeoutMs);
 
+// What a short-lived program (couponctl, --help of a service) did.
+struct ProgramRun
+{
+    int exitCode = -1; // -1: crashed or still running after the deadline (then killed)
+    QString out;
+    QString err;
+    QString text() const;
+};
+// Runs `program` to its end within `timeoutMs` in `environment`.
+ProgramRun runProgram(const QString &program, const QStringList &args, const QProcessEnvironment &environment,
+                      int timeoutMs);
+
 // A service binary of ours as a child process, with a role's configuration
 // ($<configVariable>, else $COUPON_CONFIG).
 class ServiceProcess

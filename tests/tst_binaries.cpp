@@ -1,4 +1,5 @@
 #include "coupon/version.h"
+#include "testsupport.h"
 
 #include <QProcess>
 #include <QTest>
@@ -7,27 +8,13 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
+using Run = coupon::test::ProgramRun;
 
 Run run(const QString &program, const QStringList &args)
 {
-    QProcess process;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.remove(u"COUPON_CONFIG"_s); // the binaries must answer without any configuration
-    process.setProcessEnvironment(env);
-    process.start(program, args);
-    if (!process.waitForFinished(30000)) {
-        process.kill();
-        process.waitForFinished();
-        return {};
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+    return coupon::test::runProgram(program, args, env, 30000);
 }
 
 } // namespace

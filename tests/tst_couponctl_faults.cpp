@@ -15,26 +15,12 @@ using namespace coupon;
 
 namespace {
 
-struct Run
-{
-    int exitCode = -1; // -1: crashed or still running after the deadline
-    QString out;
-    QString err;
-    QString text() const { return u"exit %1\nstdout: %2\nstderr: %3"_s.arg(exitCode).arg(out, err); }
-};
+using Run = test::ProgramRun;
 
 // couponctl with the test stack's configuration ($COUPON_CONFIG) and `args`.
 Run couponctl(const QStringList &args)
 {
-    QProcess process;
-    process.start(QStringLiteral(COUPONCTL_BIN), args);
-    if (!process.waitForFinished(60000)) {
-        process.kill();
-        process.waitForFinished();
-        return {};
-    }
-    return {process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1,
-            QString::fromUtf8(process.readAllStandardOutput()), QString::fromUtf8(process.readAllStandardError())};
+    return test::runProgram(QStringLiteral(COUPONCTL_BIN), args, QProcessEnvironment::systemEnvironment(), 60000);
 }
 
 } // namespace

@@ -27,8 +27,6 @@ RedisIdentity parseRedisInfo(QByteArrayView info)
         const QByteArray line = raw.trimmed();
         if (line.startsWith("run_id:"))
             id.runId = line.mid(7);
-        else if (line.startsWith("role:"))
-            id.role = line.mid(5);
         else if (line.startsWith("loading:"))
             id.loading = line.mid(8) == "1";
     }
@@ -329,6 +327,17 @@ QByteArray replyString(const redisReply *reply)
         && (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_ERROR))
         return QByteArray(reply->str, qsizetype(reply->len));
     return {};
+}
+
+std::optional<qint64> replyTimeMs(const redisReply *reply)
+{
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2)
+        return std::nullopt;
+    const std::optional<qint64> seconds = replyInteger(reply->element[0]);
+    const std::optional<qint64> micros = replyInteger(reply->element[1]);
+    if (!seconds || !micros)
+        return std::nullopt;
+    return *seconds * 1000 + *micros / 1000;
 }
 
 std::optional<qint64> replyInteger(const redisReply *reply)

@@ -35,7 +35,6 @@ struct RedisArgv
 struct RedisIdentity
 {
     QByteArray runId;
-    QByteArray role; // "master" or "slave"
     bool loading = false;
 };
 RedisIdentity parseRedisInfo(QByteArrayView info);
@@ -57,7 +56,6 @@ public:
     // The run_id of the Redis this connection talks to (empty while
     // disconnected); fixed for the life of one connection.
     QByteArray instance() const { return m_context ? m_identity.runId : QByteArray(); }
-    const RedisIdentity &identity() const { return m_identity; }
 
     // Errors: redis.unavailable (nothing was sent), redis.no_reply (sent, no
     // reply: it may have run), redis.protocol, redis.reply (Redis' text).
@@ -131,5 +129,6 @@ Reply toReply(const redisReply *reply);
 // Helpers for reading replies.
 QByteArray replyString(const redisReply *reply);
 std::optional<qint64> replyInteger(const redisReply *reply); // integer, or a numeric string
+std::optional<qint64> replyTimeMs(const redisReply *reply);  // TIME's {seconds, microseconds} in ms
 
 } // namespace coupon

@@ -147,20 +147,6 @@ Status CampaignOps::waitForDrainPast(const QList<PartitionLag> &snapshot, int ti
     }
 }
 
-Result<RedisStanding> CampaignOps::standing(const QString &id)
-{
-    Result<QByteArray> inst = instance();
-    if (!inst)
-        return inst.error();
-    Result<RedisReplyHandle> r = m_redis.command({"HMGET", CampaignKeys(id).meta, "limit", "instance"});
-    if (!r)
-        return r.error();
-    const redisReply *m = r->get();
-    if (m->type != REDIS_REPLY_ARRAY || m->elements != 2 || m->element[0]->type == REDIS_REPLY_NIL)
-        return RedisStanding::Missing;
-    return replyString(m->element[1]) == *inst ? RedisStanding::Current : RedisStanding::Stale;
-}
-
 Status CampaignOps::reloadFromRecord(const QString &id, const QByteArray &expected)
 {
     const CampaignKeys keys(id);
@@ -440,16 +426,20 @@ Result<qint64> CampaignOps::redisNowMs()
     Result<RedisReplyHandle> time = m_redis.command({"TIME"});
     if (!time)
         return time.error();
-    if ((*time)->type != REDIS_REPLY_ARRAY || (*time)->elements != 2)
+    const std::optional<qint64> ms = replyTimeMs(time->get());
+    if (!ms)
         return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
-    return replyInteger((*time)->element[0]).value_or(0) * 1000 + replyInteger((*time)->element[1]).value_or(0) / 1000;
+    return *ms;
+}
+
+qint64 CampaignOps::settleGraceMs(qint64 requestedMs)
+{
+    return std::max(requestedMs, deliveryTimeoutMs() + 1000);
 }
 
 Result<SettleReport> CampaignOps::settle(const QString &id, qint64 graceMs, int drainTimeoutMs)
 {
-    // Younger than the delivery timeout, a reservation's message may still
-    // land; no grace below it is safe.
-    const qint64 grace = std::max(graceMs, deliveryTimeoutMs() + 1000);
+    const qint64 grace = settleGraceMs(graceMs);
     // Pending scores are Redis' clock: compare them with Redis' clock.
     Result<qint64> now = redisNowMs();
     if (!now)

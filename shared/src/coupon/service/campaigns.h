@@ -40,13 +40,6 @@ struct SettleReport
     qint64 graceMs = 0;   // the grace used (never below the producer's delivery timeout)
 };
 
-// How a campaign's Redis state stands against the Redis it lives in.
-enum class RedisStanding {
-    Current, // stamped by this Redis instance: applies are decided
-    Stale,   // stamped by another (restart, failover, restore) or unstamped: applies answer reconciling
-    Missing, // no meta at all (flushed, never loaded)
-};
-
 struct AuditReport
 {
     bool ok = false;
@@ -99,7 +92,6 @@ public:
     // expected empty, while it is not current and no operator's reset or
     // rebuild runs. Errc::CampaignState when that no longer holds.
     Status reloadFromRecord(const QString &id, const QByteArray &expected = {});
-    Result<RedisStanding> standing(const QString &id);
     // The run_id of the Redis the connection reached, connecting first.
     Result<QByteArray> instance();
 
@@ -127,6 +119,9 @@ public:
     // cutoffMs + the delivery timeout (drainedPastCutoff), confirms anyway.
     Result<SettleReport> settleUpTo(const QString &id, qint64 cutoffMs, bool drainedPastCutoff);
     Result<qint64> redisNowMs(); // Redis' clock, as pending scores are
+    // Younger than the delivery timeout, a reservation's message may still
+    // land: the grace asked for, never below the delivery timeout + 1 s.
+    qint64 settleGraceMs(qint64 requestedMs);
 
     Result<QList<PartitionLag>> lag();
     // Polls the group's lag until it is 0 or the deadline passes.

@@ -10,6 +10,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -41,10 +42,10 @@ Result<bool> Reconciler::lead()
     if (!r)
         return r.error();
     const bool leading = replyInteger(r->get()).value_or(0) == 1;
-    if (leading != m_stats.leading.load())
+    if (leading != m_leading)
         qCInfo(lcReconciler, leading ? "reconciling as %s" : "%s no longer reconciles (another worker does)",
                m_id.constData());
-    m_stats.leading.store(leading);
+    m_leading = leading;
     return leading;
 }
 
@@ -60,7 +61,6 @@ Status Reconciler::pass()
         return leading.error();
     if (!*leading) {
         m_stale.clear();
-        m_stats.reconciling.store(0);
         return Ok{};
     }
 
@@ -70,16 +70,18 @@ Status Reconciler::pass()
     // Open campaigns every pass; closed ones (they sell nothing, whatever
     // Redis holds) every 20th, so a long history costs Redis little.
     const bool everyCampaign = m_passes++ % 20 == 0;
-    Result<QList<Campaign>> campaigns = QList<Campaign>{};
+    QList<Campaign> campaigns;
+    QSet<QString> exist;
     for (const Campaign &c : *all) {
+        exist.insert(c.id);
         if (everyCampaign || c.state == u"open"_s)
-            campaigns->append(c);
+            campaigns.append(c);
     }
     Result<QByteArray> instance = m_ops.instance();
     if (!instance)
         return instance.error();
     std::vector<RedisArgs> reads{{"TIME"}};
-    for (const Campaign &c : *campaigns) {
+    for (const Campaign &c : campaigns) {
         const CampaignKeys keys(c.id);
         reads.push_back({"HMGET", keys.meta, "limit", "instance"});
         reads.push_back({"EXISTS", keys.maintenance});
@@ -88,18 +90,19 @@ Status Reconciler::pass()
     Result<std::vector<RedisReplyHandle>> replies = m_ops.redis().pipeline(reads);
     if (!replies)
         return replies.error();
-    const redisReply *time = (*replies)[0].get();
-    if (time->type != REDIS_REPLY_ARRAY || time->elements != 2)
+    const std::optional<qint64> now = replyTimeMs((*replies)[0].get());
+    if (!now)
         return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
-    const qint64 redisNowMs = replyInteger(time->element[0]).value_or(0) * 1000
-        + replyInteger(time->element[1]).value_or(0) / 1000;
-    const qint64 graceMs = m_settings.worker.settleGraceMs > 0 ? m_settings.worker.settleGraceMs
-                                                               : m_ops.deliveryTimeoutMs() + 1000;
+    const qint64 redisNowMs = *now;
+    // Both waits from one reading of the longest delivery timeout announced;
+    // the grace never below it (CampaignOps::settleGraceMs, without a second read).
+    const qint64 deliveryMs = m_ops.deliveryTimeoutMs();
+    const qint64 graceMs = std::max(m_settings.worker.settleGraceMs, deliveryMs + 1000);
 
     QHash<QString, bool> notCurrent; // campaign -> under an operator's maintenance
     QList<QString> withDuePending;
-    for (qsizetype i = 0; i < campaigns->size(); ++i) {
-        const Campaign &c = campaigns->at(i);
+    for (qsizetype i = 0; i < campaigns.size(); ++i) {
+        const Campaign &c = campaigns.at(i);
         const redisReply *meta = (*replies)[1 + 3 * size_t(i)].get();
         const bool maintenance = replyInteger((*replies)[2 + 3 * size_t(i)].get()).value_or(0) == 1;
         const redisReply *oldest = (*replies)[3 + 3 * size_t(i)].get();
@@ -118,17 +121,15 @@ Status Reconciler::pass()
 
     // Forget what became current (an operator, another reconciler) or is gone.
     QSet<QString> examined;
-    for (const Campaign &c : *campaigns)
+    for (const Campaign &c : campaigns)
         examined.insert(c.id);
     for (auto it = m_stale.begin(); it != m_stale.end();) {
         const bool seen = examined.contains(it.key());
-        const bool exists = std::any_of(all->cbegin(), all->cend(),
-                                        [&](const Campaign &c) { return c.id == it.key(); });
-        it = (!exists || (seen && !notCurrent.contains(it.key()))) ? m_stale.erase(it) : std::next(it);
+        it = (!exist.contains(it.key()) || (seen && !notCurrent.contains(it.key()))) ? m_stale.erase(it)
+                                                                                     : std::next(it);
     }
-    m_stats.reconciling.store(int(notCurrent.size()));
 
-    const qint64 waitMs = m_ops.deliveryTimeoutMs() + 500;
+    const qint64 waitMs = deliveryMs + 500;
     // One snapshot and one look at the group's offsets per pass, shared.
     std::optional<QList<PartitionLag>> snapshot, offsets;
     auto topicEnd = [&]() -> const std::optional<QList<PartitionLag>> & {
@@ -189,7 +190,6 @@ Status Reconciler::pass()
         }
         qCInfo(lcReconciler, "campaign %s: rebuilt from MySQL after %lld ms; deciding again", qPrintable(it.key()),
                static_cast<long long>(found->since.elapsed()));
-        m_stats.rebuilt.fetch_add(1);
         m_stale.erase(found);
     }
 
@@ -219,8 +219,6 @@ Status Reconciler::settleDue(const QList<QString> &withPending, qint64 cutoffMs)
         Result<SettleReport> r = m_ops.settleUpTo(campaign, cutoffMs, true);
         if (!r)
             return r.error();
-        m_stats.confirmed.fetch_add(r->confirmed);
-        m_stats.released.fetch_add(r->released);
         if (r->released > 0 || r->confirmed > 0)
             qCInfo(lcReconciler,
                    "campaign %s: settled pending reservations made before the cutoff: %lld confirmed, %lld released, "
@@ -247,7 +245,7 @@ void Reconciler::run(const std::atomic<bool> &stop)
         for (int waited = 0; waited < m_settings.worker.reconcileIntervalMs && !stop.load(); waited += 20)
             QThread::msleep(20);
     }
-    if (m_stats.leading.load())
+    if (m_leading)
         (void)m_ops.redis().eval(scripts::unlease(), {kLeaseKey}, {m_id});
 }
 

@@ -12,15 +12,6 @@
 
 namespace coupon {
 
-struct ReconcilerStats
-{
-    std::atomic<bool> leading{false};
-    std::atomic<int> reconciling{0}; // campaigns answering reconciling now
-    std::atomic<qint64> rebuilt{0};
-    std::atomic<qint64> confirmed{0};
-    std::atomic<qint64> released{0};
-};
-
 // Redis is a cache of promises; the topic and MySQL are the record. The
 // reconciler keeps the cache honest with no operator, from one worker at a
 // time (a lease in Redis, renewed every pass):
@@ -47,8 +38,6 @@ public:
     // One pass (tests drive this directly).
     Status pass();
 
-    const ReconcilerStats &stats() const { return m_stats; }
-
 private:
     Result<bool> lead();
     Status settleDue(const QList<QString> &withPending, qint64 cutoffMs);
@@ -71,7 +60,7 @@ private:
         qint64 cutoffMs = 0;          // pending scores up to this (Redis ms) are settled once drained past it
     };
     std::optional<SettleRound> m_round;
-    ReconcilerStats m_stats;
+    bool m_leading = false; // held the lease at the last pass
 };
 
 } // namespace coupon
