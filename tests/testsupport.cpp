@@ -1,5 +1,7 @@
 #include "testsupport.h"
 
+#include "coupon/loadgen/tokens.h"
+
 #include "coupon/http/response_parser.h"
 #include "coupon/kafka/kafka.h"
 
@@ -347,6 +349,29 @@ HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, 
     if (!body.isEmpty() || method == "POST")
         raw += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     return httpRaw(port, raw + "\r\n" + body);
+}
+
+QByteArray tokenFor(qint64 user, int ttlS)
+{
+    static const std::shared_ptr<const TokenMinter> minter = [] {
+        Result<std::shared_ptr<const TokenMinter>> m = TokenMinter::fromSettings(integrationSettings());
+        if (!m || !*m)
+            qFatal("test tokens: %s",
+                   m ? "auth.signing.key is not set in $COUPON_CONFIG" : qPrintable(m.error().message));
+        return *m;
+    }();
+    return minter->token(user, ttlS);
+}
+
+QList<std::pair<QByteArray, QByteArray>> asUser(qint64 user)
+{
+    return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + tokenFor(user)}};
+}
+
+HttpResult apply(quint16 port, const QByteArray &path, qint64 user,
+                 const QList<std::pair<QByteArray, QByteArray>> &headers)
+{
+    return http(port, "POST", path, "{\"userId\":" + QByteArray::number(user) + '}', asUser(user) + headers);
 }
 
 namespace {

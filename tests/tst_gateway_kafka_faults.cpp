@@ -89,14 +89,14 @@ private slots:
         const QString started = gateway.start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
         QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
-        QCOMPARE(test::http(gateway.port(), "POST", path, body(1)).status, 202);
+        QCOMPARE(test::apply(gateway.port(), path, 1).status, 202);
 
         rd_kafka_mock_broker_set_down(mock, 1);
         QVERIFY2(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 20000),
                  "readyz did not notice Kafka going away");
         QElapsedTimer clock;
         clock.start();
-        const test::HttpResult down = test::http(gateway.port(), "POST", path, body(2));
+        const test::HttpResult down = test::apply(gateway.port(), path, 2);
         QCOMPARE(down.status, 503);
         QVERIFY(!down.header("retry-after").isEmpty());
         QVERIFY2(clock.elapsed() < 2000, qPrintable(u"503 took %1 ms"_s.arg(clock.elapsed())));
@@ -125,9 +125,8 @@ private slots:
         qInfo("broker back -> /readyz 200 after %lld ms", static_cast<long long>(clock.elapsed()));
         // A fresh user per try: a try caught mid-recovery may stay reserved (uncertain).
         qint64 user = 100;
-        QVERIFY2(
-            test::waitFor([&] { return test::http(gateway.port(), "POST", path, body(++user)).status == 202; }, 30000),
-            "the gateway did not recover after Kafka came back");
+        QVERIFY2(test::waitFor([&] { return test::apply(gateway.port(), path, ++user).status == 202; }, 30000),
+                 "the gateway did not recover after Kafka came back");
         QCOMPARE(gateway.terminate(15000), 0);
     }
 

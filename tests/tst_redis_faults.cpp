@@ -47,7 +47,10 @@ QString codeOf(const test::HttpResult &r)
 // the reconciler derives its waits from kafka.message.timeout.ms.
 const QStringList kFastWorker{u"--set"_s, u"kafka.message.timeout.ms=3000"_s, u"--set"_s,
                               u"worker.reconcile.interval.ms=200"_s};
-const QStringList kFastGateway{u"--set"_s, u"kafka.message.timeout.ms=3000"_s};
+// The tests' callers retry each user until an answer settles: faster than
+// the per-user rate limit a person meets (tst_identity tests that).
+const QStringList kRetryingCallers{u"--set"_s, u"gateway.limit.user.burst=100000"_s};
+const QStringList kFastGateway = QStringList{u"--set"_s, u"kafka.message.timeout.ms=3000"_s} + kRetryingCallers;
 
 // A Redis of the test's own, CampaignOps on it and an open campaign, closed
 // again at the end (so a later test's worker does not rebuild it into the
@@ -84,7 +87,7 @@ struct Rig
     }
     test::HttpResult apply(const test::GatewayProcess &gateway, qint64 user) const
     {
-        return test::http(gateway.port(), "POST", applyPath(campaign), body(user));
+        return test::apply(gateway.port(), applyPath(campaign), user);
     }
     // The five invariants with the answers given; an error text, empty when they hold.
     QString audit(const AnsweredApplies &answered)
@@ -198,7 +201,7 @@ private slots:
         test::WorkerProcess worker(rig.redis.serviceArgs() + kFastWorker);
         QVERIFY2(worker.start().isEmpty(), qPrintable(worker.output()));
         test::GatewayProcess gateway(
-            rig.redis.serviceArgs()
+            rig.redis.serviceArgs() + kRetryingCallers
             + QStringList{u"--set"_s, u"kafka.message.timeout.ms=8000"_s, u"--set"_s, u"kafka.linger.ms=3000"_s});
         const QString ready = rig.startGateway(gateway);
         QVERIFY2(ready.isEmpty(), qPrintable(ready));
@@ -358,7 +361,7 @@ private slots:
             QCOMPARE(rd_kafka_mock_broker_push_request_error_rtts(mock.cluster(), 1, kProduce, 1,
                                                                   RD_KAFKA_RESP_ERR_NO_ERROR, 30000),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
-        test::GatewayProcess gateway(rig.redis.serviceArgs()
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + kRetryingCallers
                                      + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + mock.bootstraps(),
                                                    u"--set"_s, u"kafka.message.timeout.ms=8000"_s});
         const QString ready = rig.startGateway(gateway);
@@ -425,8 +428,7 @@ private slots:
         QCOMPARE(lost.status, 503);
         QCOMPARE(codeOf(lost), u"reconciling"_s);
         QVERIFY(!lost.header("retry-after").isEmpty());
-        const test::HttpResult unknown = test::http(gateway.port(), "POST", applyPath(test::uniqueCampaign(u"never"_s)),
-                                                    body(2));
+        const test::HttpResult unknown = test::apply(gateway.port(), applyPath(test::uniqueCampaign(u"never"_s)), 2);
         QCOMPARE(unknown.status, 404);
         QCOMPARE(codeOf(unknown), u"unknown_campaign"_s);
 

@@ -4,11 +4,13 @@
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
 #include "gateway/apply_endpoint.h"
+#include "gateway/gatekeeper.h"
 #include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
 #include "gateway/read_endpoints.h"
 #include "gateway/router.h"
 
+#include <QDateTime>
 #include <QJsonObject>
 #include <QLoggingCategory>
 
@@ -27,6 +29,7 @@ Gateway::Gateway(const Settings &settings, QObject *parent)
     , m_settings(settings)
     , m_metrics(std::make_unique<gateway::Metrics>())
     , m_kafka(std::make_unique<gateway::KafkaLiveness>())
+    , m_gatekeeper(std::make_unique<gateway::Gatekeeper>(m_settings.gateway))
 { }
 
 Gateway::~Gateway()
@@ -56,14 +59,20 @@ quint16 Gateway::port() const
 
 Status Gateway::start()
 {
+    if (Status st = m_gatekeeper->loadKeys(); !st)
+        return st;
+    if (!m_gatekeeper->authEnabled())
+        qCWarning(lcGateway,
+                  "gateway.auth = none: the body's userId is believed as sent; run this only behind a "
+                  "front that authenticates every caller");
     m_service = new AsyncApplyService(m_settings, this);
     if (Status st = m_service->start(); !st)
         return st;
     connect(m_service, &AsyncApplyService::drained, this, &Gateway::maybeFinishShutdown);
     m_kafka->start(*m_service->producer());
     m_reads = std::make_unique<gateway::ReadEndpoints>(m_settings.mysql, m_service->redis(), *m_metrics);
-    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads, *m_metrics,
-                                                       m_stopping);
+    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads,
+                                                       *m_gatekeeper, *m_metrics, m_stopping);
     m_router = std::make_unique<gateway::Router>(*m_metrics);
     addRoutes();
 
@@ -129,15 +138,40 @@ void Gateway::apply(const gateway::PathParts &parts, const http::Request &reques
         m_apply->handle(*id, request, std::move(responder), startedNs);
 }
 
-void Gateway::campaign(const gateway::PathParts &parts, const http::Request &, http::Responder responder,
+void Gateway::campaign(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
                        qint64 startedNs)
 {
+    if (!admitted(Route::Campaign, request, responder, startedNs, false))
+        return;
     if (const std::optional<QString> id = campaignOf(Route::Campaign, parts, responder, startedNs))
         m_reads->campaign(*id, std::move(responder), startedNs);
 }
 
-void Gateway::user(const gateway::PathParts &parts, const http::Request &, http::Responder responder, qint64 startedNs)
+std::optional<qint64> Gateway::admitted(Route route, const http::Request &request, http::Responder &responder,
+                                        qint64 startedNs, bool needUser)
 {
+    const qint64 nowMs = startedNs / 1'000'000;
+    gateway::Gatekeeper::Verdict caller = m_gatekeeper->admit(request, nowMs, QDateTime::currentSecsSinceEpoch(),
+                                                              needUser);
+    if (!caller.refusal && caller.user) {
+        gateway::Gatekeeper::Verdict rate = m_gatekeeper->admitUser(*caller.user, nowMs);
+        caller.refusal = std::move(rate.refusal);
+        caller.reason = rate.reason;
+    }
+    if (caller.refusal) {
+        m_metrics->countRefusal(caller.reason);
+        m_metrics->answer(route, responder, std::move(*caller.refusal), startedNs);
+        return std::nullopt;
+    }
+    return caller.user.value_or(0);
+}
+
+void Gateway::user(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
+                   qint64 startedNs)
+{
+    const std::optional<qint64> caller = admitted(Route::User, request, responder, startedNs, true);
+    if (!caller)
+        return;
     const std::optional<QString> id = campaignOf(Route::User, parts, responder, startedNs);
     if (!id)
         return;
@@ -147,7 +181,20 @@ void Gateway::user(const gateway::PathParts &parts, const http::Request &, http:
             Route::User, responder,
             http::Response::error(400, u"bad_user_id"_s, u"a user id is an integer in 1..9223372036854775807"_s),
             startedNs);
+    // With tokens, a user reads only their own coupon.
+    if (m_gatekeeper->authEnabled() && *caller != *userId) {
+        m_metrics->countRefusal(gateway::Refusal::UserMismatch);
+        return m_metrics->answer(
+            Route::User, responder,
+            http::Response::error(403, u"forbidden"_s, u"a token reads only its own user's coupon"_s), startedNs);
+    }
     m_reads->user(*id, *userId, std::move(responder), startedNs);
+}
+
+void Gateway::reloadKeys()
+{
+    if (Status st = m_gatekeeper->loadKeys(); !st)
+        qCWarning(lcGateway, "SIGHUP: keeping the keys in use: %s", qPrintable(st.error().message));
 }
 
 std::optional<QString> Gateway::campaignOf(Route route, const gateway::PathParts &parts, http::Responder &responder,

@@ -15,6 +15,7 @@ class AsyncApplyService;
 
 namespace gateway {
 class ApplyEndpoint;
+class Gatekeeper;
 class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
@@ -37,6 +38,8 @@ public:
     // Stop accepting, answer what is in flight (delivery reports included),
     // flush the producer, then emit stopped().
     void shutdown();
+    // Reads gateway.auth.keys again (SIGHUP); a failed reload keeps the old keys.
+    void reloadKeys();
 
 signals:
     void stopped();
@@ -55,6 +58,10 @@ private:
     // The campaign id, or nullopt once answered 400 bad_campaign_id.
     std::optional<QString> campaignOf(gateway::Route route, const gateway::PathParts &parts, http::Responder &responder,
                                       qint64 startedNs);
+    // The address bucket and (for `needUser`) the token; nullopt once answered.
+    // The user is 0 when none is needed or gateway.auth = none.
+    std::optional<qint64> admitted(gateway::Route route, const http::Request &request, http::Responder &responder,
+                                   qint64 startedNs, bool needUser);
     http::Response readiness() const;
     void maybeFinishShutdown();
 
@@ -63,6 +70,7 @@ private:
     mutable QString m_lastNotReady; // the last not-ready detail logged
     std::unique_ptr<gateway::Metrics> m_metrics;
     std::unique_ptr<gateway::KafkaLiveness> m_kafka;
+    std::unique_ptr<gateway::Gatekeeper> m_gatekeeper;
     AsyncApplyService *m_service = nullptr; // child
     std::unique_ptr<gateway::ApplyEndpoint> m_apply;
     std::unique_ptr<gateway::ReadEndpoints> m_reads;

@@ -36,6 +36,7 @@ int main(int argc, char *argv[])
     std::printf("coupon-gateway: listening on %s:%u\n", qPrintable(settings->gateway.listenHost), gateway.port());
     std::fflush(stdout);
     QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
+    coupon::installReloadSignal(&app, [&] { gateway.reloadKeys(); });
     coupon::installStopSignals(&app, [&] {
         gateway.shutdown();
         // A bound on the drain, so a stuck dependency cannot keep us forever.

@@ -1,5 +1,7 @@
 #include "workers.h"
 
+#include "coupon/loadgen/tokens.h"
+
 #include "coupon/kafka/group.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/loadgen/http_client.h"
@@ -496,7 +498,15 @@ void SimulationWorker::run(const SimulationRun &run)
         emit finished(simulate(*m_service, run.options, run.progress.get(), run.cancel.get()), {});
         return;
     }
-    Result<SimulationReport> report = simulateHttp(QUrl(run.target), run.options, run.progress.get(), run.cancel.get());
+    // A gateway wants a token per user: minted with auth.signing.key.
+    Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(m_settings);
+    if (!tokens) {
+        emit finished({}, tokens.error().message);
+        return;
+    }
+    SimulationOptions options = run.options;
+    options.tokens = *tokens;
+    Result<SimulationReport> report = simulateHttp(QUrl(run.target), options, run.progress.get(), run.cancel.get());
     if (!report)
         emit finished({}, report.error().message);
     else

@@ -56,6 +56,12 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
     out += "# HELP coupon_gateway_overload_rejections_total Applies refused because too many were in flight.\n"
            "# TYPE coupon_gateway_overload_rejections_total counter\ncoupon_gateway_overload_rejections_total "
         + QByteArray::number(m_rejectedOverload) + '\n';
+    out += "# HELP coupon_gateway_refused_total Requests turned away before their work: no or a bad token, "
+           "a body naming another user, a rate limit, the idempotency quota.\n"
+           "# TYPE coupon_gateway_refused_total counter\n";
+    for (size_t i = 0; i < m_refused.size(); ++i)
+        out += QByteArray("coupon_gateway_refused_total{reason=\"") + refusalLabel(Refusal(i)) + "\"} "
+            + QByteArray::number(m_refused[i]) + '\n';
     out += "# HELP coupon_gateway_redis_errors_total Redis commands that failed.\n"
            "# TYPE coupon_gateway_redis_errors_total counter\ncoupon_gateway_redis_errors_total "
         + QByteArray::number(gauges.redisErrors) + '\n';

@@ -39,6 +39,7 @@ public:
     void answer(Route route, http::Responder &responder, http::Response response, qint64 startedNs);
     void countOutcome(ApplyOutcome status) { ++m_outcomes[size_t(status)]; }
     void countOverload() { ++m_rejectedOverload; }
+    void countRefusal(Refusal reason) { ++m_refused[size_t(reason)]; }
 
     // The /metrics page (Prometheus text format 0.0.4).
     QByteArray text(const MetricsGauges &gauges) const;
@@ -54,6 +55,7 @@ private:
     double m_latencySum = 0;
     qint64 m_latencyCount = 0;
     qint64 m_rejectedOverload = 0;
+    std::array<qint64, size_t(Refusal::Count)> m_refused{};
 };
 
 } // namespace coupon::gateway
