@@ -521,6 +521,53 @@ private slots:
         QCOMPARE(gateway.terminate(), 0);
         QCOMPARE(worker.terminate(), 0);
     }
+
+    // Redis at its memory cap, run as the stack runs it (noeviction): the
+    // writes it refuses are applies answered 503 unavailable (nothing
+    // reserved, try again), and no reservation is ever evicted to make room.
+    void aFullRedisRefusesAndEvictsNoReservation()
+    {
+        // The stack's own Redis is capped and never evicts.
+        RedisConnection stack(m_settings.redis);
+        Result<RedisReplyHandle> policy = stack.command({"CONFIG", "GET", "maxmemory*"});
+        QVERIFY(policy.ok());
+        QMap<QByteArray, QByteArray> config;
+        for (size_t i = 0; i + 1 < policy->get()->elements; i += 2)
+            config.insert(replyString(policy->get()->element[i]), replyString(policy->get()->element[i + 1]));
+        QCOMPARE(config.value("maxmemory-policy"), QByteArray("noeviction"));
+        QVERIFY2(config.value("maxmemory").toLongLong() > 0, "the stack's Redis has no memory cap");
+
+        Rig rig({u"--maxmemory"_s, u"16mb"_s, u"--maxmemory-policy"_s, u"noeviction"_s});
+        const QString up = rig.open(m_settings, u"full"_s, 1000);
+        QVERIFY2(up.isEmpty(), qPrintable(up));
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + kFastGateway);
+        const QString ready = rig.startGateway(gateway);
+        QVERIFY2(ready.isEmpty(), qPrintable(ready));
+        for (qint64 user = 1; user <= 20; ++user)
+            QCOMPARE(rig.apply(gateway, user).status, 202);
+        // Fill it with something else until it refuses a write; then,
+        // since it hovers at the cap (client and AOF buffers come and go and
+        // do not count), put the cap well under what it holds.
+        const QByteArray filler(64 * 1024, 'x');
+        int junk = 0;
+        while (junk < 2000 && rig.ops->redis().command({"SET", "junk:" + QByteArray::number(junk), filler}))
+            ++junk;
+        QVERIFY2(junk > 100 && junk < 2000, qPrintable(u"%1 values of 64 KiB under a 16 MB cap"_s.arg(junk)));
+        QVERIFY(rig.ops->redis().command({"CONFIG", "SET", "maxmemory", "4mb"}).ok());
+        QVERIFY(!rig.ops->redis().command({"SET", "junk:last", "x"}).ok());
+        const test::HttpResult full = rig.apply(gateway, 21);
+        QCOMPARE(full.status, 503);
+        QCOMPARE(codeOf(full), u"unavailable"_s);
+        const CampaignOverview held = rig.ops->status(rig.campaign).value();
+        QCOMPARE(held.redisUsers, 20);
+        QCOMPARE(held.redisCount, 20);
+        for (int i = 0; i < junk; ++i)
+            QVERIFY(rig.ops->redis().command({"DEL", "junk:" + QByteArray::number(i)}).ok());
+        QVERIFY(rig.ops->redis().command({"CONFIG", "SET", "maxmemory", "16mb"}).ok());
+        QVERIFY(test::waitFor([&] { return rig.apply(gateway, 21).status == 202; }, 10000));
+        QCOMPARE(rig.ops->status(rig.campaign)->redisUsers, 21);
+        QCOMPARE(gateway.terminate(), 0);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRedisFaults)
