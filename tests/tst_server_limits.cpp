@@ -325,7 +325,8 @@ private slots:
     // gateway.max.connections.per.address, on the gateway, counted in /metrics.
     void gatewayPerAddressCap()
     {
-        test::GatewayProcess gateway({u"--set"_s, u"gateway.max.connections.per.address=4"_s});
+        test::GatewayProcess gateway({u"--set"_s, u"gateway.max.connections.per.address=4"_s, u"--set"_s,
+                                      u"gateway.trusted.proxies=127.0.0.3/32"_s});
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
         Fds held;
         for (int i = 0; i < 4; ++i)
@@ -341,6 +342,12 @@ private slots:
         QByteArray answer;
         QVERIFY(test::waitFor([&] { return statusOn(fd, answer) != 0; }, kWaitMs));
         QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+        // A trusted proxy (gateway.trusted.proxies) carries many clients: no per-address cap for it.
+        for (int i = 0; i < 6; ++i)
+            held.fds.push_back(openClient(gateway.port(), "127.0.0.3"));
+        QVERIFY(
+            test::waitFor([&] { return metric(gateway.adminPort(), "coupon_gateway_connections") == 11; }, kWaitMs));
+        QCOMPARE(metric(gateway.adminPort(), "coupon_gateway_connections_refused_total{cap=\"per_address\"}"), 1);
         QCOMPARE(gateway.terminate(), 0);
     }
 

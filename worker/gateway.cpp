@@ -102,6 +102,9 @@ Status Gateway::start()
     limits.readTimeoutMs = m_settings.gateway.readTimeoutMs;
     limits.maxConnections = cap.cap;
     limits.maxConnectionsPerAddress = m_settings.gateway.maxConnectionsPerAddress;
+    // A proxy or load balancer carries many clients' connections: no per-address cap for it.
+    for (const QString &subnet : std::as_const(m_settings.gateway.trustedProxies))
+        limits.uncappedPeers.append(QHostAddress::parseSubnet(subnet));
     limits.maxUnsentBytes = m_settings.gateway.maxUnsentBytes;
     limits.maxUnsentBytesTotal = m_settings.gateway.maxUnsentTotalBytes;
     m_server = new http::Server(limits, this);
