@@ -21,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -39,7 +40,9 @@ constexpr int kBacklog = 4096;     // the kernel caps it at net.core.somaxconn
 constexpr int kLingerMs = 2000;    // upper bound of a graceful close
 constexpr int kMaxRejecting = 256; // 503 answers in progress; beyond, just close
 constexpr int kAcceptRetryMs = 100;
-constexpr int kAcceptsPerWakeup = 64; // then the loop serves the open connections
+constexpr int kAcceptsPerWakeup = 64;   // then the loop serves the open connections
+constexpr int kTrimAfterClosing = 1024; // connections closed since the peak before the heap is trimmed
+constexpr int kTrimDelayMs = 1000;
 const char *reasonPhrase(int status)
 {
     switch (status) {
@@ -599,7 +602,10 @@ qsizetype Connection::readMore()
 {
     // Through a scratch buffer, so that m_buffer's capacity stays the size of the
     // requests (an idle keep-alive connection holds a few hundred bytes, not a read's worth).
-    thread_local std::array<char, 16 * 1024> scratch;
+    // 4 KiB a read: what a client that stops reading its answers leaves parked
+    // here is at most that (the rest waits in the kernel); a larger request
+    // takes a few reads.
+    thread_local std::array<char, 4 * 1024> scratch;
     const qsizetype room = std::clamp<qsizetype>(m_readLimit - buffered(), 1, qsizetype(scratch.size()));
     const qsizetype got = receive(scratch.data(), room);
     if (got > 0)
@@ -739,6 +745,9 @@ void Connection::send(const QByteArray &bytes)
         m_out.remove(0, m_outSent);
         m_outSent = 0;
     }
+    // Exactly the size: the unsent caps count bytes, and capacity grown by
+    // doubling would hold up to twice what they count.
+    m_out.reserve(m_out.size() + bytes.size() - sent);
     m_out.append(bytes.constData() + sent, bytes.size() - sent);
     accountUnsent();
     m_writeNotifier->setEnabled(true);
@@ -1090,6 +1099,7 @@ void Server::registerConnection(detail::Connection *connection)
         ++m_connectionCount;
     else
         ++m_rejecting;
+    m_connectionPeak = std::max(m_connectionPeak, m_connectionCount);
     if (!connection->addressKey().isEmpty())
         ++m_perAddress[connection->addressKey()];
     if (!m_sweepTimer->isActive())
@@ -1108,6 +1118,16 @@ void Server::unregisterConnection(detail::Connection *connection)
         --m_connectionCount;
     else
         --m_rejecting;
+    if (m_connectionCount + kTrimAfterClosing <= m_connectionPeak && !m_trimQueued) {
+        // A crowd left: glibc keeps what their buffers took (BENCHMARKS.md, "memory per
+        // connection") unless asked to give back the free pages. Once the closing is over.
+        m_trimQueued = true;
+        QTimer::singleShot(kTrimDelayMs, this, [this] {
+            m_trimQueued = false;
+            m_connectionPeak = m_connectionCount;
+            ::malloc_trim(0);
+        });
+    }
     if (!connection->addressKey().isEmpty()) {
         const auto it = m_perAddress.find(connection->addressKey());
         if (it != m_perAddress.end() && --*it <= 0)

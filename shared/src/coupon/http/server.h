@@ -213,6 +213,8 @@ private:
     QHash<QByteArray, int> m_perAddress;       // open counted connections by addressKey()
     std::vector<QPointer<QObject>> m_deferred; // detail::Connections yielding their turn
     bool m_resumeQueued = false;
+    int m_connectionPeak = 0; // since the heap was last trimmed
+    bool m_trimQueued = false;
     ServerStats m_stats;
     QTimer *m_sweepTimer = nullptr;
     QElapsedTimer m_clock;                           // deadlines are milliseconds on this clock
