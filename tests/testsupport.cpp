@@ -86,14 +86,23 @@ WorkerProcess::WorkerProcess(QStringList extraArgs)
 { }
 
 GatewayProcess::GatewayProcess(QStringList extraArgs)
-    : ServiceProcess(QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s, u"listening on [0-9.]+:[0-9]+"_s,
-                     QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s} + extraArgs)
+    : ServiceProcess(
+        QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s,
+        u"listening on [0-9.]+:[0-9]+; admin on [0-9.]+:[0-9]+"_s,
+        QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s, u"--set"_s, u"gateway.admin.listen=127.0.0.1:0"_s}
+            + extraArgs)
 { }
 
 quint16 GatewayProcess::port() const
 {
     static const QRegularExpression listening(u"listening on [0-9.]+:([0-9]+)"_s);
     return quint16(listening.match(output()).captured(1).toUInt());
+}
+
+quint16 GatewayProcess::adminPort() const
+{
+    static const QRegularExpression admin(u"listening on [0-9.]+:[0-9]+; admin on [0-9.]+:([0-9]+)"_s);
+    return quint16(admin.match(output()).captured(1).toUInt());
 }
 
 ServiceProcess::~ServiceProcess()

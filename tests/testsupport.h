@@ -88,6 +88,7 @@ class GatewayProcess : public ServiceProcess
 public:
     explicit GatewayProcess(QStringList extraArgs = {});
     quint16 port() const;
+    quint16 adminPort() const; // /healthz, /readyz, /metrics
 };
 
 // A redis-server of the test's own (a free port, a fresh directory, AOF on

@@ -44,6 +44,7 @@ class TestGateway : public QObject
     std::unique_ptr<test::WorkerProcess> m_worker;
     std::unique_ptr<test::GatewayProcess> m_gateway;
     quint16 m_port = 0;
+    quint16 m_admin = 0; // /readyz, /metrics
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
     CampaignOverview state(const QString &campaign) { return m_ops->status(campaign).value(); }
@@ -65,8 +66,10 @@ private slots:
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_port = m_gateway->port();
         QVERIFY(m_port > 0);
-        QVERIFY2(test::waitFor([&] { return test::http(m_port, "GET", "/readyz").status == 200; }, 30000),
-                 test::http(m_port, "GET", "/readyz").body.constData());
+        m_admin = m_gateway->adminPort();
+        QVERIFY(m_admin > 0);
+        QVERIFY2(test::waitFor([&] { return test::http(m_admin, "GET", "/readyz").status == 200; }, 30000),
+                 test::http(m_admin, "GET", "/readyz").body.constData());
     }
 
     void cleanupTestCase()
@@ -133,8 +136,12 @@ private slots:
         QCOMPARE(r.status, 404);
 
         QCOMPARE(test::http(m_port, "GET", "/healthz").status, 200);
-        QCOMPARE(test::http(m_port, "GET", "/readyz").status, 200);
-        r = test::http(m_port, "GET", "/metrics");
+        QCOMPARE(test::http(m_admin, "GET", "/healthz").status, 200);
+        QCOMPARE(test::http(m_admin, "GET", "/readyz").status, 200);
+        // Readiness and metrics are the operators': not on the clients' port.
+        QCOMPARE(test::http(m_port, "GET", "/readyz").status, 404);
+        QCOMPARE(test::http(m_port, "GET", "/metrics").status, 404);
+        r = test::http(m_admin, "GET", "/metrics");
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.contains("coupon_gateway_requests_total{route=\"apply\",code=\"202\"}"));
         QVERIFY(r.body.contains("coupon_gateway_apply_duration_seconds_bucket{le=\"+Inf\"}"));
@@ -151,7 +158,7 @@ private slots:
         const QString campaign = openCampaign(u"gw-memo"_s, 1);
         const QByteArray path = applyPath(campaign);
         auto metric = [&](const QByteArray &name) -> qint64 {
-            const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+            const QByteArray body = test::http(m_admin, "GET", "/metrics").body;
             const QByteArray prefix = QByteArray("\n") + name + ' ';
             const qsizetype at = body.indexOf(prefix);
             if (at < 0)
@@ -187,7 +194,7 @@ private slots:
     {
         QCOMPARE(test::http(m_port, "GET", "/api/v2/nothing").status, 404);
         QCOMPARE(test::apply(m_port, "/no/such/thing", 1).status, 404);
-        const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+        const QByteArray body = test::http(m_admin, "GET", "/metrics").body;
         QVERIFY2(body.contains("coupon_gateway_requests_total{route=\"other\",code=\"404\"}"), body.constData());
         QVERIFY2(!body.contains("coupon_gateway_requests_total{route=\"health\",code=\"404\"}"), body.constData());
     }
@@ -309,7 +316,7 @@ private slots:
         test::TcpProxy redis(m_settings.redis.port);
         test::GatewayProcess gateway({u"--set"_s, u"redis.port=%1"_s.arg(redis.port())});
         QVERIFY(gateway.start().isEmpty());
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         QCOMPARE(test::apply(gateway.port(), applyPath(campaign), 1).status, 202);
 
         redis.cut();
@@ -319,7 +326,7 @@ private slots:
         QCOMPARE(down.status, 503);
         QVERIFY(!down.header("retry-after").isEmpty());
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"503 took %1 ms"_s.arg(clock.elapsed())));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 10000));
 
         redis.heal();
         QVERIFY2(
@@ -351,7 +358,7 @@ private slots:
         const QString campaign = openCampaign(u"gw-term"_s, 5000);
         test::GatewayProcess gateway;
         QVERIFY(gateway.start().isEmpty());
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         SimulationOptions options;
         options.campaign = campaign;
         options.users = 3000;

@@ -99,7 +99,8 @@ private slots:
         const QString started = m_gateway->start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_port = m_gateway->port();
-        QVERIFY(test::waitFor([&] { return test::http(m_port, "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(
+            test::waitFor([&] { return test::http(m_gateway->adminPort(), "GET", "/readyz").status == 200; }, 30000));
     }
 
     void cleanupTestCase()
@@ -200,7 +201,7 @@ private slots:
         QCOMPARE(test::apply(m_port, applyPath(campaign), 32).status, 202);
         // And the user gets a token back within about a second.
         QVERIFY(test::waitFor([&] { return test::apply(m_port, applyPath(campaign), 31).status == 409; }, 5000));
-        const QByteArray metrics = test::http(m_port, "GET", "/metrics").body;
+        const QByteArray metrics = test::http(m_gateway->adminPort(), "GET", "/metrics").body;
         QVERIFY2(metrics.contains("coupon_gateway_refused_total{reason=\"rate_limited_user\"} "), metrics.constData());
         QVERIFY(!metrics.contains("coupon_gateway_refused_total{reason=\"rate_limited_user\"} 0\n"));
     }
@@ -210,7 +211,7 @@ private slots:
     {
         test::GatewayProcess gateway(addressLimited(u"127.0.0.2"_s));
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QString campaign = openCampaign(u"id-address"_s, 100);
         auto fromPeer = [&](qint64 user, const QByteArray &forwardedFor) {
             QList<std::pair<QByteArray, QByteArray>> headers;
@@ -230,7 +231,7 @@ private slots:
     {
         test::GatewayProcess gateway(addressLimited(u"127.0.0.0/8"_s));
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QString campaign = openCampaign(u"id-proxy"_s, 100);
         auto via = [&](qint64 user, const QByteArray &forwardedFor) {
             return test::apply(gateway.port(), applyPath(campaign), user, {{"X-Forwarded-For", forwardedFor}}).status;
@@ -273,7 +274,7 @@ private slots:
     {
         test::GatewayProcess gateway(QStringList{u"--set"_s, u"gateway.idempotency.quota=1"_s});
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QString campaign = openCampaign(u"id-quota"_s, 10);
         QCOMPARE(test::apply(gateway.port(), applyPath(campaign), 71, {{"Idempotency-Key", "a"}}).status, 202);
         QCOMPARE(test::apply(gateway.port(), applyPath(campaign), 71, {{"Idempotency-Key", "a"}}).status, 202);

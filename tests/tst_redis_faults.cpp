@@ -81,7 +81,7 @@ struct Rig
     {
         if (QString error = gateway.start(); !error.isEmpty())
             return error;
-        if (!test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000))
+        if (!test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000))
             return u"gateway not ready: "_s + gateway.output().right(1500);
         return {};
     }
@@ -486,16 +486,16 @@ private slots:
         test::HttpResult loading;
         QVERIFY2(test::waitFor(
                      [&] {
-                         loading = test::http(gateway.port(), "GET", "/readyz");
+                         loading = test::http(gateway.adminPort(), "GET", "/readyz");
                          return loading.body.contains("loading");
                      },
                      10000),
                  qPrintable(u"/readyz never said Redis was loading: "_s + QString::fromUtf8(loading.body)));
         QCOMPARE(loading.status, 503);
         QCOMPARE(rig.apply(gateway, 3).status, 503);
-        QVERIFY2(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 60000),
+        QVERIFY2(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 60000),
                  qPrintable(u"/readyz still 503: "_s
-                            + QString::fromUtf8(test::http(gateway.port(), "GET", "/readyz").body)));
+                            + QString::fromUtf8(test::http(gateway.adminPort(), "GET", "/readyz").body)));
         qInfo("ready again %lld ms after Redis was restarted", clock.elapsed());
         QVERIFY(test::waitFor([&] { return rig.ops->redis().connect().ok(); }, 60000));
         const test::HttpResult stale = rig.apply(gateway, 2);

@@ -73,7 +73,8 @@ private slots:
         m_gateway = std::make_unique<test::GatewayProcess>(QStringList{u"--set"_s, u"gateway.auth=none"_s});
         const QString started = m_gateway->start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        QVERIFY(test::waitFor([&] { return test::http(m_gateway->port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(
+            test::waitFor([&] { return test::http(m_gateway->adminPort(), "GET", "/readyz").status == 200; }, 30000));
     }
 
     void cleanupTestCase()
@@ -152,7 +153,7 @@ private slots:
         test::GatewayProcess gateway(redis.serviceArgs()
                                      + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + kafka.bootstraps()});
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QByteArray path = "/api/v1/campaigns/" + campaign.toLatin1();
         const QList<QByteArray> internals{"127.0.0.1",
                                           QByteArray::number(redis.port()),
@@ -174,18 +175,18 @@ private slots:
         // address, and none of it may reach the client.
         redis.freeze();
         check("apply", test::apply(gateway.port(), path + "/applications", 1));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 10000));
         check("apply, reconnecting", test::apply(gateway.port(), path + "/applications", 3));
-        check("readyz", test::http(gateway.port(), "GET", "/readyz"));
+        // Readiness with its detail is on the admin listener only.
+        QCOMPARE(test::http(gateway.port(), "GET", "/readyz").status, 404);
         check("campaign", test::http(gateway.port(), "GET", path));
         check("user", test::http(gateway.port(), "GET", path + "/users/1", {}, test::asUser(1)));
         QVERIFY2(gateway.output().contains(u"127.0.0.1"_s), "the detail did not reach the log");
         redis.thaw();
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
 
         rd_kafka_mock_broker_set_down(kafka.cluster(), 1);
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 20000));
-        check("readyz, Kafka down", test::http(gateway.port(), "GET", "/readyz"));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 20000));
         check("apply, Kafka down", test::apply(gateway.port(), path + "/applications", 2));
         QCOMPARE(gateway.terminate(), 0);
         (void)ops.close(campaign);

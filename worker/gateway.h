@@ -24,7 +24,10 @@ class ReadEndpoints;
 // The HTTP apply API (README "HTTP API") over an http::Server and an
 // AsyncApplyService, all on one Qt event loop. It wires the parts in
 // gateway/ (router, endpoints, metrics, Kafka liveness), answers the probes
-// and runs the shutdown.
+// and runs the shutdown. Two listeners: gateway.listen for clients (the API
+// and a minimal /healthz) and gateway.admin.listen for operators and load
+// balancers (/healthz, /readyz with the reason, /metrics), with connections
+// of its own that client traffic cannot use up.
 class Gateway : public QObject
 {
     Q_OBJECT
@@ -35,6 +38,7 @@ public:
 
     Status start();
     quint16 port() const;
+    quint16 adminPort() const;
     // Stop accepting, answer what is in flight (delivery reports included),
     // flush the producer, then emit stopped().
     void shutdown();
@@ -46,6 +50,7 @@ signals:
 
 private:
     void addRoutes();
+    Status listenAdmin();
     // The routes' handlers (Router::Handler); the API's take the campaign id
     // from segment 3 and the user id from segment 5.
     void health(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs);
@@ -62,6 +67,7 @@ private:
     // The user is 0 when none is needed or gateway.auth = none.
     std::optional<qint64> admitted(gateway::Route route, const http::Request &request, http::Responder &responder,
                                    qint64 startedNs, bool needUser);
+    // With the not-ready detail (addresses, the libraries' text): the admin listener is for operators.
     http::Response readiness() const;
     void maybeFinishShutdown();
 
@@ -75,7 +81,9 @@ private:
     std::unique_ptr<gateway::ApplyEndpoint> m_apply;
     std::unique_ptr<gateway::ReadEndpoints> m_reads;
     std::unique_ptr<gateway::Router> m_router;
+    std::unique_ptr<gateway::Router> m_adminRouter;
     http::Server *m_server = nullptr; // child
+    http::Server *m_admin = nullptr;  // child
 };
 
 } // namespace coupon

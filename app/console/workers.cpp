@@ -524,9 +524,11 @@ GatewayMonitor::~GatewayMonitor() = default;
 void GatewayMonitor::start(const QStringList &urls, int intervalMs)
 {
     m_network = new QNetworkAccessManager(this);
-    for (const QString &text : urls) {
-        const QUrl url(text);
+    for (const QString &line : urls) {
+        const QUrl url(line.section(u' ', 0, 0, QString::SectionSkipEmpty));
+        const QString admin = line.section(u' ', 1, 1, QString::SectionSkipEmpty);
         m_urls << url;
+        m_probes << (admin.isEmpty() ? url.resolved(QUrl(u"/healthz"_s)) : QUrl(admin).resolved(QUrl(u"/readyz"_s)));
         m_states.insert(gatewayKey(url), service(gatewayKey(url), tr("Gateway"), url.authority()));
     }
     m_timer = new QTimer(this);
@@ -538,8 +540,9 @@ void GatewayMonitor::start(const QStringList &urls, int intervalMs)
 
 void GatewayMonitor::poll()
 {
-    for (const QUrl &url : std::as_const(m_urls)) {
-        QNetworkRequest request(url.resolved(QUrl(u"/readyz"_s)));
+    for (qsizetype i = 0; i < m_urls.size(); ++i) {
+        const QUrl &url = m_urls[i];
+        QNetworkRequest request(m_probes[i]);
         request.setTransferTimeout(1500);
         QNetworkReply *reply = m_network->get(request);
         connect(reply, &QNetworkReply::finished, this, [this, reply, key = gatewayKey(url)] {

@@ -23,6 +23,8 @@ struct MetricsGauges
     qint64 memoSnapshots = 0;
     bool redisUp = false;
     bool kafkaUp = false;
+    http::ServerStats server; // the public listener's
+    int connectionCap = 0;    // its Limits::maxConnections
 };
 
 // Counts every answer by route and status (and the applies' latency) as it is

@@ -69,6 +69,11 @@ constexpr Spec kSpecs[] = {
     {"gateway.limit.user.burst", "5", Kind::Int, 1, 1000000},
     {"gateway.limit.address.rate", "1000", Kind::Int, 0, 10000000},
     {"gateway.limit.address.burst", "2000", Kind::Int, 1, 10000000},
+    {"gateway.admin.listen", "127.0.0.1:8081", Kind::HostPort},
+    {"gateway.max.connections", "0", Kind::Int, 0, 10000000},
+    {"gateway.max.connections.per.address", "256", Kind::Int, 0, 10000000},
+    {"gateway.max.unsent.bytes", "16384", Kind::Int, 1024, 64 * 1024 * 1024},
+    {"gateway.max.unsent.total.bytes", "33554432", Kind::Int, 65536, qint64(64) * 1024 * 1024 * 1024},
     {"auth.signing.key", "", Kind::Text},
 };
 
@@ -304,6 +309,13 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.gateway.addressRate = values[u"gateway.limit.address.rate"_s].toInt();
     s.gateway.addressBurst = values[u"gateway.limit.address.burst"_s].toInt();
     s.signingKeyPath = values[u"auth.signing.key"_s];
+    const QString admin = values[u"gateway.admin.listen"_s];
+    s.gateway.adminHost = admin.left(admin.lastIndexOf(u':'));
+    s.gateway.adminPort = static_cast<quint16>(admin.mid(admin.lastIndexOf(u':') + 1).toUInt());
+    s.gateway.maxConnections = values[u"gateway.max.connections"_s].toInt();
+    s.gateway.maxConnectionsPerAddress = values[u"gateway.max.connections.per.address"_s].toInt();
+    s.gateway.maxUnsentBytes = values[u"gateway.max.unsent.bytes"_s].toLongLong();
+    s.gateway.maxUnsentTotalBytes = values[u"gateway.max.unsent.total.bytes"_s].toLongLong();
     return s;
 }
 

@@ -104,6 +104,13 @@ struct GatewaySettings
     int userBurst = 0;
     int addressRate = 0;
     int addressBurst = 0;
+    // The operators' listener: /healthz, /readyz (with the reason), /metrics.
+    QString adminHost;
+    quint16 adminPort = 0;
+    int maxConnections = 0;           // open client connections; 0: from ulimit -n (see Gateway::start)
+    int maxConnectionsPerAddress = 0; // from one client address (IPv6: /64); 0: no cap
+    qint64 maxUnsentBytes = 0;        // answers a client has not read, per connection
+    qint64 maxUnsentTotalBytes = 0;   // the same over all connections
 };
 
 // Where settings come from, lowest precedence first: built-in defaults, the INI
