@@ -188,6 +188,21 @@ private slots:
         QVERIFY(!verifierFor(m_ec.publicPem).verify(rs, kNow).ok());
     }
 
+    // A token seen before is remembered, but never past its exp, nor past
+    // the key it was signed with.
+    void rememberedTokensStillExpireAndGoWithTheirKey()
+    {
+        Verifier verifier = verifierFor(m_ec.publicPem, {.skewS = 0});
+        const QByteArray token
+            = signerFor(u"ec-remember"_s, m_ec.privatePem).mint({.user = 5, .nowS = kNow, .ttlS = 60});
+        QCOMPARE(*verifier.verify(token, kNow), 5);
+        QCOMPARE(*verifier.verify(token, kNow + 1), 5); // remembered
+        QCOMPARE(verifier.verify(token, kNow + 61).error().message, u"the token has expired"_s);
+        QCOMPARE(*verifier.verify(token, kNow + 2), 5);
+        verifier.setKeys(*KeySet::parse(m_rsa.publicPem));
+        QVERIFY(!verifier.verify(token, kNow + 3).ok());
+    }
+
     void claimsChecked()
     {
         Expectations e;

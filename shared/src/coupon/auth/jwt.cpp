@@ -403,12 +403,40 @@ std::optional<qint64> userFrom(const QJsonValue &value)
 
 } // namespace
 
+void Verifier::setKeys(std::shared_ptr<const KeySet> keys)
+{
+    m_keys = std::move(keys);
+    m_verified.clear(); // a key taken away takes its tokens with it
+}
+
 Result<qint64> Verifier::verify(QByteArrayView token, qint64 nowS) const
 {
     if (!hasKeys())
         return invalid(u"no verification key is loaded"_s);
     if (token.isEmpty() || token.size() > kMaxToken)
         return invalid(u"a token is 1 to %1 bytes"_s.arg(kMaxToken));
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(token.data(), size_t(token.size()), digest, &length, sha256(), nullptr) != 1)
+        return invalid(u"the token could not be hashed"_s);
+    const QByteArray remembered(reinterpret_cast<const char *>(digest), qsizetype(length));
+    if (const auto it = m_verified.constFind(remembered); it != m_verified.cend()) {
+        if (double(nowS) <= it->exp + m_expectations.skewS)
+            return it->user;
+        m_verified.erase(it); // expired: the full check says so
+    }
+    double exp = 0;
+    Result<qint64> user = verifySigned(token, nowS, &exp);
+    if (user) {
+        if (m_verified.size() >= kRemembered)
+            m_verified.clear();
+        m_verified.insert(remembered, Verified{*user, exp});
+    }
+    return user;
+}
+
+Result<qint64> Verifier::verifySigned(QByteArrayView token, qint64 nowS, double *expOut) const
+{
     const qsizetype dot1 = token.indexOf('.');
     const qsizetype dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 <= 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0)
@@ -443,6 +471,7 @@ Result<qint64> Verifier::verify(QByteArrayView token, qint64 nowS) const
         return invalid(u"the token has no exp"_s);
     if (double(nowS) > exp.toDouble() + m_expectations.skewS)
         return invalid(u"the token has expired"_s);
+    *expOut = exp.toDouble();
     const QJsonValue nbf = claims->value(u"nbf"_s);
     if (!nbf.isUndefined() && (!nbf.isDouble() || double(nowS) + m_expectations.skewS < nbf.toDouble()))
         return invalid(u"the token is not valid yet (nbf)"_s);

@@ -27,6 +27,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QHash>
 #include <QString>
 
 #include <memory>
@@ -75,20 +76,36 @@ struct Expectations
 
 // Errors are Errc::AuthInvalid ("invalid_token") with a message safe to
 // give the client (it names the rule broken, never the key).
+//
+// Tokens that verified are remembered (by their SHA-256, at most
+// kRemembered, forgotten all at once when full and on setKeys) until they
+// expire: a client that retries, or polls its status, with the same token
+// costs a hash instead of a signature check (ES256: ~1 against ~110 us
+// here). Use from one thread.
 class Verifier
 {
 public:
+    static constexpr qsizetype kRemembered = 16384;
+
     explicit Verifier(Expectations expectations);
 
-    void setKeys(std::shared_ptr<const KeySet> keys) { m_keys = std::move(keys); }
+    void setKeys(std::shared_ptr<const KeySet> keys);
     bool hasKeys() const { return m_keys && m_keys->size() > 0; }
 
     // The user a valid token names.
     Result<qint64> verify(QByteArrayView token, qint64 nowS) const;
 
 private:
+    struct Verified
+    {
+        qint64 user = 0;
+        double exp = 0;
+    };
+    Result<qint64> verifySigned(QByteArrayView token, qint64 nowS, double *exp) const;
+
     Expectations m_expectations;
     std::shared_ptr<const KeySet> m_keys;
+    mutable QHash<QByteArray, Verified> m_verified;
 };
 
 // Mints tokens with the first key of a set that can sign (a private key, or
