@@ -358,9 +358,8 @@ private slots:
             QCOMPARE(rd_kafka_mock_broker_push_request_error_rtts(mock.cluster(), 1, kProduce, 1,
                                                                   RD_KAFKA_RESP_ERR_NO_ERROR, 30000),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
-        test::GatewayProcess gateway(rig.redis.serviceArgs()
-                                     + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + mock.bootstraps(),
-                                                   u"--set"_s, u"kafka.message.timeout.ms=8000"_s});
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + mock.serviceArgs()
+                                     + QStringList{u"--set"_s, u"kafka.message.timeout.ms=8000"_s});
         const QString ready = rig.startGateway(gateway);
         QVERIFY2(ready.isEmpty(), qPrintable(ready));
 
