@@ -5,6 +5,7 @@
 #include "coupon/base/validation.h"
 #include "coupon/loadgen/http_client.h"
 #include "coupon/loadgen/simulation.h"
+#include "coupon/loadgen/tokens.h"
 #include "coupon/protocol/soldout_memo.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
@@ -84,11 +85,13 @@ struct Options
     const QCommandLineOption open{u"open"_s, u"Open the campaign right after creating it."_s};
     const QCommandLineOption timeout{u"timeout"_s, u"Seconds to wait for the drain."_s, u"s"_s, u"120"_s};
     const QCommandLineOption grace{u"grace"_s, u"Seconds a reservation may stay pending."_s, u"s"_s, u"30"_s};
+    const QCommandLineOption ttl{u"ttl"_s, u"token: seconds the token is valid."_s, u"s"_s, u"300"_s};
+    const QCommandLineOption count{u"count"_s, u"token: one per user from --user on, one per line."_s, u"n"_s, u"1"_s};
 
     void addTo(QCommandLineParser &p) const
     {
         for (const QCommandLineOption &o : {campaign, user, users, firstUser, concurrency, duplicates, target, audit,
-                                            limit, name, starts, ends, open, timeout, grace})
+                                            limit, name, starts, ends, open, timeout, grace, ttl, count})
             p.addOption(o);
     }
 };
@@ -252,6 +255,26 @@ int applyCommand(const Invocation &in)
     return r.status == ApplyOutcome::Accepted ? ExitOk : ExitCheckFailed;
 }
 
+int tokenCommand(const Invocation &in)
+{
+    const std::optional<qint64> user = parseUserId(in.p.value(in.opt.user));
+    if (!user)
+        return fail(ExitUsage,
+                    u"--user = \"%1\": must be an integer in 1..9223372036854775807"_s.arg(in.p.value(in.opt.user)));
+    qint64 ttl = 0, count = 0;
+    if (!parseNumber(in.p, in.opt.ttl, 1, 30 * 86400, &ttl) || !parseNumber(in.p, in.opt.count, 1, 10'000'000, &count)
+        || *user > std::numeric_limits<qint64>::max() - count)
+        return ExitUsage;
+    Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(in.settings);
+    if (!tokens)
+        return failWith(tokens.error());
+    if (!*tokens)
+        return fail(ExitUsage, u"auth.signing.key is not set: no key to sign with"_s);
+    for (qint64 i = 0; i < count; ++i)
+        out() << (*tokens)->token(*user + i, int(ttl)) << '\n';
+    return ExitOk;
+}
+
 int simulateCommand(const Invocation &in)
 {
     const Options &opt = in.opt;
@@ -271,6 +294,10 @@ int simulateCommand(const Invocation &in)
     }
     SimulationReport report;
     if (in.p.isSet(opt.target)) {
+        Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(in.settings);
+        if (!tokens)
+            return failWith(tokens.error());
+        options.tokens = *tokens;
         Result<SimulationReport> viaHttp = simulateHttp(QUrl(in.p.value(opt.target)), options);
         if (!viaHttp)
             return fail(ExitUsage, viaHttp.error().message);
@@ -377,6 +404,8 @@ const QList<Command> &commands()
          u"  simulate --campaign C [--users 1000] [--concurrency 32] [--duplicates PCT]\n"
          "           [--first-user N] [--target http://HOST:PORT] [--audit]"_s,
          simulateCommand, Connect::Itself},
+        {u"token"_s, u"  token --user U [--count 1] [--ttl 300]   test tokens for U.., signed with auth.signing.key"_s,
+         tokenCommand, Connect::Itself},
         {u"audit"_s, u"  audit --campaign C                      check the five invariants after the drain"_s,
          auditCommand, Connect::CampaignOps},
         {u"settle"_s, u"  settle --campaign C [--grace S]         settle old pending reservations"_s, settleCommand,

@@ -2,6 +2,7 @@
 // rebuilt for comparison, and the chart of a run. Not a product binary.
 
 #include "chart.h"
+#include "jwt_cost.h"
 #include "tutorial.h"
 
 #include "coupon/base/cli.h"
@@ -38,7 +39,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption timeout(u"timeout"_s, u"Seconds."_s, u"s"_s, u"600"_s);
     for (const QCommandLineOption &o : {topic, counter, limit, users, duplicates, threads, expected, timeout})
         p.addOption(o);
-    p.addPositionalArgument(u"command"_s, u"tutorial-apply, tutorial-consume or chart"_s);
+    p.addPositionalArgument(
+        u"command"_s, u"tutorial-apply, tutorial-consume, chart, or jwt SIGNING VERIFYING [SIGNING VERIFYING...]"_s);
     int exitCode = 0;
     const auto settings = cli.process(app, &exitCode);
     if (!settings)
@@ -66,6 +68,18 @@ int main(int argc, char *argv[])
         if (!error.isEmpty()) {
             std::fprintf(stderr, "coupon-bench: %s\n", qPrintable(error));
             return 1;
+        }
+        return 0;
+    }
+    if (args.value(0) == u"jwt"_s && args.size() >= 3 && args.size() % 2 == 1) {
+        // Microseconds per token to mint and to verify, per key pair given
+        // (signing key file, verifying key file), on one thread.
+        for (qsizetype i = 1; i + 1 < args.size(); i += 2) {
+            const QString error = coupon::bench::jwtCost(args[i], args[i + 1], p.value(users).toInt(), out);
+            if (!error.isEmpty()) {
+                std::fprintf(stderr, "coupon-bench: %s\n", qPrintable(error));
+                return 1;
+            }
         }
         return 0;
     }

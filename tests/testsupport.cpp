@@ -1,5 +1,7 @@
 #include "testsupport.h"
 
+#include "coupon/loadgen/tokens.h"
+
 #include "coupon/http/response_parser.h"
 #include "coupon/kafka/kafka.h"
 
@@ -84,14 +86,23 @@ WorkerProcess::WorkerProcess(QStringList extraArgs)
 { }
 
 GatewayProcess::GatewayProcess(QStringList extraArgs)
-    : ServiceProcess(QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s, u"listening on [0-9.]+:[0-9]+"_s,
-                     QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s} + extraArgs)
+    : ServiceProcess(
+        QStringLiteral(COUPON_GATEWAY_BIN), u"COUPON_GATEWAY_CONFIG"_s,
+        u"listening on [0-9.]+:[0-9]+; admin on [0-9.]+:[0-9]+"_s,
+        QStringList{u"--set"_s, u"gateway.listen=127.0.0.1:0"_s, u"--set"_s, u"gateway.admin.listen=127.0.0.1:0"_s}
+            + extraArgs)
 { }
 
 quint16 GatewayProcess::port() const
 {
     static const QRegularExpression listening(u"listening on [0-9.]+:([0-9]+)"_s);
     return quint16(listening.match(output()).captured(1).toUInt());
+}
+
+quint16 GatewayProcess::adminPort() const
+{
+    static const QRegularExpression admin(u"listening on [0-9.]+:[0-9]+; admin on [0-9.]+:([0-9]+)"_s);
+    return quint16(admin.match(output()).captured(1).toUInt());
 }
 
 ServiceProcess::~ServiceProcess()
@@ -357,6 +368,29 @@ HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, 
     if (!body.isEmpty() || method == "POST")
         raw += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     return httpRaw(port, raw + "\r\n" + body);
+}
+
+QByteArray tokenFor(qint64 user, int ttlS)
+{
+    static const std::shared_ptr<const TokenMinter> minter = [] {
+        Result<std::shared_ptr<const TokenMinter>> m = TokenMinter::fromSettings(integrationSettings());
+        if (!m || !*m)
+            qFatal("test tokens: %s",
+                   m ? "auth.signing.key is not set in $COUPON_CONFIG" : qPrintable(m.error().message));
+        return *m;
+    }();
+    return minter->token(user, ttlS);
+}
+
+QList<std::pair<QByteArray, QByteArray>> asUser(qint64 user)
+{
+    return {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + tokenFor(user)}};
+}
+
+HttpResult apply(quint16 port, const QByteArray &path, qint64 user,
+                 const QList<std::pair<QByteArray, QByteArray>> &headers)
+{
+    return http(port, "POST", path, "{\"userId\":" + QByteArray::number(user) + '}', asUser(user) + headers);
 }
 
 namespace {

@@ -88,6 +88,7 @@ class GatewayProcess : public ServiceProcess
 public:
     explicit GatewayProcess(QStringList extraArgs = {});
     quint16 port() const;
+    quint16 adminPort() const; // /healthz, /readyz, /metrics
 };
 
 // A redis-server of the test's own (a free port, a fresh directory, AOF on
@@ -153,6 +154,16 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs = 10000);
 // A well-formed request.
 HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
                 const QList<std::pair<QByteArray, QByteArray>> &headers = {{"Content-Type", "application/json"}});
+
+// A bearer token for `user`, signed with the test stack's key
+// (auth.signing.key of $COUPON_CONFIG; scripts/stack makes it).
+QByteArray tokenFor(qint64 user, int ttlS = 300);
+// The headers of a request by `user`: JSON, and their token.
+QList<std::pair<QByteArray, QByteArray>> asUser(qint64 user);
+
+// POST {"userId":user} to `path` as that user (their token), plus `headers`.
+HttpResult apply(quint16 port, const QByteArray &path, qint64 user,
+                 const QList<std::pair<QByteArray, QByteArray>> &headers = {});
 
 struct RawHeaderValue
 {

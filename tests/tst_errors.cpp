@@ -36,6 +36,8 @@ private slots:
         row(Errc::BadUserId, u"bad_user_id"_s, false);
         row(Errc::BadJson, u"bad_json"_s, false);
         row(Errc::HttpTarget, u"http.target"_s, false);
+        row(Errc::AuthInvalid, u"invalid_token"_s, false);
+        row(Errc::AuthKeys, u"auth.keys"_s, false);
         row(Errc::RedisUnavailable, u"redis.unavailable"_s, true);
         row(Errc::RedisProtocol, u"redis.protocol"_s, false);
         row(Errc::RedisReply, u"redis.reply"_s, false);

@@ -3,6 +3,7 @@
 // tutorial's crowd over 64 connections, Redis outages, SIGTERM.
 
 #include "coupon/loadgen/http_client.h"
+#include "coupon/loadgen/tokens.h"
 #include "coupon/redis/redis.h"
 #include "coupon/service/campaigns.h"
 #include "tcpproxy.h"
@@ -43,6 +44,7 @@ class TestGateway : public QObject
     std::unique_ptr<test::WorkerProcess> m_worker;
     std::unique_ptr<test::GatewayProcess> m_gateway;
     quint16 m_port = 0;
+    quint16 m_admin = 0; // /readyz, /metrics
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
     CampaignOverview state(const QString &campaign) { return m_ops->status(campaign).value(); }
@@ -56,13 +58,18 @@ private slots:
         m_worker = std::make_unique<test::WorkerProcess>();
         QString started = m_worker->start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        m_gateway = std::make_unique<test::GatewayProcess>();
+        // The API's answers, not its rate limits (tst_identity has those):
+        // users here apply again and again, faster than a person would.
+        m_gateway = std::make_unique<test::GatewayProcess>(
+            QStringList{u"--set"_s, u"gateway.limit.user.burst=100000"_s});
         started = m_gateway->start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
         m_port = m_gateway->port();
         QVERIFY(m_port > 0);
-        QVERIFY2(test::waitFor([&] { return test::http(m_port, "GET", "/readyz").status == 200; }, 30000),
-                 test::http(m_port, "GET", "/readyz").body.constData());
+        m_admin = m_gateway->adminPort();
+        QVERIFY(m_admin > 0);
+        QVERIFY2(test::waitFor([&] { return test::http(m_admin, "GET", "/readyz").status == 200; }, 30000),
+                 test::http(m_admin, "GET", "/readyz").body.constData());
     }
 
     void cleanupTestCase()
@@ -83,18 +90,18 @@ private slots:
         const QString campaign = openCampaign(u"gw-status"_s, 1);
         const QByteArray path = applyPath(campaign);
 
-        test::HttpResult r = test::http(m_port, "POST", path, userBody(1));
+        test::HttpResult r = test::apply(m_port, path, 1);
         QCOMPARE(r.status, 202);
         QCOMPARE(json(r)[u"status"_s].toString(), u"accepted"_s);
         QCOMPARE(json(r)[u"ticket"_s].toInt(), 1);
         QCOMPARE(state(campaign).redisCount, 1);
 
-        r = test::http(m_port, "POST", path, userBody(1));
+        r = test::apply(m_port, path, 1);
         QCOMPARE(r.status, 409);
         QCOMPARE(json(r)[u"code"_s].toString(), u"duplicate"_s);
         QVERIFY(!json(r)[u"message"_s].toString().isEmpty());
 
-        r = test::http(m_port, "POST", path, userBody(2));
+        r = test::apply(m_port, path, 2);
         QCOMPARE(r.status, 410);
         QCOMPARE(json(r)[u"code"_s].toString(), u"sold_out"_s);
         QCOMPARE(state(campaign).redisCount, 1);
@@ -102,12 +109,12 @@ private slots:
 
         const QString closed = openCampaign(u"gw-closed"_s, 5);
         QVERIFY(m_ops->close(closed).ok());
-        r = test::http(m_port, "POST", applyPath(closed), userBody(1));
+        r = test::apply(m_port, applyPath(closed), 1);
         QCOMPARE(r.status, 403);
         QCOMPARE(json(r)[u"code"_s].toString(), u"closed"_s);
         QCOMPARE(state(closed).redisCount, 0);
 
-        r = test::http(m_port, "POST", applyPath(test::uniqueCampaign(u"gw-nosuch"_s)), userBody(1));
+        r = test::apply(m_port, applyPath(test::uniqueCampaign(u"gw-nosuch"_s)), 1);
         QCOMPARE(r.status, 404);
         QCOMPARE(json(r)[u"code"_s].toString(), u"unknown_campaign"_s);
 
@@ -120,17 +127,21 @@ private slots:
         QVERIFY(m_ops->waitForDrain(60000).ok());
         r = test::http(m_port, "GET", "/api/v1/campaigns/" + campaign.toLatin1());
         QCOMPARE(json(r)[u"issued"_s].toInt(), 1);
-        r = test::http(m_port, "GET", "/api/v1/campaigns/" + campaign.toLatin1() + "/users/1");
+        r = test::http(m_port, "GET", "/api/v1/campaigns/" + campaign.toLatin1() + "/users/1", {}, test::asUser(1));
         QCOMPARE(r.status, 200);
         QCOMPARE(json(r)[u"state"_s].toString(), u"issued"_s);
-        r = test::http(m_port, "GET", "/api/v1/campaigns/" + campaign.toLatin1() + "/users/2");
+        r = test::http(m_port, "GET", "/api/v1/campaigns/" + campaign.toLatin1() + "/users/2", {}, test::asUser(2));
         QCOMPARE(json(r)[u"state"_s].toString(), u"none"_s);
         r = test::http(m_port, "GET", "/api/v1/campaigns/" + test::uniqueCampaign(u"gw-nosuch"_s).toLatin1());
         QCOMPARE(r.status, 404);
 
         QCOMPARE(test::http(m_port, "GET", "/healthz").status, 200);
-        QCOMPARE(test::http(m_port, "GET", "/readyz").status, 200);
-        r = test::http(m_port, "GET", "/metrics");
+        QCOMPARE(test::http(m_admin, "GET", "/healthz").status, 200);
+        QCOMPARE(test::http(m_admin, "GET", "/readyz").status, 200);
+        // Readiness and metrics are the operators': not on the clients' port.
+        QCOMPARE(test::http(m_port, "GET", "/readyz").status, 404);
+        QCOMPARE(test::http(m_port, "GET", "/metrics").status, 404);
+        r = test::http(m_admin, "GET", "/metrics");
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.contains("coupon_gateway_requests_total{route=\"apply\",code=\"202\"}"));
         QVERIFY(r.body.contains("coupon_gateway_apply_duration_seconds_bucket{le=\"+Inf\"}"));
@@ -147,7 +158,7 @@ private slots:
         const QString campaign = openCampaign(u"gw-memo"_s, 1);
         const QByteArray path = applyPath(campaign);
         auto metric = [&](const QByteArray &name) -> qint64 {
-            const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+            const QByteArray body = test::http(m_admin, "GET", "/metrics").body;
             const QByteArray prefix = QByteArray("\n") + name + ' ';
             const qsizetype at = body.indexOf(prefix);
             if (at < 0)
@@ -155,26 +166,26 @@ private slots:
             const qsizetype from = at + prefix.size();
             return body.mid(from, body.indexOf('\n', from) - from).toLongLong();
         };
-        QCOMPARE(test::http(m_port, "POST", path, userBody(1)).status, 202);
+        QCOMPARE(test::apply(m_port, path, 1).status, 202);
         const qint64 snapshots = metric("coupon_gateway_soldout_memo_snapshots_total");
         QVERIFY(snapshots >= 0);
-        QCOMPARE(test::http(m_port, "POST", path, userBody(2)).status, 410); // from Redis; the memo loads
+        QCOMPARE(test::apply(m_port, path, 2).status, 410); // from Redis; the memo loads
         QVERIFY(
             test::waitFor([&] { return metric("coupon_gateway_soldout_memo_snapshots_total") > snapshots; }, 10000));
         const qint64 answers = metric("coupon_gateway_soldout_memo_answers_total");
         for (int i = 0; i < 20; ++i) {
-            test::HttpResult holder = test::http(m_port, "POST", path, userBody(1));
+            test::HttpResult holder = test::apply(m_port, path, 1);
             QCOMPARE(holder.status, 409);
             QCOMPARE(json(holder)[u"code"_s].toString(), u"duplicate"_s);
-            QCOMPARE(test::http(m_port, "POST", path, userBody(1000 + i)).status, 410);
+            QCOMPARE(test::apply(m_port, path, 1000 + i).status, 410);
         }
         QVERIFY2(metric("coupon_gateway_soldout_memo_answers_total") > answers, "the memo answered none of them");
         QCOMPARE(state(campaign).redisUsers, 1);
 
         QVERIFY(m_ops->close(campaign).ok());
-        QVERIFY2(test::waitFor([&] { return test::http(m_port, "POST", path, userBody(3)).status == 403; }, 5000),
+        QVERIFY2(test::waitFor([&] { return test::apply(m_port, path, 3).status == 403; }, 5000),
                  "still not answered closed 5 s after the close");
-        QCOMPARE(test::http(m_port, "POST", path, userBody(1)).status, 403); // closed comes before duplicate
+        QCOMPARE(test::apply(m_port, path, 1).status, 403); // closed comes before duplicate
     }
 
     // An unknown path is counted under its own route label; it was once
@@ -182,8 +193,8 @@ private slots:
     void unknownPathsHaveTheirOwnRouteLabel()
     {
         QCOMPARE(test::http(m_port, "GET", "/api/v2/nothing").status, 404);
-        QCOMPARE(test::http(m_port, "POST", "/no/such/thing", userBody(1)).status, 404);
-        const QByteArray body = test::http(m_port, "GET", "/metrics").body;
+        QCOMPARE(test::apply(m_port, "/no/such/thing", 1).status, 404);
+        const QByteArray body = test::http(m_admin, "GET", "/metrics").body;
         QVERIFY2(body.contains("coupon_gateway_requests_total{route=\"other\",code=\"404\"}"), body.constData());
         QVERIFY2(!body.contains("coupon_gateway_requests_total{route=\"health\",code=\"404\"}"), body.constData());
     }
@@ -191,26 +202,28 @@ private slots:
     void idempotencyKeyReplaysTheFirstAnswer()
     {
         const QString campaign = openCampaign(u"gw-idem"_s, 10);
-        const QList<std::pair<QByteArray, QByteArray>> headers{{"Content-Type", "application/json"},
-                                                               {"Idempotency-Key", "order-7f3a"}};
-        const test::HttpResult first = test::http(m_port, "POST", applyPath(campaign), userBody(5), headers);
+        const QList<std::pair<QByteArray, QByteArray>> key{{"Idempotency-Key", "order-7f3a"}};
+        const test::HttpResult first = test::apply(m_port, applyPath(campaign), 5, key);
         QCOMPARE(first.status, 202);
-        const test::HttpResult again = test::http(m_port, "POST", applyPath(campaign), userBody(5), headers);
+        const test::HttpResult again = test::apply(m_port, applyPath(campaign), 5, key);
         QCOMPARE(again.status, 202);
         QCOMPARE(again.body, first.body);
         QCOMPARE(again.header("idempotency-replayed"), QByteArray("true"));
-        const test::HttpResult other = test::http(m_port, "POST", applyPath(campaign), userBody(6), headers);
-        QCOMPARE(other.status, 422);
-        QCOMPARE(state(campaign).redisCount, 1);
+        // Keys are per user: another user's same key is theirs, never a replay of user 5's answer.
+        const test::HttpResult other = test::apply(m_port, applyPath(campaign), 6, key);
+        QCOMPARE(other.status, 202);
+        QVERIFY(other.header("idempotency-replayed").isEmpty());
+        QCOMPARE(state(campaign).redisCount, 2);
         QVERIFY(m_ops->waitForDrain(60000).ok());
-        QCOMPARE(m_ops->store().couponUsers(campaign).value(), QList<qint64>{5});
+        QCOMPARE(m_ops->store().couponUsers(campaign).value(), (QList<qint64>{5, 6}));
     }
 
     void malformedRequests_data()
     {
         QTest::addColumn<QByteArray>("raw");
         QTest::addColumn<int>("status");
-        const QByteArray head = "Host: x\r\nConnection: close\r\n";
+        const QByteArray head = "Host: x\r\nConnection: close\r\nAuthorization: Bearer " + test::tokenFor(1, 3600)
+            + "\r\n";
         auto post = [&](const QByteArray &target, const QByteArray &body,
                         const QByteArray &type = "application/json") -> QByteArray {
             return "POST " + target + " HTTP/1.1\r\n" + head + "Content-Type: " + type
@@ -220,7 +233,6 @@ private slots:
         QTest::newRow("invalid json") << post(p, "{userId: 1}") << 400;
         QTest::newRow("not an object") << post(p, "[1]") << 400;
         QTest::newRow("empty body") << post(p, "") << 400;
-        QTest::newRow("missing userId") << post(p, "{\"user\": 1}") << 400;
         QTest::newRow("userId string") << post(p, "{\"userId\": \"1\"}") << 400;
         QTest::newRow("userId null") << post(p, "{\"userId\": null}") << 400;
         QTest::newRow("userId bool") << post(p, "{\"userId\": true}") << 400;
@@ -284,6 +296,7 @@ private slots:
         options.campaign = campaign;
         options.users = 1000;
         options.concurrency = 64;
+        options.tokens = TokenMinter::fromSettings(m_settings).value();
         Result<SimulationReport> report = simulateHttp(QUrl(u"http://127.0.0.1:%1"_s.arg(m_port)), options);
         QVERIFY(report.ok());
         QCOMPARE(report->attempts, 1000);
@@ -303,35 +316,33 @@ private slots:
         test::TcpProxy redis(m_settings.redis.port);
         test::GatewayProcess gateway({u"--set"_s, u"redis.port=%1"_s.arg(redis.port())});
         QVERIFY(gateway.start().isEmpty());
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
-        QCOMPARE(test::http(gateway.port(), "POST", applyPath(campaign), userBody(1)).status, 202);
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
+        QCOMPARE(test::apply(gateway.port(), applyPath(campaign), 1).status, 202);
 
         redis.cut();
         QElapsedTimer clock;
         clock.start();
-        const test::HttpResult down = test::http(gateway.port(), "POST", applyPath(campaign), userBody(2));
+        const test::HttpResult down = test::apply(gateway.port(), applyPath(campaign), 2);
         QCOMPARE(down.status, 503);
         QVERIFY(!down.header("retry-after").isEmpty());
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"503 took %1 ms"_s.arg(clock.elapsed())));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 10000));
 
         redis.heal();
-        QVERIFY2(test::waitFor(
-                     [&] { return test::http(gateway.port(), "POST", applyPath(campaign), userBody(3)).status == 202; },
-                     30000),
-                 "the gateway did not recover after Redis came back");
+        QVERIFY2(
+            test::waitFor([&] { return test::apply(gateway.port(), applyPath(campaign), 3).status == 202; }, 30000),
+            "the gateway did not recover after Redis came back");
 
         // A hung Redis (connection open, no replies) is cut by the command timeout.
         redis.stall();
         clock.restart();
-        const test::HttpResult hung = test::http(gateway.port(), "POST", applyPath(campaign), userBody(4));
+        const test::HttpResult hung = test::apply(gateway.port(), applyPath(campaign), 4);
         QCOMPARE(hung.status, 503);
         QVERIFY2(clock.elapsed() < 5000, qPrintable(u"503 took %1 ms with Redis hung"_s.arg(clock.elapsed())));
         redis.heal();
-        QVERIFY2(test::waitFor(
-                     [&] { return test::http(gateway.port(), "POST", applyPath(campaign), userBody(5)).status == 202; },
-                     30000),
-                 "the gateway did not recover after Redis answered again");
+        QVERIFY2(
+            test::waitFor([&] { return test::apply(gateway.port(), applyPath(campaign), 5).status == 202; }, 30000),
+            "the gateway did not recover after Redis answered again");
 
         QCOMPARE(gateway.terminate(15000), 0);
         QVERIFY(m_ops->waitForDrain(60000).ok());
@@ -347,11 +358,12 @@ private slots:
         const QString campaign = openCampaign(u"gw-term"_s, 5000);
         test::GatewayProcess gateway;
         QVERIFY(gateway.start().isEmpty());
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         SimulationOptions options;
         options.campaign = campaign;
         options.users = 3000;
         options.concurrency = 32;
+        options.tokens = TokenMinter::fromSettings(m_settings).value();
         SimulationProgress progress;
         Result<SimulationReport> report = Error{};
         std::thread crowd(

@@ -20,8 +20,25 @@ private slots:
     {
         // The campaign's other keys are coupon:{<campaign>}:...; a cluster
         // keeps the record in their slot.
-        QCOMPARE(coupon::gateway::idempotencyRedisKey(u"spring-sale"_s, "order-7f3a"),
-                 QByteArray("coupon:{spring-sale}:idem:order-7f3a"));
+        // One user's key is not another's: the user is part of the name.
+        const auto keys = coupon::gateway::idempotencyKeys(u"spring-sale"_s, 42, "order-7f3a");
+        QCOMPARE(keys.record, QByteArray("coupon:{spring-sale}:idem:42:order-7f3a"));
+        QCOMPARE(keys.index, QByteArray("coupon:{spring-sale}:idemq:42"));
+        QCOMPARE(keys.key, QByteArray("order-7f3a"));
+    }
+
+    void onlyAnswersThatChangedStateAreKept()
+    {
+        using coupon::gateway::idempotencyKeepMs;
+        coupon::http::Response accepted;
+        accepted.status = 202;
+        QCOMPARE(idempotencyKeepMs(accepted, 600000), 600000);
+        const auto unknown = coupon::http::Response::error(503, u"outcome_unknown"_s, u"may have"_s);
+        QCOMPARE(idempotencyKeepMs(unknown, 600000), 60000);
+        QCOMPARE(idempotencyKeepMs(unknown, 5000), 5000);
+        for (const int status : {400, 409, 410, 403, 404, 429})
+            QCOMPARE(idempotencyKeepMs(coupon::http::Response::error(status, u"x"_s, u"y"_s), 600000), 0);
+        QCOMPARE(idempotencyKeepMs(coupon::http::Response::error(503, u"unavailable"_s, u"y"_s), 600000), 0);
     }
 
     void validKeys_data()

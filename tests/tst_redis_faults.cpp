@@ -47,7 +47,10 @@ QString codeOf(const test::HttpResult &r)
 // the reconciler derives its waits from kafka.message.timeout.ms.
 const QStringList kFastWorker{u"--set"_s, u"kafka.message.timeout.ms=3000"_s, u"--set"_s,
                               u"worker.reconcile.interval.ms=200"_s};
-const QStringList kFastGateway{u"--set"_s, u"kafka.message.timeout.ms=3000"_s};
+// The tests' callers retry each user until an answer settles: faster than
+// the per-user rate limit a person meets (tst_identity tests that).
+const QStringList kRetryingCallers{u"--set"_s, u"gateway.limit.user.burst=100000"_s};
+const QStringList kFastGateway = QStringList{u"--set"_s, u"kafka.message.timeout.ms=3000"_s} + kRetryingCallers;
 
 // A Redis of the test's own, CampaignOps on it and an open campaign, closed
 // again at the end (so a later test's worker does not rebuild it into the
@@ -78,13 +81,13 @@ struct Rig
     {
         if (QString error = gateway.start(); !error.isEmpty())
             return error;
-        if (!test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000))
+        if (!test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000))
             return u"gateway not ready: "_s + gateway.output().right(1500);
         return {};
     }
     test::HttpResult apply(const test::GatewayProcess &gateway, qint64 user) const
     {
-        return test::http(gateway.port(), "POST", applyPath(campaign), body(user));
+        return test::apply(gateway.port(), applyPath(campaign), user);
     }
     // The five invariants with the answers given; an error text, empty when they hold.
     QString audit(const AnsweredApplies &answered)
@@ -198,7 +201,7 @@ private slots:
         test::WorkerProcess worker(rig.redis.serviceArgs() + kFastWorker);
         QVERIFY2(worker.start().isEmpty(), qPrintable(worker.output()));
         test::GatewayProcess gateway(
-            rig.redis.serviceArgs()
+            rig.redis.serviceArgs() + kRetryingCallers
             + QStringList{u"--set"_s, u"kafka.message.timeout.ms=8000"_s, u"--set"_s, u"kafka.linger.ms=3000"_s});
         const QString ready = rig.startGateway(gateway);
         QVERIFY2(ready.isEmpty(), qPrintable(ready));
@@ -358,7 +361,7 @@ private slots:
             QCOMPARE(rd_kafka_mock_broker_push_request_error_rtts(mock.cluster(), 1, kProduce, 1,
                                                                   RD_KAFKA_RESP_ERR_NO_ERROR, 30000),
                      RD_KAFKA_RESP_ERR_NO_ERROR);
-        test::GatewayProcess gateway(rig.redis.serviceArgs() + mock.serviceArgs()
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + mock.serviceArgs() + kRetryingCallers
                                      + QStringList{u"--set"_s, u"kafka.message.timeout.ms=8000"_s});
         const QString ready = rig.startGateway(gateway);
         QVERIFY2(ready.isEmpty(), qPrintable(ready));
@@ -424,8 +427,7 @@ private slots:
         QCOMPARE(lost.status, 503);
         QCOMPARE(codeOf(lost), u"reconciling"_s);
         QVERIFY(!lost.header("retry-after").isEmpty());
-        const test::HttpResult unknown = test::http(gateway.port(), "POST", applyPath(test::uniqueCampaign(u"never"_s)),
-                                                    body(2));
+        const test::HttpResult unknown = test::apply(gateway.port(), applyPath(test::uniqueCampaign(u"never"_s)), 2);
         QCOMPARE(unknown.status, 404);
         QCOMPARE(codeOf(unknown), u"unknown_campaign"_s);
 
@@ -483,16 +485,16 @@ private slots:
         test::HttpResult loading;
         QVERIFY2(test::waitFor(
                      [&] {
-                         loading = test::http(gateway.port(), "GET", "/readyz");
+                         loading = test::http(gateway.adminPort(), "GET", "/readyz");
                          return loading.body.contains("loading");
                      },
                      10000),
                  qPrintable(u"/readyz never said Redis was loading: "_s + QString::fromUtf8(loading.body)));
         QCOMPARE(loading.status, 503);
         QCOMPARE(rig.apply(gateway, 3).status, 503);
-        QVERIFY2(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 60000),
+        QVERIFY2(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 60000),
                  qPrintable(u"/readyz still 503: "_s
-                            + QString::fromUtf8(test::http(gateway.port(), "GET", "/readyz").body)));
+                            + QString::fromUtf8(test::http(gateway.adminPort(), "GET", "/readyz").body)));
         qInfo("ready again %lld ms after Redis was restarted", clock.elapsed());
         QVERIFY(test::waitFor([&] { return rig.ops->redis().connect().ok(); }, 60000));
         const test::HttpResult stale = rig.apply(gateway, 2);
@@ -517,6 +519,51 @@ private slots:
         QVERIFY2(broken.isEmpty(), qPrintable(broken));
         QCOMPARE(gateway.terminate(), 0);
         QCOMPARE(worker.terminate(), 0);
+    }
+
+    // Redis at its memory cap, run as the stack runs it (noeviction): the
+    // writes it refuses are applies answered 503 unavailable (nothing
+    // reserved, try again), and no reservation is ever evicted to make room.
+    void aFullRedisRefusesAndEvictsNoReservation()
+    {
+        // The stack's own Redis is capped and never evicts.
+        RedisConnection stack(m_settings.redis);
+        Result<RedisReplyHandle> info = stack.command({"INFO", "memory"});
+        QVERIFY(info.ok());
+        const QByteArray memory = replyString(info->get());
+        QVERIFY2(memory.contains("\r\nmaxmemory_policy:noeviction\r\n"), memory.constData());
+        QVERIFY2(!memory.contains("\r\nmaxmemory:0\r\n"), "the stack's Redis has no memory cap");
+
+        Rig rig({u"--maxmemory"_s, u"16mb"_s, u"--maxmemory-policy"_s, u"noeviction"_s});
+        const QString up = rig.open(m_settings, u"full"_s, 1000);
+        QVERIFY2(up.isEmpty(), qPrintable(up));
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + kFastGateway);
+        const QString ready = rig.startGateway(gateway);
+        QVERIFY2(ready.isEmpty(), qPrintable(ready));
+        for (qint64 user = 1; user <= 20; ++user)
+            QCOMPARE(rig.apply(gateway, user).status, 202);
+        // Fill it with something else until it refuses a write; then,
+        // since it hovers at the cap (client and AOF buffers come and go and
+        // do not count), put the cap well under what it holds.
+        const QByteArray filler(64 * 1024, 'x');
+        int junk = 0;
+        while (junk < 2000 && rig.ops->redis().command({"SET", "junk:" + QByteArray::number(junk), filler}))
+            ++junk;
+        QVERIFY2(junk > 100 && junk < 2000, qPrintable(u"%1 values of 64 KiB under a 16 MB cap"_s.arg(junk)));
+        QVERIFY(rig.ops->redis().command({"CONFIG", "SET", "maxmemory", "4mb"}).ok());
+        QVERIFY(!rig.ops->redis().command({"SET", "junk:last", "x"}).ok());
+        const test::HttpResult full = rig.apply(gateway, 21);
+        QCOMPARE(full.status, 503);
+        QCOMPARE(codeOf(full), u"unavailable"_s);
+        const CampaignOverview held = rig.ops->status(rig.campaign).value();
+        QCOMPARE(held.redisUsers, 20);
+        QCOMPARE(held.redisCount, 20);
+        for (int i = 0; i < junk; ++i)
+            QVERIFY(rig.ops->redis().command({"DEL", "junk:" + QByteArray::number(i)}).ok());
+        QVERIFY(rig.ops->redis().command({"CONFIG", "SET", "maxmemory", "16mb"}).ok());
+        QVERIFY(test::waitFor([&] { return rig.apply(gateway, 21).status == 202; }, 10000));
+        QCOMPARE(rig.ops->status(rig.campaign)->redisUsers, 21);
+        QCOMPARE(gateway.terminate(), 0);
     }
 };
 

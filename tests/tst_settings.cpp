@@ -88,6 +88,15 @@ private slots:
         QTest::newRow("batch range") << u"worker.batch.size"_s << u"0"_s
                                      << u"worker.batch.size = \"0\": must be an integer in 1..100000"_s;
         QTest::newRow("redis db") << u"redis.db"_s << u"16"_s << u"redis.db = \"16\": must be an integer in 0..15"_s;
+        QTest::newRow("auth mode") << u"gateway.auth"_s << u"basic"_s
+                                   << u"gateway.auth = \"basic\": must be one of: jwt, none"_s;
+        QTest::newRow("proxy not an address")
+            << u"gateway.trusted.proxies"_s << u"10.0.0.1,proxy.internal"_s
+            << u"gateway.trusted.proxies = \"10.0.0.1,proxy.internal\": must be IP addresses or subnets, "
+               "comma-separated, e.g. 10.0.0.0/8,192.168.1.7"_s;
+        QTest::newRow("proxy prefix") << u"gateway.trusted.proxies"_s << u"10.0.0.0/33"_s
+                                      << u"gateway.trusted.proxies = \"10.0.0.0/33\": must be IP addresses or "
+                                         "subnets, comma-separated, e.g. 10.0.0.0/8,192.168.1.7"_s;
         QTest::newRow("unknown key") << u"redis.hots"_s << u"x"_s << u"unknown setting redis.hots (from --set)"_s;
     }
 
@@ -122,6 +131,16 @@ private slots:
         const auto s = Settings::load(sources);
         QVERIFY(!s.ok());
         QCOMPARE(s.error().code, u"config.file"_s);
+    }
+
+    void trustedProxiesAreSubnets()
+    {
+        SettingsSources sources;
+        sources.overrides.emplace_back(u"gateway.trusted.proxies"_s, u"10.0.0.0/8, 192.168.1.7,::1"_s);
+        const auto s = Settings::load(sources);
+        QVERIFY2(s.ok(), qPrintable(s ? QString() : s.error().message));
+        QCOMPARE(s->gateway.trustedProxies, (QStringList{u"10.0.0.0/8"_s, u"192.168.1.7/32"_s, u"::1/128"_s}));
+        QVERIFY(s->gateway.auth.enabled); // jwt unless said otherwise
     }
 
     void kafkaPropertiesPassThrough()

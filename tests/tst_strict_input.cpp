@@ -68,10 +68,13 @@ private slots:
         m_ops = std::make_unique<CampaignOps>(m_settings, u"tst_strict_input"_s);
         QVERIFY(m_ops->connect().ok());
         m_campaign = test::openCampaign(*m_ops, u"strict"_s, 100);
-        m_gateway = std::make_unique<test::GatewayProcess>();
+        // The body's userId is what these tests read: it decides the user
+        // where gateway.auth = none, so that is how this gateway runs.
+        m_gateway = std::make_unique<test::GatewayProcess>(QStringList{u"--set"_s, u"gateway.auth=none"_s});
         const QString started = m_gateway->start();
         QVERIFY2(started.isEmpty(), qPrintable(started));
-        QVERIFY(test::waitFor([&] { return test::http(m_gateway->port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(
+            test::waitFor([&] { return test::http(m_gateway->adminPort(), "GET", "/readyz").status == 200; }, 30000));
     }
 
     void cleanupTestCase()
@@ -149,7 +152,7 @@ private slots:
         QVERIFY2(kafka.error().isEmpty(), qPrintable(kafka.error()));
         test::GatewayProcess gateway(redis.serviceArgs() + kafka.serviceArgs());
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QByteArray path = "/api/v1/campaigns/" + campaign.toLatin1();
         const QList<QByteArray> internals{"127.0.0.1",
                                           QByteArray::number(redis.port()),
@@ -170,20 +173,20 @@ private slots:
         // ones meet a reconnect that times out; every error text names the
         // address, and none of it may reach the client.
         redis.freeze();
-        check("apply", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":1})"));
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 10000));
-        check("apply, reconnecting", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":3})"));
-        check("readyz", test::http(gateway.port(), "GET", "/readyz"));
+        check("apply", test::apply(gateway.port(), path + "/applications", 1));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 10000));
+        check("apply, reconnecting", test::apply(gateway.port(), path + "/applications", 3));
+        // Readiness with its detail is on the admin listener only.
+        QCOMPARE(test::http(gateway.port(), "GET", "/readyz").status, 404);
         check("campaign", test::http(gateway.port(), "GET", path));
-        check("user", test::http(gateway.port(), "GET", path + "/users/1"));
+        check("user", test::http(gateway.port(), "GET", path + "/users/1", {}, test::asUser(1)));
         QVERIFY2(gateway.output().contains(u"127.0.0.1"_s), "the detail did not reach the log");
         redis.thaw();
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 200; }, 30000));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
 
         rd_kafka_mock_broker_set_down(kafka.cluster(), 1);
-        QVERIFY(test::waitFor([&] { return test::http(gateway.port(), "GET", "/readyz").status == 503; }, 20000));
-        check("readyz, Kafka down", test::http(gateway.port(), "GET", "/readyz"));
-        check("apply, Kafka down", test::http(gateway.port(), "POST", path + "/applications", R"({"userId":2})"));
+        QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 503; }, 20000));
+        check("apply, Kafka down", test::apply(gateway.port(), path + "/applications", 2));
         QCOMPARE(gateway.terminate(), 0);
         (void)ops.close(campaign);
     }

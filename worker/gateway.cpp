@@ -4,11 +4,14 @@
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
 #include "gateway/apply_endpoint.h"
+#include "gateway/connection_cap.h"
+#include "gateway/gatekeeper.h"
 #include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
 #include "gateway/read_endpoints.h"
 #include "gateway/router.h"
 
+#include <QDateTime>
 #include <QJsonObject>
 #include <QLoggingCategory>
 
@@ -17,6 +20,10 @@
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcGateway, "coupon.gateway")
+
+namespace {
+constexpr int kAdminConnections = 32; // probes and scrapers
+} // namespace
 
 namespace coupon {
 
@@ -27,6 +34,7 @@ Gateway::Gateway(const Settings &settings, QObject *parent)
     , m_settings(settings)
     , m_metrics(std::make_unique<gateway::Metrics>())
     , m_kafka(std::make_unique<gateway::KafkaLiveness>())
+    , m_gatekeeper(std::make_unique<gateway::Gatekeeper>(m_settings.gateway))
 { }
 
 Gateway::~Gateway()
@@ -47,6 +55,8 @@ Gateway::~Gateway()
     m_reads.reset(); // closes the MySQL reader and stops its thread
     delete m_server;
     m_server = nullptr;
+    delete m_admin;
+    m_admin = nullptr;
 }
 
 quint16 Gateway::port() const
@@ -54,21 +64,49 @@ quint16 Gateway::port() const
     return m_server ? m_server->port() : 0;
 }
 
+quint16 Gateway::adminPort() const
+{
+    return m_admin ? m_admin->port() : 0;
+}
+
 Status Gateway::start()
 {
+    if (Status st = m_gatekeeper->loadKeys(); !st)
+        return st;
+    if (!m_gatekeeper->authEnabled())
+        qCWarning(lcGateway,
+                  "gateway.auth = none: the body's userId is believed as sent; run this only behind a "
+                  "front that authenticates every caller");
     m_service = new AsyncApplyService(m_settings, this);
     if (Status st = m_service->start(); !st)
         return st;
     connect(m_service, &AsyncApplyService::drained, this, &Gateway::maybeFinishShutdown);
     m_kafka->start(*m_service->producer());
     m_reads = std::make_unique<gateway::ReadEndpoints>(m_settings.mysql, m_service->redis(), *m_metrics);
-    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads, *m_metrics,
-                                                       m_stopping);
+    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads,
+                                                       *m_gatekeeper, *m_metrics, m_stopping);
     m_router = std::make_unique<gateway::Router>(*m_metrics);
+    m_adminRouter = std::make_unique<gateway::Router>(*m_metrics);
     addRoutes();
+    // First, so that a second gateway on this host stops here, before it shares the public port.
+    if (Status st = listenAdmin(); !st)
+        return st;
 
+    const gateway::ConnectionCap cap = gateway::connectionCap(m_settings.gateway.maxConnections, kAdminConnections);
+    if (!cap.warning.isEmpty())
+        qCWarning(lcGateway, "%s", qPrintable(cap.warning));
+    qCInfo(lcGateway, "at most %d client connections (%s), %d from one address%s", cap.cap, qPrintable(cap.how),
+           m_settings.gateway.maxConnectionsPerAddress,
+           m_settings.gateway.maxConnectionsPerAddress == 0 ? " (no cap)" : "");
     http::Limits limits;
     limits.readTimeoutMs = m_settings.gateway.readTimeoutMs;
+    limits.maxConnections = cap.cap;
+    limits.maxConnectionsPerAddress = m_settings.gateway.maxConnectionsPerAddress;
+    // A proxy or load balancer carries many clients' connections: no per-address cap for it.
+    for (const QString &subnet : std::as_const(m_settings.gateway.trustedProxies))
+        limits.uncappedPeers.append(QHostAddress::parseSubnet(subnet));
+    limits.maxUnsentBytes = m_settings.gateway.maxUnsentBytes;
+    limits.maxUnsentBytesTotal = m_settings.gateway.maxUnsentTotalBytes;
     m_server = new http::Server(limits, this);
     m_server->setHandler([router = m_router.get()](http::Request request, http::Responder responder) {
         router->route(std::move(request), std::move(responder));
@@ -85,15 +123,43 @@ Status Gateway::start()
                      u"cannot listen on %1:%2: %3"_s.arg(m_settings.gateway.listenHost)
                          .arg(m_settings.gateway.listenPort)
                          .arg(error));
-    qCInfo(lcGateway, "listening on %s:%d", qPrintable(m_settings.gateway.listenHost), m_server->port());
+    qCInfo(lcGateway, "listening on %s:%d; admin on %s:%d (/healthz, /readyz, /metrics)",
+           qPrintable(m_settings.gateway.listenHost), m_server->port(), qPrintable(m_settings.gateway.adminHost),
+           m_admin->port());
+    return Ok{};
+}
+
+Status Gateway::listenAdmin()
+{
+    const QString where
+        = u"gateway.admin.listen = \"%1:%2\""_s.arg(m_settings.gateway.adminHost).arg(m_settings.gateway.adminPort);
+    QHostAddress address;
+    if (!address.setAddress(m_settings.gateway.adminHost))
+        return Error(Errc::ConfigInvalid, where + u": not an IP address"_s);
+    // Small and its own: probes and scrapes, a few at a time, whatever the clients do.
+    http::Limits limits;
+    limits.readTimeoutMs = m_settings.gateway.readTimeoutMs;
+    limits.maxConnections = kAdminConnections;
+    m_admin = new http::Server(limits, this);
+    m_admin->setHandler([router = m_adminRouter.get()](http::Request request, http::Responder responder) {
+        router->route(std::move(request), std::move(responder));
+    });
+    QString error;
+    // No SO_REUSEPORT: each gateway process answers for itself, so two on one host need two admin ports.
+    if (!m_admin->listen(address, m_settings.gateway.adminPort, false, &error))
+        return Error(Errc::GatewayListen,
+                     where + u": "_s + error + u" (each gateway on a host needs an admin port of its own)"_s);
     return Ok{};
 }
 
 void Gateway::addRoutes()
 {
+    // Public: the API and a bare liveness answer. Readiness (with its reasons)
+    // and the metrics are for operators: the admin listener.
     m_router->add(Route::Health, "GET", {"healthz"}, std::bind_front(&Gateway::health, this));
-    m_router->add(Route::Ready, "GET", {"readyz"}, std::bind_front(&Gateway::ready, this));
-    m_router->add(Route::Metrics, "GET", {"metrics"}, std::bind_front(&Gateway::metrics, this));
+    m_adminRouter->add(Route::Health, "GET", {"healthz"}, std::bind_front(&Gateway::health, this));
+    m_adminRouter->add(Route::Ready, "GET", {"readyz"}, std::bind_front(&Gateway::ready, this));
+    m_adminRouter->add(Route::Metrics, "GET", {"metrics"}, std::bind_front(&Gateway::metrics, this));
     m_router->add(Route::Apply, "POST", {"api", "v1", "campaigns", "*", "applications"},
                   std::bind_front(&Gateway::apply, this));
     m_router->add(Route::Campaign, "GET", {"api", "v1", "campaigns", "*"}, std::bind_front(&Gateway::campaign, this));
@@ -118,7 +184,8 @@ void Gateway::metrics(const gateway::PathParts &, const http::Request &, http::R
     r.contentType = "text/plain; version=0.0.4";
     r.body = m_metrics->text({m_service->inFlight(), m_service->redis().failedCommands(), m_service->kafkaErrors(),
                               m_service->memo().answers(), m_service->memo().snapshots(),
-                              m_service->redis().isConnected(), m_kafka->isUp()});
+                              m_service->redis().isConnected(), m_kafka->isUp(), m_server->stats(),
+                              m_server->limits().maxConnections});
     m_metrics->answer(Route::Metrics, responder, std::move(r), m_metrics->now());
 }
 
@@ -129,15 +196,40 @@ void Gateway::apply(const gateway::PathParts &parts, const http::Request &reques
         m_apply->handle(*id, request, std::move(responder), startedNs);
 }
 
-void Gateway::campaign(const gateway::PathParts &parts, const http::Request &, http::Responder responder,
+void Gateway::campaign(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
                        qint64 startedNs)
 {
+    if (!admitted(Route::Campaign, request, responder, startedNs, false))
+        return;
     if (const std::optional<QString> id = campaignOf(Route::Campaign, parts, responder, startedNs))
         m_reads->campaign(*id, std::move(responder), startedNs);
 }
 
-void Gateway::user(const gateway::PathParts &parts, const http::Request &, http::Responder responder, qint64 startedNs)
+std::optional<qint64> Gateway::admitted(Route route, const http::Request &request, http::Responder &responder,
+                                        qint64 startedNs, bool needUser)
 {
+    const qint64 nowMs = startedNs / 1'000'000;
+    gateway::Gatekeeper::Verdict caller = m_gatekeeper->admit(request, nowMs, QDateTime::currentSecsSinceEpoch(),
+                                                              needUser);
+    if (!caller.refusal && caller.user) {
+        gateway::Gatekeeper::Verdict rate = m_gatekeeper->admitUser(*caller.user, nowMs);
+        caller.refusal = std::move(rate.refusal);
+        caller.reason = rate.reason;
+    }
+    if (caller.refusal) {
+        m_metrics->countRefusal(caller.reason);
+        m_metrics->answer(route, responder, std::move(*caller.refusal), startedNs);
+        return std::nullopt;
+    }
+    return caller.user.value_or(0);
+}
+
+void Gateway::user(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
+                   qint64 startedNs)
+{
+    const std::optional<qint64> caller = admitted(Route::User, request, responder, startedNs, true);
+    if (!caller)
+        return;
     const std::optional<QString> id = campaignOf(Route::User, parts, responder, startedNs);
     if (!id)
         return;
@@ -147,7 +239,20 @@ void Gateway::user(const gateway::PathParts &parts, const http::Request &, http:
             Route::User, responder,
             http::Response::error(400, u"bad_user_id"_s, u"a user id is an integer in 1..9223372036854775807"_s),
             startedNs);
+    // With tokens, a user reads only their own coupon.
+    if (m_gatekeeper->authEnabled() && *caller != *userId) {
+        m_metrics->countRefusal(gateway::Refusal::UserMismatch);
+        return m_metrics->answer(
+            Route::User, responder,
+            http::Response::error(403, u"forbidden"_s, u"a token reads only its own user's coupon"_s), startedNs);
+    }
     m_reads->user(*id, *userId, std::move(responder), startedNs);
+}
+
+void Gateway::reloadKeys()
+{
+    if (Status st = m_gatekeeper->loadKeys(); !st)
+        qCWarning(lcGateway, "SIGHUP: keeping the keys in use: %s", qPrintable(st.error().message));
 }
 
 std::optional<QString> Gateway::campaignOf(Route route, const gateway::PathParts &parts, http::Responder &responder,
@@ -168,14 +273,16 @@ http::Response Gateway::readiness() const
     const bool ok = m_service->isReady() && kafkaUp && !m_stopping;
     QJsonObject json{{u"status"_s, ok ? u"ready"_s : u"not_ready"_s}, {u"checks"_s, checks}};
     if (!ok) {
-        // Public: which check failed, in words of our own; the detail (with
-        // addresses, the topic, the libraries' text) goes to the log.
+        // Which check failed, in words of our own, and the detail (addresses,
+        // the topic, the libraries' text) for the operator who asked on the
+        // admin listener; the detail goes to the log too.
         const QString reason = m_stopping ? u"shutting down"_s
             : !kafkaUp                    ? u"Kafka: no broker answers, or a partition of the topic has no leader"_s
             : !m_service->redis().isConnected() ? u"Redis: not connected, or still loading its data"_s
                                                 : u"Redis: scripts not loaded yet"_s;
         json[u"reason"_s] = reason;
         const QString detail = m_stopping ? reason : !kafkaUp ? m_kafka->error() : m_service->notReadyReason();
+        json[u"detail"_s] = detail;
         if (detail != m_lastNotReady) {
             qCWarning(lcGateway, "not ready: %s", qPrintable(detail));
             m_lastNotReady = detail;

@@ -15,6 +15,7 @@ class AsyncApplyService;
 
 namespace gateway {
 class ApplyEndpoint;
+class Gatekeeper;
 class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
@@ -23,7 +24,10 @@ class ReadEndpoints;
 // The HTTP apply API (README "HTTP API") over an http::Server and an
 // AsyncApplyService, all on one Qt event loop. It wires the parts in
 // gateway/ (router, endpoints, metrics, Kafka liveness), answers the probes
-// and runs the shutdown.
+// and runs the shutdown. Two listeners: gateway.listen for clients (the API
+// and a minimal /healthz) and gateway.admin.listen for operators and load
+// balancers (/healthz, /readyz with the reason, /metrics), with connections
+// of its own that client traffic cannot use up.
 class Gateway : public QObject
 {
     Q_OBJECT
@@ -34,15 +38,19 @@ public:
 
     Status start();
     quint16 port() const;
+    quint16 adminPort() const;
     // Stop accepting, answer what is in flight (delivery reports included),
     // flush the producer, then emit stopped().
     void shutdown();
+    // Reads gateway.auth.keys again (SIGHUP); a failed reload keeps the old keys.
+    void reloadKeys();
 
 signals:
     void stopped();
 
 private:
     void addRoutes();
+    Status listenAdmin();
     // The routes' handlers (Router::Handler); the API's take the campaign id
     // from segment 3 and the user id from segment 5.
     void health(const gateway::PathParts &, const http::Request &, http::Responder responder, qint64 startedNs);
@@ -55,6 +63,11 @@ private:
     // The campaign id, or nullopt once answered 400 bad_campaign_id.
     std::optional<QString> campaignOf(gateway::Route route, const gateway::PathParts &parts, http::Responder &responder,
                                       qint64 startedNs);
+    // The address bucket and (for `needUser`) the token; nullopt once answered.
+    // The user is 0 when none is needed or gateway.auth = none.
+    std::optional<qint64> admitted(gateway::Route route, const http::Request &request, http::Responder &responder,
+                                   qint64 startedNs, bool needUser);
+    // With the not-ready detail (addresses, the libraries' text): the admin listener is for operators.
     http::Response readiness() const;
     void maybeFinishShutdown();
 
@@ -63,11 +76,14 @@ private:
     mutable QString m_lastNotReady; // the last not-ready detail logged
     std::unique_ptr<gateway::Metrics> m_metrics;
     std::unique_ptr<gateway::KafkaLiveness> m_kafka;
+    std::unique_ptr<gateway::Gatekeeper> m_gatekeeper;
     AsyncApplyService *m_service = nullptr; // child
     std::unique_ptr<gateway::ApplyEndpoint> m_apply;
     std::unique_ptr<gateway::ReadEndpoints> m_reads;
     std::unique_ptr<gateway::Router> m_router;
+    std::unique_ptr<gateway::Router> m_adminRouter;
     http::Server *m_server = nullptr; // child
+    http::Server *m_admin = nullptr;  // child
 };
 
 } // namespace coupon

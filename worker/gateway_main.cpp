@@ -33,9 +33,11 @@ int main(int argc, char *argv[])
         std::fprintf(stderr, "coupon-gateway: %s\n", qPrintable(st.error().message));
         return coupon::isConfigError(st.error()) ? coupon::ExitUsage : coupon::ExitCheckFailed;
     }
-    std::printf("coupon-gateway: listening on %s:%u\n", qPrintable(settings->gateway.listenHost), gateway.port());
+    std::printf("coupon-gateway: listening on %s:%u; admin on %s:%u\n", qPrintable(settings->gateway.listenHost),
+                gateway.port(), qPrintable(settings->gateway.adminHost), gateway.adminPort());
     std::fflush(stdout);
     QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
+    coupon::installReloadSignal(&app, [&] { gateway.reloadKeys(); });
     coupon::installStopSignals(&app, [&] {
         gateway.shutdown();
         // A bound on the drain, so a stuck dependency cannot keep us forever.

@@ -9,31 +9,49 @@
 namespace coupon {
 
 namespace {
-int g_pipe[2] = {-1, -1};
+int g_stopPipe[2] = {-1, -1};
+int g_reloadPipe[2] = {-1, -1};
 
-void onSignal(int)
+void onStopSignal(int)
 {
     const char byte = 1;
-    [[maybe_unused]] const ssize_t written = ::write(g_pipe[1], &byte, 1);
+    [[maybe_unused]] const ssize_t written = ::write(g_stopPipe[1], &byte, 1);
+}
+
+void onReloadSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t written = ::write(g_reloadPipe[1], &byte, 1);
+}
+
+void install(int (&pipe)[2], void (*handler)(int), std::initializer_list<int> signalNumbers, QObject *parent,
+             std::function<void()> callback)
+{
+    if (::pipe2(pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        qFatal("pipe2 failed");
+    auto *notifier = new QSocketNotifier(pipe[0], QSocketNotifier::Read, parent);
+    QObject::connect(notifier, &QSocketNotifier::activated, parent, [fd = pipe[0], callback = std::move(callback)] {
+        char buffer[16];
+        while (::read(fd, buffer, sizeof buffer) > 0) { }
+        callback();
+    });
+    struct sigaction action = {};
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (const int signal : signalNumbers)
+        sigaction(signal, &action, nullptr);
 }
 } // namespace
 
 void installStopSignals(QObject *parent, std::function<void()> onStop)
 {
-    if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        qFatal("pipe2 failed");
-    auto *notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, parent);
-    QObject::connect(notifier, &QSocketNotifier::activated, parent, [onStop = std::move(onStop)] {
-        char buffer[16];
-        while (::read(g_pipe[0], buffer, sizeof buffer) > 0) { }
-        onStop();
-    });
-    struct sigaction action = {};
-    action.sa_handler = onSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &action, nullptr);
-    sigaction(SIGINT, &action, nullptr);
+    install(g_stopPipe, onStopSignal, {SIGTERM, SIGINT}, parent, std::move(onStop));
+}
+
+void installReloadSignal(QObject *parent, std::function<void()> onReload)
+{
+    install(g_reloadPipe, onReloadSignal, {SIGHUP}, parent, std::move(onReload));
 }
 
 } // namespace coupon

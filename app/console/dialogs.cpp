@@ -76,7 +76,7 @@ SettingsDialog::SettingsDialog(const Settings &settings, const QStringList &gate
     kafkaForm->addRow(tr("Worker group"), m_group = new QLineEdit(settings.worker.group));
     layout->addWidget(kafka);
 
-    auto *gateways = new QGroupBox(tr("Gateways (one base URL a line)"));
+    auto *gateways = new QGroupBox(tr("Gateways (one a line: base URL, then its admin URL for /readyz)"));
     auto *gatewayLayout = new QVBoxLayout(gateways);
     gatewayLayout->addWidget(m_gateways = new QPlainTextEdit(gatewayUrls.join(u'\n')));
     m_gateways->setMaximumHeight(70);
@@ -163,7 +163,10 @@ void applySavedEndpoints(Settings &s)
 
 QStringList savedGatewayUrls(const Settings &s)
 {
-    const QString fallback = u"http://%1:%2"_s.arg(s.gateway.listenHost).arg(s.gateway.listenPort);
+    const QString fallback = u"http://%1:%2 http://%3:%4"_s.arg(s.gateway.listenHost)
+                                 .arg(s.gateway.listenPort)
+                                 .arg(s.gateway.adminHost)
+                                 .arg(s.gateway.adminPort);
     return QSettings().value(u"endpoints/gateways"_s, QStringList{fallback}).toStringList();
 }
 

@@ -74,6 +74,6 @@ private:
 // explicit configuration (no --config, no COUPON_CONFIG).
 void saveEndpoints(const Settings &settings, const QStringList &gatewayUrls);
 void applySavedEndpoints(Settings &settings);
-QStringList savedGatewayUrls(const Settings &settings); // default: gateway.listen
+QStringList savedGatewayUrls(const Settings &settings); // default: "<gateway.listen> <gateway.admin.listen>"
 
 } // namespace coupon::console

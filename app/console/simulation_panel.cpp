@@ -167,8 +167,8 @@ void SimulationPanel::setGatewayUrls(const QStringList &urls)
 {
     while (m_target->count() > 1)
         m_target->removeItem(1);
-    for (const QString &url : urls)
-        m_target->addItem(url);
+    for (const QString &line : urls) // "<base URL> [<admin URL>]": the simulation uses the base
+        m_target->addItem(line.section(u' ', 0, 0, QString::SectionSkipEmpty));
 }
 
 QString SimulationPanel::simulateText() const

@@ -1,5 +1,7 @@
 #include "workers.h"
 
+#include "coupon/loadgen/tokens.h"
+
 #include "coupon/kafka/group.h"
 #include "coupon/kafka/kafka.h"
 #include "coupon/loadgen/http_client.h"
@@ -496,7 +498,15 @@ void SimulationWorker::run(const SimulationRun &run)
         emit finished(simulate(*m_service, run.options, run.progress.get(), run.cancel.get()), {});
         return;
     }
-    Result<SimulationReport> report = simulateHttp(QUrl(run.target), run.options, run.progress.get(), run.cancel.get());
+    // A gateway wants a token per user: minted with auth.signing.key.
+    Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(m_settings);
+    if (!tokens) {
+        emit finished({}, tokens.error().message);
+        return;
+    }
+    SimulationOptions options = run.options;
+    options.tokens = *tokens;
+    Result<SimulationReport> report = simulateHttp(QUrl(run.target), options, run.progress.get(), run.cancel.get());
     if (!report)
         emit finished({}, report.error().message);
     else
@@ -514,9 +524,11 @@ GatewayMonitor::~GatewayMonitor() = default;
 void GatewayMonitor::start(const QStringList &urls, int intervalMs)
 {
     m_network = new QNetworkAccessManager(this);
-    for (const QString &text : urls) {
-        const QUrl url(text);
+    for (const QString &line : urls) {
+        const QUrl url(line.section(u' ', 0, 0, QString::SectionSkipEmpty));
+        const QString admin = line.section(u' ', 1, 1, QString::SectionSkipEmpty);
         m_urls << url;
+        m_probes << (admin.isEmpty() ? url.resolved(QUrl(u"/healthz"_s)) : QUrl(admin).resolved(QUrl(u"/readyz"_s)));
         m_states.insert(gatewayKey(url), service(gatewayKey(url), tr("Gateway"), url.authority()));
     }
     m_timer = new QTimer(this);
@@ -528,8 +540,9 @@ void GatewayMonitor::start(const QStringList &urls, int intervalMs)
 
 void GatewayMonitor::poll()
 {
-    for (const QUrl &url : std::as_const(m_urls)) {
-        QNetworkRequest request(url.resolved(QUrl(u"/readyz"_s)));
+    for (qsizetype i = 0; i < m_urls.size(); ++i) {
+        const QUrl &url = m_urls[i];
+        QNetworkRequest request(m_probes[i]);
         request.setTransferTimeout(1500);
         QNetworkReply *reply = m_network->get(request);
         connect(reply, &QNetworkReply::finished, this, [this, reply, key = gatewayKey(url)] {

@@ -183,7 +183,8 @@ private:
     std::unique_ptr<ApplyService> m_service;
 };
 
-// GET <gateway>/readyz on every configured gateway.
+// Every configured gateway, a line "<base URL> [<admin URL>]": GET <admin>/readyz
+// (ready, or the reason), or without an admin URL GET <base>/healthz (alive).
 class GatewayMonitor final : public QObject
 {
     Q_OBJECT
@@ -204,7 +205,8 @@ private:
 
     QNetworkAccessManager *m_network = nullptr;
     QTimer *m_timer = nullptr;
-    QList<QUrl> m_urls;
+    QList<QUrl> m_urls;   // base URLs: the service bar's names
+    QList<QUrl> m_probes; // what is polled for each
     QHash<QString, ServiceState> m_states;
 };
 

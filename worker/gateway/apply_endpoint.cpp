@@ -4,10 +4,12 @@
 #include "coupon/protocol/apply_request.h"
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
+#include "gateway/gatekeeper.h"
 #include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
 #include "gateway/read_endpoints.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -80,15 +82,51 @@ QByteArray acceptedBody(const QString &campaign, qint64 userId, const ApplyResul
 } // namespace
 
 ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                             ReadEndpoints &reads, Metrics &metrics, const bool &stopping)
+                             ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics, const bool &stopping)
     : m_settings(settings)
     , m_service(service)
     , m_kafka(kafka)
     , m_reads(reads)
+    , m_gatekeeper(gatekeeper)
     , m_metrics(metrics)
     , m_stopping(stopping)
-    , m_idempotency(service.redis(), settings.idempotencyTtlS)
+    , m_idempotency(service.redis(), settings.idempotencyTtlS, settings.idempotencyQuota)
 { }
+
+std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, http::Responder &responder, qint64 startedNs)
+{
+    auto refuse = [&](http::Response response, Refusal reason = Refusal::Count) -> std::optional<qint64> {
+        if (reason != Refusal::Count)
+            m_metrics.countRefusal(reason);
+        m_metrics.answer(Route::Apply, responder, std::move(response), startedNs);
+        return std::nullopt;
+    };
+    const qint64 nowMs = startedNs / 1'000'000;
+    Gatekeeper::Verdict caller = m_gatekeeper.admit(request, nowMs, QDateTime::currentSecsSinceEpoch());
+    if (caller.refusal)
+        return refuse(std::move(*caller.refusal), caller.reason);
+    if (!isJsonMediaType(request.header("content-type")))
+        return refuse(fixedAnswers().unsupportedMediaType);
+    const Result<std::optional<qint64>> body = parseApplyBodyUser(request.body);
+    if (!body)
+        return refuse(http::Response::error(400, body.error().code, body.error().message));
+    qint64 user = 0;
+    if (caller.user) {
+        if (*body && **body != *caller.user)
+            return refuse(
+                http::Response::error(403, u"user_mismatch"_s, u"the body's userId is not the user the token names"_s),
+                Refusal::UserMismatch);
+        user = *caller.user;
+    } else if (*body) {
+        user = **body;
+    } else {
+        return refuse(http::Response::error(400, u"bad_user_id"_s, u"userId is missing"_s));
+    }
+    Gatekeeper::Verdict rate = m_gatekeeper.admitUser(user, nowMs);
+    if (rate.refusal)
+        return refuse(std::move(*rate.refusal), rate.reason);
+    return user;
+}
 
 void ApplyEndpoint::handle(const QString &campaign, const http::Request &request, http::Responder responder,
                            qint64 startedNs)
@@ -96,11 +134,9 @@ void ApplyEndpoint::handle(const QString &campaign, const http::Request &request
     auto refuse = [&](http::Response response) {
         m_metrics.answer(Route::Apply, responder, std::move(response), startedNs);
     };
-    if (!isJsonMediaType(request.header("content-type")))
-        return refuse(fixedAnswers().unsupportedMediaType);
-    Result<qint64> user = parseApplyBody(request.body);
+    const std::optional<qint64> user = userOf(request, responder, startedNs);
     if (!user)
-        return refuse(http::Response::error(400, user.error().code, user.error().message));
+        return;
     const bool hasKey = request.hasHeader("idempotency-key");
     const QByteArray key = hasKey ? request.header("idempotency-key") : QByteArray();
     if (hasKey && !isValidIdempotencyKey(key))
@@ -155,17 +191,32 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
                                  http::Responder responder, qint64 startedNs)
 {
     auto shared = std::make_shared<http::Responder>(std::move(responder));
-    const QByteArray redisKey = idempotencyRedisKey(campaign, key);
-    m_idempotency.claim(redisKey, userId, [=, this](const Result<std::optional<IdempotencyRecord>> &claim) {
+    const IdempotencyKeys keys = idempotencyKeys(campaign, userId, key);
+    m_idempotency.claim(keys, userId, [=, this](const Result<IdempotencyStore::Claim> &claim) {
         if (!claim)
             return m_metrics.answer(Route::Apply, *shared,
                                     dependencyDown(u"redis_unavailable"_s, claim.error().message), startedNs);
-        if (*claim)
-            return m_metrics.answer(Route::Apply, *shared, answerFromRecord(**claim, userId), startedNs);
+        using State = IdempotencyStore::Claim::State;
+        if (claim->state == State::OverQuota) {
+            m_metrics.countRefusal(Refusal::IdempotencyQuota);
+            http::Response r = http::Response::error(
+                429, u"idempotency_quota"_s,
+                u"too many Idempotency-Keys on record for this user and campaign; try again in %1 s"_s.arg(
+                    claim->retryAfterS));
+            r.headers.append({"Retry-After", QByteArray::number(claim->retryAfterS)});
+            return m_metrics.answer(Route::Apply, *shared, std::move(r), startedNs);
+        }
+        if (claim->state == State::Existing) {
+            if (!claim->record)
+                return m_metrics.answer(Route::Apply, *shared,
+                                        dependencyDown(u"unavailable"_s, u"an idempotency record we cannot read"_s),
+                                        startedNs);
+            return m_metrics.answer(Route::Apply, *shared, answerFromRecord(*claim->record, userId), startedNs);
+        }
         // Ours: run the apply and keep its final answer for replays.
         run(campaign, userId, [=, this](const ApplyResult &r) {
             http::Response response = answerFor(campaign, userId, r);
-            m_idempotency.finish(redisKey, userId, response);
+            m_idempotency.finish(keys, userId, response);
             m_metrics.answer(Route::Apply, *shared, std::move(response), startedNs);
         });
     });

@@ -8,6 +8,7 @@
 #include "gateway/idempotency.h"
 
 #include <functional>
+#include <optional>
 
 namespace coupon {
 
@@ -15,11 +16,13 @@ class AsyncApplyService;
 
 namespace gateway {
 
+class Gatekeeper;
 class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
 
-// Checks an apply (media type, body, Idempotency-Key), refuses it at once
+// Checks an apply (who calls, their rate, media type, body,
+// Idempotency-Key), refuses it at once
 // while the gateway stops, is overloaded or a dependency is down, then runs it
 // on the apply service, through the idempotency store when it has a key.
 class ApplyEndpoint
@@ -28,7 +31,7 @@ public:
     // `stopping` is the gateway's flag, read on every apply.
     // `reads` answers, from MySQL, whether a campaign Redis lacks exists.
     ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                  ReadEndpoints &reads, Metrics &metrics, const bool &stopping);
+                  ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics, const bool &stopping);
 
     void handle(const QString &campaign, const http::Request &request, http::Responder responder, qint64 startedNs);
 
@@ -36,6 +39,9 @@ private:
     void applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
     void applyWithKey(const QString &campaign, qint64 userId, const QByteArray &key, http::Responder responder,
                       qint64 startedNs);
+    // The caller's user: the token's (jwt; a body userId must agree), else
+    // the body's. nullopt once answered.
+    std::optional<qint64> userOf(const http::Request &request, http::Responder &responder, qint64 startedNs);
     // Runs the apply; a not_loaded from Redis is first checked against
     // MySQL: a campaign the record has is being rebuilt (503 reconciling),
     // never a 404 its clients would take as final.
@@ -46,6 +52,7 @@ private:
     AsyncApplyService &m_service;
     const KafkaLiveness &m_kafka;
     ReadEndpoints &m_reads;
+    Gatekeeper &m_gatekeeper;
     Metrics &m_metrics;
     const bool &m_stopping;
     IdempotencyStore m_idempotency;

@@ -1,7 +1,10 @@
 #include "gateway/idempotency.h"
 
+#include "coupon/protocol/scripts.h"
 #include "coupon/redis/async_redis.h"
 #include "coupon/redis/redis.h"
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 
@@ -18,10 +21,69 @@ bool isValidIdempotencyKey(QByteArrayView key)
     return true;
 }
 
-QByteArray idempotencyRedisKey(const QString &campaign, QByteArrayView key)
+IdempotencyKeys idempotencyKeys(const QString &campaign, qint64 userId, QByteArrayView key)
 {
-    return "coupon:{" + campaign.toLatin1() + "}:idem:" + key;
+    const QByteArray prefix = "coupon:{" + campaign.toLatin1() + "}:idem";
+    const QByteArray user = QByteArray::number(userId);
+    return {prefix + ':' + user + ':' + key, prefix + "q:" + user, key.toByteArray()};
 }
+
+qint64 idempotencyKeepMs(const http::Response &answer, qint64 ttlMs)
+{
+    if (answer.status == 202)
+        return ttlMs;
+    if (answer.status == 503 && answer.body.contains("\"outcome_unknown\""))
+        return std::min<qint64>(ttlMs, 60000);
+    return 0;
+}
+
+namespace {
+
+constexpr qint64 kPendingMs = 60000;
+
+// KEYS: record, index. ARGV: pending record, quota, pending ms, member, index ms.
+// {1, record} when the key is on record; {2, ms until a slot frees} over
+// the quota; {0} when claimed.
+const LuaScript &claimScript()
+{
+    static const LuaScript script(R"lua(
+local v = redis.call('GET', KEYS[1])
+if v then return {1, v} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {2, tonumber(oldest[2]) - now}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[3]), ARGV[4])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[2], ARGV[5]) end
+return {0}
+)lua");
+    return script;
+}
+
+// KEYS: record, index. ARGV: done record ('' releases the claim), keep ms, member, index ms.
+const LuaScript &finishScript()
+{
+    static const LuaScript script(R"lua(
+if ARGV[1] == '' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return 0
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[3])
+if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[2], ARGV[4]) end
+return 1
+)lua");
+    return script;
+}
+
+} // namespace
 
 QByteArray IdempotencyRecord::encode() const
 {
@@ -92,35 +154,56 @@ http::Response answerFromRecord(const IdempotencyRecord &record, qint64 userId)
     return replay;
 }
 
-void IdempotencyStore::claim(const QByteArray &redisKey, qint64 userId, ClaimCallback callback)
+IdempotencyStore::IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota)
+    : m_redis(redis)
+    , m_ttlMs(qint64(ttlSeconds) * 1000)
+    , m_quota(QByteArray::number(quota))
 {
-    // SET NX takes a free key; a key seen before is read back.
-    m_redis.command({"SET", redisKey, IdempotencyRecord::pending(userId).encode(), "NX", "PX", "60000"},
-                    [this, redisKey, callback = std::move(callback)](const Result<const redisReply *> &claimed) {
-                        if (!claimed)
-                            return callback(claimed.error());
-                        if ((*claimed)->type == REDIS_REPLY_STATUS)
-                            return callback(std::optional<IdempotencyRecord>());
-                        readBack(redisKey, callback);
-                    });
-}
-
-void IdempotencyStore::readBack(const QByteArray &redisKey, const ClaimCallback &callback)
-{
-    m_redis.command({"GET", redisKey}, [callback](const Result<const redisReply *> &got) {
-        if (!got)
-            return callback(got.error());
-        callback(IdempotencyRecord::decode(replyString(*got)));
+    auto load = [connection = &redis] {
+        for (const LuaScript *script : {&claimScript(), &finishScript()})
+            connection->command({"SCRIPT", "LOAD", script->source}, [](const Result<const redisReply *> &) {});
+    };
+    QObject::connect(&redis, &AsyncRedis::connectedChanged, &redis, [load](bool up) {
+        if (up)
+            load();
     });
+    if (redis.isConnected())
+        load();
 }
 
-void IdempotencyStore::finish(const QByteArray &redisKey, qint64 userId, const http::Response &answer)
+void IdempotencyStore::claim(const IdempotencyKeys &keys, qint64 userId, ClaimCallback callback)
 {
-    if (answer.status == 503)
-        m_redis.command({"DEL", redisKey}, [](const Result<const redisReply *> &) {});
-    else
-        m_redis.command({"SET", redisKey, IdempotencyRecord::done(userId, answer).encode(), "EX", m_ttl},
-                        [](const Result<const redisReply *> &) {});
+    const QByteArray indexMs = QByteArray::number(m_ttlMs + kPendingMs);
+    m_redis.eval(
+        claimScript(), {keys.record, keys.index},
+        {IdempotencyRecord::pending(userId).encode(), m_quota, QByteArray::number(kPendingMs), keys.key, indexMs},
+        [callback = std::move(callback)](const Result<const redisReply *> &reply) {
+            if (!reply)
+                return callback(reply.error());
+            const redisReply *r = *reply;
+            if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER)
+                return callback(Error(Errc::RedisProtocol, u"unexpected reply to the idempotency claim"_s));
+            Claim claim;
+            const long long state = r->element[0]->integer;
+            if (state == 1 && r->elements == 2) {
+                claim.state = Claim::State::Existing;
+                claim.record = IdempotencyRecord::decode(replyString(r->element[1]));
+            } else if (state == 2 && r->elements == 2) {
+                claim.state = Claim::State::OverQuota;
+                claim.retryAfterS = int(std::max<long long>(1, (r->element[1]->integer + 999) / 1000));
+            }
+            callback(claim);
+        });
+}
+
+void IdempotencyStore::finish(const IdempotencyKeys &keys, qint64 userId, const http::Response &answer)
+{
+    const qint64 keepMs = idempotencyKeepMs(answer, m_ttlMs);
+    const QByteArray record = keepMs > 0 ? IdempotencyRecord::done(userId, answer).encode() : QByteArray();
+    m_redis.eval(
+        finishScript(), {keys.record, keys.index},
+        {record, QByteArray::number(std::max<qint64>(keepMs, 1)), keys.key, QByteArray::number(m_ttlMs + kPendingMs)},
+        [](const Result<const redisReply *> &) {});
 }
 
 } // namespace coupon::gateway

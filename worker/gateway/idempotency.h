@@ -3,11 +3,20 @@
 // Idempotency-Key support for POST .../applications: what is stored in Redis
 // per key, and the reads and writes of those records.
 //
-// A key is claimed with a pending record "P|<userId>" (60 s, so a crashed
-// gateway frees it) before the apply runs; the apply's final answer replaces
-// it with a done record "D|<userId>|<status>|<body>" for
-// gateway.idempotency.ttl.s. A 503 deletes the claim instead: nothing was
-// decided, so a retry with the same key runs the apply again.
+// Records are per caller: the key names the user (the token's with
+// gateway.auth = jwt), so one user's key never replays another's answer. A
+// key is claimed with a pending record "P|<userId>" (60 s, so a crashed
+// gateway frees it) before the apply runs. Only answers that changed state
+// are kept for replays, as a done record "D|<userId>|<status>|<body>": a 202
+// for gateway.idempotency.ttl.s, a 503 outcome_unknown for at most 60 s
+// (settlement decides it by then; a later retry runs again and learns how).
+// Every other answer deletes the claim: running the apply again gives the
+// same answer, and storing it would let a client fill Redis with 409s.
+//
+// A user holds at most gateway.idempotency.quota live records per
+// campaign (an index zset, coupon:{c}:idemq:<user>, scored by expiry); a
+// claim beyond it is answered 429 idempotency_quota. So records are bounded
+// by users x quota, and in practice by the coupons given.
 
 #include "coupon/base/result.h"
 #include "coupon/http/server.h"
@@ -28,9 +37,16 @@ namespace gateway {
 // The Idempotency-Key header's value: 1 to 128 visible ASCII characters.
 bool isValidIdempotencyKey(QByteArrayView key);
 
-// The Redis key of a campaign's idempotency record, hash-tagged with the
-// campaign's other keys: coupon:{<campaign>}:idem:<key>.
-QByteArray idempotencyRedisKey(const QString &campaign, QByteArrayView key);
+// The Redis keys of one user's record for one Idempotency-Key, hash-tagged
+// with the campaign's other keys: coupon:{<campaign>}:idem:<user>:<key>,
+// and the user's index of live records coupon:{<campaign>}:idemq:<user>.
+struct IdempotencyKeys
+{
+    QByteArray record;
+    QByteArray index;
+    QByteArray key; // the header's value: the index member
+};
+IdempotencyKeys idempotencyKeys(const QString &campaign, qint64 userId, QByteArrayView key);
 
 // One stored record, decoded.
 struct IdempotencyRecord
@@ -54,31 +70,38 @@ struct IdempotencyRecord
 // first answer (Idempotency-Replayed: true) once it has one.
 http::Response answerFromRecord(const IdempotencyRecord &record, qint64 userId);
 
+// Whether an answer is kept for replays, and for how long (0: not kept).
+qint64 idempotencyKeepMs(const http::Response &answer, qint64 ttlMs);
+
 // The records in Redis, on the apply service's connection.
 class IdempotencyStore
 {
 public:
-    IdempotencyStore(AsyncRedis &redis, int ttlSeconds)
-        : m_redis(redis)
-        , m_ttl(QByteArray::number(ttlSeconds))
-    { }
+    // Loads its scripts on every (re)connect, so a replay never overtakes
+    // the record it replays (a NOSCRIPT retry would let it).
+    IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota);
 
-    // The record already there, or nullopt when the key is now claimed for
-    // this user (also when the record expired between the claim and the read,
-    // or holds bytes that are no record of ours): then run the apply and
-    // finish().
-    using ClaimCallback = std::function<void(Result<std::optional<IdempotencyRecord>>)>;
-    void claim(const QByteArray &redisKey, qint64 userId, ClaimCallback callback);
+    struct Claim
+    {
+        enum class State { Claimed, Existing, OverQuota };
+        State state = State::Claimed;
+        std::optional<IdempotencyRecord> record; // Existing: nullopt for bytes no record of ours
+        int retryAfterS = 0;                     // OverQuota: until the oldest record expires
+    };
+    // Claimed: run the apply and finish(). Existing: answer from the record.
+    // OverQuota: answer 429.
+    using ClaimCallback = std::function<void(Result<Claim>)>;
+    void claim(const IdempotencyKeys &keys, qint64 userId, ClaimCallback callback);
 
-    // Stores the apply's final answer for replays; a 503 releases the claim.
-    // Fire and forget: a lost write costs a replay, never an answer.
-    void finish(const QByteArray &redisKey, qint64 userId, const http::Response &answer);
+    // Keeps the apply's final answer for replays when it changed state,
+    // else releases the claim. Fire and forget: a lost write costs a
+    // replay, never an answer.
+    void finish(const IdempotencyKeys &keys, qint64 userId, const http::Response &answer);
 
 private:
-    void readBack(const QByteArray &redisKey, const ClaimCallback &callback);
-
     AsyncRedis &m_redis;
-    QByteArray m_ttl; // seconds, as the SET argument
+    qint64 m_ttlMs;
+    QByteArray m_quota;
 };
 
 } // namespace gateway

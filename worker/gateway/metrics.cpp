@@ -56,6 +56,12 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
     out += "# HELP coupon_gateway_overload_rejections_total Applies refused because too many were in flight.\n"
            "# TYPE coupon_gateway_overload_rejections_total counter\ncoupon_gateway_overload_rejections_total "
         + QByteArray::number(m_rejectedOverload) + '\n';
+    out += "# HELP coupon_gateway_refused_total Requests turned away before their work: no or a bad token, "
+           "a body naming another user, a rate limit, the idempotency quota.\n"
+           "# TYPE coupon_gateway_refused_total counter\n";
+    for (size_t i = 0; i < m_refused.size(); ++i)
+        out += QByteArray("coupon_gateway_refused_total{reason=\"") + refusalLabel(Refusal(i)) + "\"} "
+            + QByteArray::number(m_refused[i]) + '\n';
     out += "# HELP coupon_gateway_redis_errors_total Redis commands that failed.\n"
            "# TYPE coupon_gateway_redis_errors_total counter\ncoupon_gateway_redis_errors_total "
         + QByteArray::number(gauges.redisErrors) + '\n';
@@ -72,6 +78,35 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
            "coupon_gateway_up{dependency=\"redis\"} "
         + QByteArray(gauges.redisUp ? "1" : "0") + '\n' + "coupon_gateway_up{dependency=\"kafka\"} "
         + QByteArray(gauges.kafkaUp ? "1" : "0") + '\n';
+    const http::ServerStats &server = gauges.server;
+    out += "# HELP coupon_gateway_connections Client connections open on the public listener.\n"
+           "# TYPE coupon_gateway_connections gauge\ncoupon_gateway_connections "
+        + QByteArray::number(server.connections) + '\n';
+    out += "# HELP coupon_gateway_connections_max The cap on them (gateway.max.connections, or from ulimit -n).\n"
+           "# TYPE coupon_gateway_connections_max gauge\ncoupon_gateway_connections_max "
+        + QByteArray::number(gauges.connectionCap) + '\n';
+    out += "# HELP coupon_gateway_connections_refused_total Connections answered 503 and closed, by the cap they hit.\n"
+           "# TYPE coupon_gateway_connections_refused_total counter\n"
+           "coupon_gateway_connections_refused_total{cap=\"global\"} "
+        + QByteArray::number(server.refusedGlobal) + "\ncoupon_gateway_connections_refused_total{cap=\"per_address\"} "
+        + QByteArray::number(server.refusedPerAddress) + '\n';
+    out += "# HELP coupon_gateway_accept_pauses_total Episodes of accept() failing for resources (EMFILE, ENFILE).\n"
+           "# TYPE coupon_gateway_accept_pauses_total counter\ncoupon_gateway_accept_pauses_total "
+        + QByteArray::number(server.acceptPauses) + '\n';
+    out += "# HELP coupon_gateway_accept_paused Whether accepting is paused for resources now.\n"
+           "# TYPE coupon_gateway_accept_paused gauge\ncoupon_gateway_accept_paused "
+        + QByteArray(server.acceptPaused ? "1" : "0") + '\n';
+    out += "# HELP coupon_gateway_unsent_bytes Answers written but not yet taken by the kernel, all connections.\n"
+           "# TYPE coupon_gateway_unsent_bytes gauge\ncoupon_gateway_unsent_bytes "
+        + QByteArray::number(server.unsentBytes) + '\n';
+    out += "# HELP coupon_gateway_write_blocked_total Times a connection stopped being read: its client does not "
+           "read its answers.\n"
+           "# TYPE coupon_gateway_write_blocked_total counter\ncoupon_gateway_write_blocked_total "
+        + QByteArray::number(server.writeBlocked) + '\n';
+    out += "# HELP coupon_gateway_budget_yields_total Turns a connection gave up with requests left (per-wakeup "
+           "budget).\n"
+           "# TYPE coupon_gateway_budget_yields_total counter\ncoupon_gateway_budget_yields_total "
+        + QByteArray::number(server.budgetYields) + '\n';
     return out;
 }
 

@@ -23,6 +23,8 @@ struct MetricsGauges
     qint64 memoSnapshots = 0;
     bool redisUp = false;
     bool kafkaUp = false;
+    http::ServerStats server; // the public listener's
+    int connectionCap = 0;    // its Limits::maxConnections
 };
 
 // Counts every answer by route and status (and the applies' latency) as it is
@@ -39,6 +41,7 @@ public:
     void answer(Route route, http::Responder &responder, http::Response response, qint64 startedNs);
     void countOutcome(ApplyOutcome status) { ++m_outcomes[size_t(status)]; }
     void countOverload() { ++m_rejectedOverload; }
+    void countRefusal(Refusal reason) { ++m_refused[size_t(reason)]; }
 
     // The /metrics page (Prometheus text format 0.0.4).
     QByteArray text(const MetricsGauges &gauges) const;
@@ -54,6 +57,7 @@ private:
     double m_latencySum = 0;
     qint64 m_latencyCount = 0;
     qint64 m_rejectedOverload = 0;
+    std::array<qint64, size_t(Refusal::Count)> m_refused{};
 };
 
 } // namespace coupon::gateway

@@ -24,8 +24,9 @@ public:
         : m_settings(std::move(settings))
     { }
 
-    // Reads queued on the reader's thread; beyond 256 the campaign read
-    // answers without MySQL rather than queue more.
+    // Reads queued on the reader's thread; beyond kMaxBacklog the reads
+    // answer without MySQL rather than queue more.
+    static constexpr int kMaxBacklog = 256;
     std::atomic<int> backlog{0};
 
     // Runs on the reader's thread.
@@ -108,7 +109,7 @@ void ReadEndpoints::campaignState(const QString &campaign, std::function<void(co
         waiting->push_back(std::move(done)); // one query for a crowd
         return;
     }
-    if (m_db->backlog.load() > 256 || m_stateWaiting >= 10000)
+    if (m_db->backlog.load() > DbReader::kMaxBacklog || m_stateWaiting >= 10000)
         return done(std::nullopt);
     ++m_stateWaiting;
     m_stateWaiters[campaign].push_back(std::move(done));
@@ -189,7 +190,7 @@ void ReadEndpoints::campaignCountRead(const std::shared_ptr<CampaignRead> &read,
 {
     read->json[u"reserved"_s] = replyInteger(count).value_or(0);
     // issued: the coupons in MySQL, read off the loop; null when MySQL can't say.
-    if (m_db->backlog.load() > 256)
+    if (m_db->backlog.load() > DbReader::kMaxBacklog)
         return campaignIssuedRead(read, std::nullopt);
     ++m_db->backlog;
     // The reader thread moves `read` on, so the last reference (and the
@@ -242,6 +243,11 @@ void ReadEndpoints::userPendingRead(const std::shared_ptr<UserRead> &read, const
 void ReadEndpoints::userMemberRead(const std::shared_ptr<UserRead> &read, const redisReply *member)
 {
     read->reserved = replyInteger(member).value_or(0) == 1;
+    // MySQL is read by one thread: past kMaxBacklog reads queued, the answer says
+    // what Redis knows ("accepted" for a coupon MySQL may have already) and
+    // that MySQL was not asked, instead of queueing without bound.
+    if (m_db->backlog.load() > DbReader::kMaxBacklog)
+        return userCouponRead(read, std::nullopt);
     ++m_db->backlog;
     QMetaObject::invokeMethod(
         m_db.get(), [this, read, db = m_db.get(), campaign = read->campaign, userId = read->userId]() mutable {

@@ -18,4 +18,16 @@ inline const char *routeName(Route route)
     return names[size_t(route)];
 }
 
+// Why a request was turned away before it reached its endpoint's work (the
+// reason label of coupon_gateway_refused_total).
+enum class Refusal { Unauthorized, InvalidToken, UserMismatch, RateUser, RateAddress, IdempotencyQuota, Count };
+
+inline const char *refusalLabel(Refusal refusal)
+{
+    static constexpr std::array<const char *, size_t(Refusal::Count)> names{
+        "unauthorized",      "invalid_token",        "user_mismatch",
+        "rate_limited_user", "rate_limited_address", "idempotency_quota"};
+    return names[size_t(refusal)];
+}
+
 } // namespace coupon::gateway

@@ -18,6 +18,8 @@ QString codeOf(Errc errc)
     case Errc::BadUserId: return u"bad_user_id"_s;
     case Errc::BadJson: return u"bad_json"_s;
     case Errc::HttpTarget: return u"http.target"_s;
+    case Errc::AuthInvalid: return u"invalid_token"_s;
+    case Errc::AuthKeys: return u"auth.keys"_s;
     case Errc::RedisUnavailable: return u"redis.unavailable"_s;
     case Errc::RedisProtocol: return u"redis.protocol"_s;
     case Errc::RedisReply: return u"redis.reply"_s;

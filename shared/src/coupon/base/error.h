@@ -23,6 +23,9 @@ enum class Errc : quint8 {
     BadUserId,       // bad_user_id (an HTTP 400 code)
     BadJson,         // bad_json (an HTTP 400 code)
     HttpTarget,      // http.target
+    // Identity (auth/).
+    AuthInvalid, // invalid_token (an HTTP 401 code): the token is missing, malformed, expired or not ours
+    AuthKeys,    // auth.keys: a key file that cannot be used
     // Redis.
     RedisUnavailable, // redis.unavailable: connect, I/O, EOF, timeout (retriable)
     RedisProtocol,    // redis.protocol

@@ -3,7 +3,10 @@
 #include <QFileInfo>
 #include <QSettings>
 
+#include <arpa/inet.h>
+
 #include <limits>
+#include <optional>
 
 using namespace Qt::StringLiterals;
 
@@ -11,7 +14,7 @@ namespace coupon {
 
 namespace {
 
-enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort };
+enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort, Subnets, Choice };
 
 struct Spec
 {
@@ -20,6 +23,7 @@ struct Spec
     Kind kind;
     qint64 min = 0;
     qint64 max = 0;
+    const char *choices = nullptr; // Kind::Choice: the values allowed, '|'-separated
 };
 
 // The defaults reproduce the tutorial's topology on one machine: everything on
@@ -53,7 +57,25 @@ constexpr Spec kSpecs[] = {
     {"gateway.reuseport", "true", Kind::Bool},
     {"gateway.max.inflight", "10000", Kind::Int, 1, 1000000},
     {"gateway.read.timeout.ms", "5000", Kind::Int, 100, 600000},
-    {"gateway.idempotency.ttl.s", "86400", Kind::Int, 1, 30 * 86400},
+    {"gateway.idempotency.ttl.s", "600", Kind::Int, 1, 30 * 86400},
+    {"gateway.idempotency.quota", "8", Kind::Int, 1, 1000},
+    {"gateway.trusted.proxies", "", Kind::Subnets},
+    {"gateway.auth", "jwt", Kind::Choice, 0, 0, "jwt|none"},
+    {"gateway.auth.keys", "", Kind::Text},
+    {"gateway.auth.user.claim", "sub", Kind::NonEmpty},
+    {"gateway.auth.issuer", "", Kind::Text},
+    {"gateway.auth.audience", "", Kind::Text},
+    {"gateway.auth.skew.s", "30", Kind::Int, 0, 3600},
+    {"gateway.limit.user.rate", "2", Kind::Int, 0, 1000000},
+    {"gateway.limit.user.burst", "5", Kind::Int, 1, 1000000},
+    {"gateway.limit.address.rate", "1000", Kind::Int, 0, 10000000},
+    {"gateway.limit.address.burst", "2000", Kind::Int, 1, 10000000},
+    {"gateway.admin.listen", "127.0.0.1:8081", Kind::HostPort},
+    {"gateway.max.connections", "0", Kind::Int, 0, 10000000},
+    {"gateway.max.connections.per.address", "256", Kind::Int, 0, 10000000},
+    {"gateway.max.unsent.bytes", "16384", Kind::Int, 1024, 64 * 1024 * 1024},
+    {"gateway.max.unsent.total.bytes", "33554432", Kind::Int, 65536, qint64(64) * 1024 * 1024 * 1024},
+    {"auth.signing.key", "", Kind::Text},
 };
 
 const Spec *findSpec(const QString &key)
@@ -68,6 +90,30 @@ const Spec *findSpec(const QString &key)
 bool isKafkaPassthrough(const QString &key)
 {
     return key.startsWith(u"kafka."_s) && key.size() > 6;
+}
+
+// "10.0.0.0/8", or one address as "10.1.2.3/32" ("::1/128"); nullopt when
+// it is neither. inet_pton: Qt Network's QHostAddress is not for this layer.
+std::optional<QString> parseSubnet(const QString &text)
+{
+    const QString item = text.trimmed();
+    const qsizetype slash = item.indexOf(u'/');
+    const QByteArray address = (slash < 0 ? item : item.left(slash)).toLatin1();
+    unsigned char buffer[16]; // an in6_addr
+    int bits = 0;
+    if (inet_pton(AF_INET, address.constData(), buffer) == 1)
+        bits = 32;
+    else if (inet_pton(AF_INET6, address.constData(), buffer) == 1)
+        bits = 128;
+    else
+        return std::nullopt;
+    if (slash < 0)
+        return item + u'/' + QString::number(bits);
+    bool ok = false;
+    const int prefix = item.mid(slash + 1).toInt(&ok);
+    if (!ok || prefix < 0 || prefix > bits)
+        return std::nullopt;
+    return item;
 }
 
 Error invalid(const QString &key, const QString &value, const QString &why)
@@ -107,6 +153,18 @@ Status validate(const QString &key, const QString &value)
             return invalid(key, value, u"must be host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)"_s);
         return Ok{};
     }
+    case Kind::Subnets:
+        for (const QString &item : value.split(u',', Qt::SkipEmptyParts)) {
+            if (!parseSubnet(item))
+                return invalid(key, value,
+                               u"must be IP addresses or subnets, comma-separated, e.g. 10.0.0.0/8,192.168.1.7"_s);
+        }
+        return Ok{};
+    case Kind::Choice:
+        if (!QString::fromLatin1(spec->choices).split(u'|').contains(value))
+            return invalid(key, value,
+                           u"must be one of: %1"_s.arg(QString::fromLatin1(spec->choices).replace(u'|', u", "_s)));
+        return Ok{};
     case Kind::Int: {
         bool ok = false;
         const qint64 number = value.toLongLong(&ok);
@@ -239,6 +297,27 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.gateway.maxInFlight = values[u"gateway.max.inflight"_s].toInt();
     s.gateway.readTimeoutMs = values[u"gateway.read.timeout.ms"_s].toInt();
     s.gateway.idempotencyTtlS = values[u"gateway.idempotency.ttl.s"_s].toInt();
+    s.gateway.idempotencyQuota = values[u"gateway.idempotency.quota"_s].toInt();
+    for (const QString &item : values[u"gateway.trusted.proxies"_s].split(u',', Qt::SkipEmptyParts))
+        s.gateway.trustedProxies.append(*parseSubnet(item));
+    s.gateway.auth.enabled = values[u"gateway.auth"_s] == u"jwt"_s;
+    s.gateway.auth.keysPath = values[u"gateway.auth.keys"_s];
+    s.gateway.auth.userClaim = values[u"gateway.auth.user.claim"_s];
+    s.gateway.auth.issuer = values[u"gateway.auth.issuer"_s];
+    s.gateway.auth.audience = values[u"gateway.auth.audience"_s];
+    s.gateway.auth.skewS = values[u"gateway.auth.skew.s"_s].toInt();
+    s.gateway.userRate = values[u"gateway.limit.user.rate"_s].toInt();
+    s.gateway.userBurst = values[u"gateway.limit.user.burst"_s].toInt();
+    s.gateway.addressRate = values[u"gateway.limit.address.rate"_s].toInt();
+    s.gateway.addressBurst = values[u"gateway.limit.address.burst"_s].toInt();
+    s.signingKeyPath = values[u"auth.signing.key"_s];
+    const QString admin = values[u"gateway.admin.listen"_s];
+    s.gateway.adminHost = admin.left(admin.lastIndexOf(u':'));
+    s.gateway.adminPort = static_cast<quint16>(admin.mid(admin.lastIndexOf(u':') + 1).toUInt());
+    s.gateway.maxConnections = values[u"gateway.max.connections"_s].toInt();
+    s.gateway.maxConnectionsPerAddress = values[u"gateway.max.connections.per.address"_s].toInt();
+    s.gateway.maxUnsentBytes = values[u"gateway.max.unsent.bytes"_s].toLongLong();
+    s.gateway.maxUnsentTotalBytes = values[u"gateway.max.unsent.total.bytes"_s].toLongLong();
     return s;
 }
 

@@ -74,14 +74,46 @@ struct ApplySettings
     qint64 soldOutMemoMaxUsers = 0;
 };
 
+// Who is applying (gateway.auth*): with `enabled` (gateway.auth = jwt) the
+// user is the subject of a verified JWT; without, the body's userId, which
+// nothing checks (only behind a front that authenticates).
+struct AuthSettings
+{
+    bool enabled = true;
+    QString keysPath;  // PEM public key or JWKS file (reloaded on SIGHUP)
+    QString userClaim; // the claim that names the user, "sub" by default
+    QString issuer;    // empty: iss not checked
+    QString audience;  // empty: aud not checked
+    int skewS = 0;     // leeway for exp and nbf
+};
+
 struct GatewaySettings
 {
     QString listenHost;
     quint16 listenPort = 0;
-    bool reusePort = true;   // several gateway processes on one port
-    int maxInFlight = 0;     // applies in flight; beyond, 503 at once
-    int readTimeoutMs = 0;   // a request must arrive within this
-    int idempotencyTtlS = 0; // how long an Idempotency-Key's answer is kept
+    bool reusePort = true;    // several gateway processes on one port
+    int maxInFlight = 0;      // applies in flight; beyond, 503 at once
+    int readTimeoutMs = 0;    // a request must arrive within this
+    int idempotencyTtlS = 0;  // how long an Idempotency-Key's answer is kept
+    int idempotencyQuota = 0; // live Idempotency-Key records per user and campaign
+    // Peers whose X-Forwarded-For is believed (the right-most address not in
+    // this list is the client); everyone else is the TCP peer. Subnets as
+    // "10.0.0.0/8", one address as "10.1.2.3/32" (QHostAddress::parseSubnet).
+    QStringList trustedProxies;
+    AuthSettings auth;
+    // Token buckets: requests per second and burst, per user and per client
+    // address (rate 0: no limit).
+    int userRate = 0;
+    int userBurst = 0;
+    int addressRate = 0;
+    int addressBurst = 0;
+    // The operators' listener: /healthz, /readyz (with the reason), /metrics.
+    QString adminHost;
+    quint16 adminPort = 0;
+    int maxConnections = 0;           // open client connections; 0: from ulimit -n (see Gateway::start)
+    int maxConnectionsPerAddress = 0; // from one client address (IPv6: /64); 0: no cap
+    qint64 maxUnsentBytes = 0;        // answers a client has not read, per connection
+    qint64 maxUnsentTotalBytes = 0;   // the same over all connections
 };
 
 // Where settings come from, lowest precedence first: built-in defaults, the INI
@@ -106,6 +138,9 @@ public:
     ApplySettings apply;
     GatewaySettings gateway;
     QString defaultCampaign;
+    // auth.signing.key: the private key (PEM) or JWKS that couponctl token,
+    // simulate and the console sign test tokens with; empty: they send none.
+    QString signingKeyPath;
 
     // Errors: "config.file" (unreadable INI), "config.unknown" (a key no part
     // of the system reads), "config.invalid" (the message names the setting

@@ -6,7 +6,6 @@
 
 #include <QJsonDocument>
 #include <QSocketNotifier>
-#include <QTcpServer>
 #include <QTimer>
 #include <QVarLengthArray>
 
@@ -22,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,11 +36,13 @@ using namespace syntax;
 
 namespace {
 
-constexpr int kBacklog = 4096;                // the kernel caps it at net.core.somaxconn
-constexpr int kLingerMs = 2000;               // upper bound of a graceful close
-constexpr qint64 kMaxUnsentBytes = 64 * 1024; // answers a client has not read yet
-constexpr int kMaxRejecting = 256;            // 503 answers in progress; beyond, just close
+constexpr int kBacklog = 4096;     // the kernel caps it at net.core.somaxconn
+constexpr int kLingerMs = 2000;    // upper bound of a graceful close
+constexpr int kMaxRejecting = 256; // 503 answers in progress; beyond, just close
 constexpr int kAcceptRetryMs = 100;
+constexpr int kAcceptsPerWakeup = 64;   // then the loop serves the open connections
+constexpr int kTrimAfterClosing = 1024; // connections closed since the peak before the heap is trimmed
+constexpr int kTrimDelayMs = 1000;
 const char *reasonPhrase(int status)
 {
     switch (status) {
@@ -139,7 +141,8 @@ QByteArray serialize(const Response &given, bool keepAlive, const QByteArray &da
     return out;
 }
 
-int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
+// The listening socket, bound and listening; -1 with the reason in *why.
+int openListeningSocket(const QHostAddress &address, quint16 port, bool reusePort, QString *why)
 {
     sockaddr_storage storage{};
     socklen_t length = 0;
@@ -209,7 +212,7 @@ int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
     const int v6only = dualStack ? 0 : 1;
     if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
         return fail(u"SO_REUSEADDR"_s);
-    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+    if (reusePort && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
         return fail(u"SO_REUSEPORT"_s);
     if (family == AF_INET6 && ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only) != 0)
         return fail(u"IPV6_V6ONLY"_s);
@@ -220,25 +223,20 @@ int openReusePortSocket(const QHostAddress &address, quint16 port, QString *why)
     return fd;
 }
 
+// IPv4-mapped IPv6 peers are given as IPv4.
+QHostAddress peerAddress(const sockaddr_storage &peer)
+{
+    QHostAddress address(reinterpret_cast<const sockaddr *>(&peer));
+    bool isV4 = false;
+    const quint32 v4 = address.toIPv4Address(&isV4);
+    if (isV4 && address.protocol() == QAbstractSocket::IPv6Protocol)
+        address = QHostAddress(v4);
+    return address;
+}
+
 } // namespace
 
 namespace detail {
-
-class Listener final : public QTcpServer
-{
-public:
-    explicit Listener(Server *server)
-        : QTcpServer(server)
-        , m_server(server)
-    { }
-
-protected:
-    // Taking the descriptor here skips QTcpServer's pending queue and its limit of 30.
-    void incomingConnection(qintptr descriptor) override { m_server->accept(descriptor); }
-
-private:
-    Server *m_server;
-};
 
 // One accepted socket: reads into m_buffer, has the RequestParser make requests
 // of the bytes, hands them to the handler one at a time, writes the answers and
@@ -246,7 +244,7 @@ private:
 class Connection final : public QObject
 {
 public:
-    Connection(Server *server, qintptr descriptor, bool reject);
+    Connection(Server *server, int descriptor, const QHostAddress &peer, QByteArray addressKey, bool reject);
     ~Connection() override;
 
     bool isAnswerable() const { return m_state == State::Pending && connected(); }
@@ -254,6 +252,8 @@ public:
     void onDeadline();
     qint64 deadline() const { return m_deadline; }
     bool counted() const { return !m_reject; }
+    const QByteArray &addressKey() const { return m_addressKey; }
+    void resume(); // the turn given up in process() comes back
 
     size_t m_slot = 0; // index in Server::m_connections while registered
 
@@ -275,7 +275,7 @@ private:
     void onBytesWritten();
     void onDisconnected();
     void process();
-    bool pull();
+    qsizetype pull(); // bytes read into m_buffer; 0 none
     qsizetype buffered() const { return m_buffer.size() - m_start; }
     bool parseNext();
     void dispatch();
@@ -286,6 +286,10 @@ private:
     qsizetype sendSome(const char *data, qsizetype size);
     void closeGracefully();
     void discardInput();
+    // The server's sum of unsent bytes follows bytesToWrite(); call after every change of m_out.
+    void accountUnsent();
+    bool overUnsent(qsizetype cap) const;
+    void blockWrites();
     qint64 now() const { return m_server->m_clock.elapsed(); }
     const Limits &limits() const { return m_server->m_limits; }
 
@@ -310,37 +314,26 @@ private:
     bool m_idle = false;         // kept alive, waiting for the next request
     bool m_writeBlocked = false; // the client does not read its answers
     bool m_inProcess = false;
-    bool m_peerDone = false; // the client shut down its sending side (EOF read)
+    bool m_peerDone = false;         // the client shut down its sending side (EOF read)
+    bool m_deferred = false;         // gave up its turn; Server::resumeDeferred() gives it back
+    qsizetype m_accountedUnsent = 0; // bytesToWrite() as last added to the server's sum
+    QByteArray m_addressKey;         // Server::addressKey(); empty: not counted per address
 };
 
-Connection::Connection(Server *server, qintptr descriptor, bool reject)
+Connection::Connection(Server *server, int descriptor, const QHostAddress &peer, QByteArray addressKey, bool reject)
     : QObject(server)
     , m_server(server)
+    , m_peer(peer)
     , m_parser(server->m_limits)
     , m_reject(reject)
+    , m_addressKey(std::move(addressKey))
 {
-    const int fd = int(descriptor);
-    const int flags = ::fcntl(fd, F_GETFL);
-    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-        ::close(fd);
-        m_state = State::Dead;
-        deleteLater();
-        return;
-    }
+    const int fd = descriptor; // accept4() made it non-blocking
     m_fd = fd;
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Bounded: while a request is pending we stop reading, and so does the kernel's window.
     m_readLimit = std::max<qsizetype>(16 * 1024, limits().maxHeaderBytes + limits().maxBodyBytes + 1024);
-    sockaddr_storage peer{};
-    socklen_t peerLength = sizeof peer;
-    if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peerLength) == 0)
-        m_peer = QHostAddress(reinterpret_cast<const sockaddr *>(&peer));
-    bool isV4 = false;
-    const quint32 v4 = m_peer.toIPv4Address(&isV4);
-    if (isV4 && m_peer.protocol() == QAbstractSocket::IPv6Protocol)
-        m_peer = QHostAddress(v4);
-
     m_readNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Read, this);
     connect(m_readNotifier, &QSocketNotifier::activated, this, &Connection::onReadable);
     m_writeNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Write, this);
@@ -379,6 +372,51 @@ void Connection::closeSocket()
     m_readable = false;
     m_out = QByteArray();
     m_outSent = 0;
+    accountUnsent();
+}
+
+void Connection::accountUnsent()
+{
+    const qsizetype unsent = bytesToWrite();
+    m_server->m_stats.unsentBytes += unsent - m_accountedUnsent;
+    m_accountedUnsent = unsent;
+}
+
+// Over the connection's own cap, or holding unsent bytes while all of them are over the total's.
+bool Connection::overUnsent(qsizetype cap) const
+{
+    const qsizetype unsent = bytesToWrite();
+    return unsent > cap || (unsent > 0 && m_server->m_stats.unsentBytes > limits().maxUnsentBytesTotal);
+}
+
+void Connection::blockWrites()
+{
+    // The client sends requests but does not read answers: stop until it does.
+    m_writeBlocked = true;
+    ++m_server->m_stats.writeBlocked;
+    m_deadline = now() + limits().idleTimeoutMs;
+    // Level-triggered: bytes left unread would wake us on every loop iteration.
+    m_readNotifier->setEnabled(false);
+    // What waits here is at most one read's worth of requests: keep no more room than that.
+    if (m_start > 0) {
+        m_buffer.remove(0, m_start);
+        m_start = 0;
+    }
+    m_buffer.squeeze();
+}
+
+void Connection::resume()
+{
+    m_deferred = false;
+    if (!connected())
+        return;
+    if (m_state == State::Reading) {
+        if (!m_peerDone && !m_writeBlocked)
+            m_readNotifier->setEnabled(true);
+        process();
+    } else if (m_state == State::Closing && !m_peerDone) {
+        m_readNotifier->setEnabled(true);
+    }
 }
 
 void Connection::abortSocket()
@@ -453,10 +491,12 @@ void Connection::onWritable()
             return;
         }
         m_outSent += n;
+        accountUnsent();
         progress = true;
     }
-    m_out.resize(0);
+    m_out = QByteArray(); // its capacity goes too: most answers never wait here
     m_outSent = 0;
+    accountUnsent();
     m_writeNotifier->setEnabled(false);
     onBytesWritten();
 }
@@ -469,7 +509,7 @@ void Connection::onBytesWritten()
             if (m_peerDone)
                 abortSocket(); // both directions done
         }
-    } else if (m_state == State::Reading && m_writeBlocked && bytesToWrite() <= kMaxUnsentBytes / 2) {
+    } else if (m_state == State::Reading && m_writeBlocked && !overUnsent(limits().maxUnsentBytes / 2)) {
         m_writeBlocked = false;
         if (!m_peerDone)
             m_readNotifier->setEnabled(true);
@@ -523,19 +563,33 @@ void Connection::process()
     if (m_inProcess)
         return; // respond() from inside the handler: the loop below carries on
     m_inProcess = true;
+    int requests = 0;
+    qsizetype bytes = 0;
     while (m_state == State::Reading) {
-        if (bytesToWrite() > kMaxUnsentBytes) {
-            // The client sends requests but does not read answers: stop until it does.
-            m_writeBlocked = true;
-            m_deadline = now() + limits().idleTimeoutMs;
-            // Level-triggered: bytes left unread would wake us on every loop iteration.
-            m_readNotifier->setEnabled(false);
+        if (overUnsent(limits().maxUnsentBytes)) {
+            blockWrites();
+            break;
+        }
+        if (requests >= limits().maxRequestsPerWakeup || bytes >= limits().maxBytesPerWakeup) {
+            // This turn is used up: the others get theirs before this connection's next.
+            if (buffered() > 0 || m_readable) {
+                ++m_server->m_stats.budgetYields;
+                m_deferred = true;
+                m_readNotifier->setEnabled(false);
+                m_server->defer(this);
+            }
             break;
         }
         // Pull only when the buffered bytes hold no complete request: the buffer stays
         // bounded by one request plus one socket read, however much the client pipelines.
-        if (!parseNext() && !pull())
+        if (parseNext()) {
+            ++requests;
+            continue;
+        }
+        const qsizetype got = pull();
+        if (got <= 0)
             break;
+        bytes += got;
     }
     m_inProcess = false;
     // The client sent its last byte and no complete request is left: once what
@@ -548,7 +602,10 @@ qsizetype Connection::readMore()
 {
     // Through a scratch buffer, so that m_buffer's capacity stays the size of the
     // requests (an idle keep-alive connection holds a few hundred bytes, not a read's worth).
-    thread_local std::array<char, 16 * 1024> scratch;
+    // 4 KiB a read: what a client that stops reading its answers leaves parked
+    // here is at most that (the rest waits in the kernel); a larger request
+    // takes a few reads.
+    thread_local std::array<char, 4 * 1024> scratch;
     const qsizetype room = std::clamp<qsizetype>(m_readLimit - buffered(), 1, qsizetype(scratch.size()));
     const qsizetype got = receive(scratch.data(), room);
     if (got > 0)
@@ -556,16 +613,17 @@ qsizetype Connection::readMore()
     return got;
 }
 
-bool Connection::pull()
+qsizetype Connection::pull()
 {
     if (!m_readable)
-        return false; // nothing since the last read came up short: no recv() to learn that again
+        return 0; // nothing since the last read came up short: no recv() to learn that again
     if (m_start > 0) {
         m_buffer.remove(0, m_start); // one move per read, not one per pipelined request
         m_start = 0;
     }
-    if (readMore() <= 0)
-        return false;
+    const qsizetype got = readMore();
+    if (got <= 0)
+        return 0;
     if (!m_gotBytes) {
         m_gotBytes = true;
         if (m_idle) {
@@ -573,7 +631,7 @@ bool Connection::pull()
             m_deadline = now() + limits().readTimeoutMs;
         }
     }
-    return true;
+    return got;
 }
 
 // True when it changed the state (dispatched, or failed); false when it needs more bytes.
@@ -687,7 +745,11 @@ void Connection::send(const QByteArray &bytes)
         m_out.remove(0, m_outSent);
         m_outSent = 0;
     }
+    // Exactly the size: the unsent caps count bytes, and capacity grown by
+    // doubling would hold up to twice what they count.
+    m_out.reserve(m_out.size() + bytes.size() - sent);
     m_out.append(bytes.constData() + sent, bytes.size() - sent);
+    accountUnsent();
     m_writeNotifier->setEnabled(true);
 }
 
@@ -706,6 +768,8 @@ void Connection::closeGracefully()
     }
     if (bytesToWrite() == 0)
         ::shutdown(m_fd, SHUT_WR);
+    if (!m_peerDone && !m_readNotifier->isEnabled())
+        m_readNotifier->setEnabled(true); // stopped by a full buffer or a yielded turn: discard now
     discardInput();
 }
 
@@ -791,9 +855,19 @@ Server::Server(Limits limits, QObject *parent)
     m_limits.readTimeoutMs = std::max(m_limits.readTimeoutMs, 1);
     m_limits.idleTimeoutMs = std::max(m_limits.idleTimeoutMs, 1);
     m_limits.maxConnections = std::max(m_limits.maxConnections, 1);
+    m_limits.maxConnectionsPerAddress = std::max(m_limits.maxConnectionsPerAddress, 0);
+    m_limits.maxRequestsPerWakeup = std::max(m_limits.maxRequestsPerWakeup, 1);
+    m_limits.maxBytesPerWakeup = std::max<qsizetype>(m_limits.maxBytesPerWakeup, 1);
+    m_limits.maxUnsentBytes = std::max<qsizetype>(m_limits.maxUnsentBytes, 1);
+    m_limits.maxUnsentBytesTotal = std::max(m_limits.maxUnsentBytesTotal, m_limits.maxUnsentBytes);
 
-    m_listener = new detail::Listener(this);
-    connect(m_listener, &QTcpServer::acceptError, this, &Server::onAcceptError);
+    m_acceptRetry = new QTimer(this);
+    m_acceptRetry->setSingleShot(true);
+    m_acceptRetry->setInterval(kAcceptRetryMs);
+    connect(m_acceptRetry, &QTimer::timeout, this, [this] {
+        if (m_acceptNotifier)
+            m_acceptNotifier->setEnabled(true); // a connection still waiting wakes us at once
+    });
 
     // One coarse timer checks every deadline: per request only an integer changes.
     const int shortest = std::min({m_limits.readTimeoutMs, m_limits.idleTimeoutMs, kLingerMs});
@@ -808,6 +882,10 @@ Server::~Server()
     // Connections are children: they go with us and hold no pointer that outlives
     // us (Responders see them vanish through their QPointer).
     m_connections.clear();
+    if (m_listenFd >= 0) {
+        delete m_acceptNotifier;
+        ::close(m_listenFd);
+    }
 }
 
 bool Server::listen(const QHostAddress &address, quint16 port, bool reusePort, QString *error)
@@ -816,38 +894,43 @@ bool Server::listen(const QHostAddress &address, quint16 port, bool reusePort, Q
         if (error)
             *error = text;
     };
-    if (m_listener->isListening()) {
-        setError(u"already listening on port %1"_s.arg(m_listener->serverPort()));
+    if (m_listenFd >= 0) {
+        setError(u"already listening on port %1"_s.arg(m_port));
         return false;
     }
-    if (!reusePort) {
-        m_listener->setListenBacklogSize(kBacklog);
-        if (!m_listener->listen(address, port)) {
-            setError(
-                u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(m_listener->errorString()));
-            return false;
-        }
-    } else {
-        QString why;
-        const int fd = openReusePortSocket(address, port, &why);
-        if (fd < 0) {
-            setError(u"cannot listen: "_s + why);
-            return false;
-        }
-        if (!m_listener->setSocketDescriptor(fd)) {
-            setError(
-                u"cannot listen on %1 port %2: %3"_s.arg(address.toString()).arg(port).arg(m_listener->errorString()));
-            ::close(fd);
-            return false;
-        }
+    QString why;
+    const int fd = openListeningSocket(address, port, reusePort, &why);
+    if (fd < 0) {
+        setError(u"cannot listen: "_s + why);
+        return false;
     }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    if (::getsockname(fd, reinterpret_cast<sockaddr *>(&bound), &length) != 0) {
+        setError(u"cannot listen: getsockname: %1"_s.arg(qt_error_string(errno)));
+        ::close(fd);
+        return false;
+    }
+    m_port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&bound)->sin6_port)
+                                         : ntohs(reinterpret_cast<const sockaddr_in *>(&bound)->sin_port);
+    m_listenFd = fd;
+    m_acceptNotifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
+    connect(m_acceptNotifier, &QSocketNotifier::activated, this, &Server::onAcceptable);
     m_stopped = false;
     return true;
 }
 
 quint16 Server::port() const
 {
-    return m_listener->isListening() ? m_listener->serverPort() : 0;
+    return m_listenFd >= 0 ? m_port : 0;
+}
+
+ServerStats Server::stats() const
+{
+    ServerStats stats = m_stats;
+    stats.connections = m_connectionCount;
+    stats.acceptPaused = m_acceptPausedSince.isValid();
+    return stats;
 }
 
 void Server::setHandler(Handler handler)
@@ -860,33 +943,138 @@ void Server::stopAccepting()
     if (m_stopped)
         return;
     m_stopped = true;
-    m_listener->close();
+    if (m_listenFd >= 0) {
+        delete m_acceptNotifier; // off the dispatcher before the number can be reused
+        m_acceptNotifier = nullptr;
+        ::close(m_listenFd);
+        m_listenFd = -1;
+    }
+    m_acceptRetry->stop();
     if (m_inFlight == 0)
         scheduleIdle();
 }
 
-void Server::accept(qintptr descriptor)
+void Server::onAcceptable()
 {
-    const bool reject = m_connectionCount >= m_limits.maxConnections;
-    if (reject && m_rejecting >= kMaxRejecting) {
-        ::close(int(descriptor));
-        return;
+    // Our own accept loop: QTcpServer (Qt 6.4) retries accept4() on EMFILE on
+    // every loop iteration without a word. A bounded batch per wakeup, so a
+    // connection storm does not starve the open connections either.
+    for (int i = 0; i < kAcceptsPerWakeup && m_listenFd >= 0; ++i) {
+        sockaddr_storage peer{};
+        socklen_t length = sizeof peer;
+        const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&peer), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            if (m_acceptPausedSince.isValid()) {
+                qInfo("coupon::http: port %d: accepting again after %lld ms without descriptors", int(m_port),
+                      static_cast<long long>(m_acceptPausedSince.elapsed()));
+                m_acceptPausedSince.invalidate();
+            }
+            accept(fd, peerAddress(peer));
+            continue;
+        }
+        switch (errno) {
+        case EAGAIN:
+#if EAGAIN != EWOULDBLOCK
+        case EWOULDBLOCK:
+#endif
+            return;
+        // The connection failed before we took it, or a network error Linux
+        // passes on (accept(2)): the next one may be fine.
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+        case ENETDOWN:
+        case ENOPROTOOPT:
+        case EHOSTDOWN:
+        case ENONET:
+        case EHOSTUNREACH:
+        case EOPNOTSUPP:
+        case ENETUNREACH:
+        case EPERM: // a firewall rule
+            continue;
+        default:
+            // EMFILE, ENFILE, ENOBUFS, ENOMEM, or something unforeseen: retrying at
+            // once would spin. The connections wait in the backlog meanwhile.
+            pauseAccepting(errno);
+            return;
+        }
     }
-    new detail::Connection(this, descriptor, reject); // owned by us (parent), deletes itself
 }
 
-void Server::onAcceptError()
+void Server::pauseAccepting(int error)
 {
-    // QTcpServer pauses accepting on every accept error but EAGAIN, including a
-    // client that reset before accept() (ECONNABORTED) and running out of
-    // descriptors (EMFILE). Resume, after a pause when it is about resources.
-    const bool transient = m_listener->serverError() == QAbstractSocket::NetworkError;
-    if (!transient)
-        qWarning("coupon::http: accept failed: %s", qPrintable(m_listener->errorString()));
-    QTimer::singleShot(transient ? 0 : kAcceptRetryMs, this, [this] {
-        if (!m_stopped && m_listener->isListening())
-            m_listener->resumeAccepting();
-    });
+    m_acceptNotifier->setEnabled(false);
+    if (!m_acceptPausedSince.isValid()) {
+        m_acceptPausedSince.start();
+        ++m_stats.acceptPauses;
+        qWarning("coupon::http: port %d: accept() failed: %s; not accepting, retrying every %d ms until it works "
+                 "(%d connections open; is ulimit -n too low for the connection cap %d?)",
+                 int(m_port), qPrintable(qt_error_string(error)), kAcceptRetryMs, m_connectionCount,
+                 m_limits.maxConnections);
+    }
+    m_acceptRetry->start();
+}
+
+// Connections from one address count together; an IPv6 client usually has a
+// whole /64 to pick addresses from, so IPv6 counts by /64.
+QByteArray Server::addressKey(const QHostAddress &peer) const
+{
+    bool isV4 = false;
+    const quint32 v4 = peer.toIPv4Address(&isV4);
+    if (isV4) {
+        const quint32 big = htonl(v4);
+        return QByteArray(reinterpret_cast<const char *>(&big), sizeof big);
+    }
+    const Q_IPV6ADDR v6 = peer.toIPv6Address();
+    return QByteArray(reinterpret_cast<const char *>(v6.c), 8);
+}
+
+void Server::accept(int descriptor, const QHostAddress &peer)
+{
+    QByteArray key;
+    bool reject = false;
+    if (m_connectionCount >= m_limits.maxConnections) {
+        reject = true;
+        ++m_stats.refusedGlobal;
+    } else if (m_limits.maxConnectionsPerAddress > 0
+               && std::none_of(m_limits.uncappedPeers.cbegin(), m_limits.uncappedPeers.cend(),
+                               [&](const auto &subnet) { return peer.isInSubnet(subnet); })) {
+        key = addressKey(peer);
+        if (m_perAddress.value(key) >= m_limits.maxConnectionsPerAddress) {
+            reject = true;
+            ++m_stats.refusedPerAddress;
+            key.clear();
+        }
+    }
+    if (reject && m_rejecting >= kMaxRejecting) {
+        ::close(descriptor);
+        return;
+    }
+    new detail::Connection(this, descriptor, peer, std::move(key), reject); // owned by us (parent), deletes itself
+}
+
+void Server::defer(detail::Connection *connection)
+{
+    m_deferred.emplace_back(connection);
+    if (m_resumeQueued)
+        return;
+    m_resumeQueued = true;
+    // A queued call: it runs in the loop's next pass (Qt leaves events posted
+    // while posted events are sent for the next pass), after the sockets were
+    // polled, so the connections that were waiting get their turn in between.
+    QTimer::singleShot(0, this, &Server::resumeDeferred);
+}
+
+void Server::resumeDeferred()
+{
+    m_resumeQueued = false;
+    std::vector<QPointer<QObject>> turn;
+    turn.swap(m_deferred);
+    for (const QPointer<QObject> &object : turn) {
+        if (object)
+            static_cast<detail::Connection *>(object.data())->resume();
+    }
 }
 
 void Server::sweep()
@@ -911,6 +1099,9 @@ void Server::registerConnection(detail::Connection *connection)
         ++m_connectionCount;
     else
         ++m_rejecting;
+    m_connectionPeak = std::max(m_connectionPeak, m_connectionCount);
+    if (!connection->addressKey().isEmpty())
+        ++m_perAddress[connection->addressKey()];
     if (!m_sweepTimer->isActive())
         m_sweepTimer->start();
 }
@@ -927,6 +1118,21 @@ void Server::unregisterConnection(detail::Connection *connection)
         --m_connectionCount;
     else
         --m_rejecting;
+    if (m_connectionCount + kTrimAfterClosing <= m_connectionPeak && !m_trimQueued) {
+        // A crowd left: glibc keeps what their buffers took (BENCHMARKS.md, "memory per
+        // connection") unless asked to give back the free pages. Once the closing is over.
+        m_trimQueued = true;
+        QTimer::singleShot(kTrimDelayMs, this, [this] {
+            m_trimQueued = false;
+            m_connectionPeak = m_connectionCount;
+            ::malloc_trim(0);
+        });
+    }
+    if (!connection->addressKey().isEmpty()) {
+        const auto it = m_perAddress.find(connection->addressKey());
+        if (it != m_perAddress.end() && --*it <= 0)
+            m_perAddress.erase(it);
+    }
     if (m_connections.empty())
         m_sweepTimer->stop();
 }

@@ -18,7 +18,8 @@
 // Errors the server answers itself carry Response::error's JSON body and close
 // the connection: 400 bad_request, 408 timeout, 411 length_required,
 // 413 body_too_large, 414 uri_too_long, 431 header_too_large,
-// 505 version_not_supported, 503 overloaded (over Limits::maxConnections).
+// 505 version_not_supported, 503 overloaded (over Limits::maxConnections or
+// Limits::maxConnectionsPerAddress).
 // Closing is graceful: the answer is flushed, the write side shut down, and
 // whatever the client still sends is discarded for up to
 // min(2 s, readTimeoutMs) so a reset cannot destroy the answer in flight.
@@ -26,10 +27,21 @@
 // answer already given, flushed, before the close; an end of stream while a
 // request is being answered counts as the client gone (the answer is dropped,
 // Responder::isConnected() turns false), as nginx counts it.
+//
+// Fair and bounded (Limits): a connection is served at most
+// maxRequestsPerWakeup requests and maxBytesPerWakeup bytes per turn of the
+// event loop, then yields (it resumes from a queued call, after the others had
+// their turn); a client that does not read its answers holds at most
+// maxUnsentBytes of them here (past that, its requests are neither parsed
+// nor read until it reads), and all of them together maxUnsentBytesTotal.
+// Accepting owns its descriptor: out of descriptors (EMFILE, ENFILE), it
+// pauses, logs once per episode, counts it (ServerStats::acceptPauses) and
+// retries every 100 ms; the waiting connections stay in the kernel's backlog.
 
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QHostAddress>
 #include <QJsonObject>
 #include <QList>
@@ -41,13 +53,13 @@
 #include <utility>
 #include <vector>
 
+class QSocketNotifier;
 class QTimer;
 
 namespace coupon::http {
 
 namespace detail {
 class Connection;
-class Listener;
 } // namespace detail
 
 struct Request
@@ -113,6 +125,33 @@ struct Limits
     int readTimeoutMs = 5000;  // a request (line+headers+body) must arrive within this
     int idleTimeoutMs = 30000; // keep-alive connection without a request
     int maxConnections = 4096; // beyond: accept, answer 503 + Retry-After: 1, close
+    // Open connections from one peer address (IPv6: one /64) at a time; 0: no cap.
+    // Beyond: as beyond maxConnections. Peers in uncappedPeers (subnets, as
+    // QHostAddress::parseSubnet gives them: a load balancer, a proxy) are exempt.
+    int maxConnectionsPerAddress = 0;
+    QList<std::pair<QHostAddress, int>> uncappedPeers;
+    // A connection's share of one event-loop wakeup: requests parsed, bytes read.
+    int maxRequestsPerWakeup = 16;
+    qsizetype maxBytesPerWakeup = 64 * 1024;
+    // Answers the kernel did not take yet (the client does not read): past
+    // maxUnsentBytes, the connection's further requests wait unparsed and unread;
+    // past maxUnsentBytesTotal over all connections, every connection holding
+    // unsent bytes waits the same way.
+    qsizetype maxUnsentBytes = 16 * 1024;
+    qsizetype maxUnsentBytesTotal = 32 * 1024 * 1024;
+};
+
+// What the server counts, for /metrics.
+struct ServerStats
+{
+    int connections = 0;          // open, counted against maxConnections
+    qint64 refusedGlobal = 0;     // turned away over maxConnections
+    qint64 refusedPerAddress = 0; // turned away over maxConnectionsPerAddress
+    qint64 acceptPauses = 0;      // episodes of accept() failing for resources (EMFILE, ENFILE, ...)
+    bool acceptPaused = false;    // in such an episode now
+    qint64 unsentBytes = 0;       // answers written, not yet taken by the kernel, all connections
+    qint64 writeBlocked = 0;      // connections stopped over an unsent cap, so far
+    qint64 budgetYields = 0;      // turns a connection gave up with requests or bytes left
 };
 
 // Single-threaded: everything runs on the thread that owns the Server, in its
@@ -138,6 +177,8 @@ public:
     void stopAccepting();
     int connectionCount() const { return m_connectionCount; }
     int inFlight() const { return m_inFlight; } // handed to the handler, not yet answered
+    ServerStats stats() const;
+    const Limits &limits() const { return m_limits; }
 
 signals:
     // Emitted (from the event loop) when inFlight() is 0 after stopAccepting();
@@ -147,10 +188,13 @@ signals:
 
 private:
     friend class detail::Connection;
-    friend class detail::Listener;
 
-    void accept(qintptr descriptor);
-    void onAcceptError();
+    void onAcceptable();
+    void pauseAccepting(int error);
+    void accept(int descriptor, const QHostAddress &peer);
+    QByteArray addressKey(const QHostAddress &peer) const;
+    void defer(detail::Connection *connection);
+    void resumeDeferred();
     void sweep();
     void registerConnection(detail::Connection *connection);
     void unregisterConnection(detail::Connection *connection);
@@ -161,7 +205,17 @@ private:
 
     Limits m_limits;
     Handler m_handler;
-    detail::Listener *m_listener = nullptr;
+    int m_listenFd = -1;
+    quint16 m_port = 0;
+    QSocketNotifier *m_acceptNotifier = nullptr;
+    QTimer *m_acceptRetry = nullptr;
+    QElapsedTimer m_acceptPausedSince;
+    QHash<QByteArray, int> m_perAddress;       // open counted connections by addressKey()
+    std::vector<QPointer<QObject>> m_deferred; // detail::Connections yielding their turn
+    bool m_resumeQueued = false;
+    int m_connectionPeak = 0; // since the heap was last trimmed
+    bool m_trimQueued = false;
+    ServerStats m_stats;
     QTimer *m_sweepTimer = nullptr;
     QElapsedTimer m_clock;                           // deadlines are milliseconds on this clock
     std::vector<detail::Connection *> m_connections; // every open socket, for the sweep

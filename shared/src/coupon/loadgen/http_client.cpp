@@ -2,6 +2,7 @@
 
 #include "coupon/base/threads.h"
 #include "coupon/http/response_parser.h"
+#include "coupon/loadgen/tokens.h"
 
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -23,16 +24,17 @@ ApplyOutcome statusFromHttp(int code, QByteArrayView body)
     case 202: return ApplyOutcome::Accepted;
     case 409: return ApplyOutcome::Duplicate;
     case 410: return ApplyOutcome::SoldOut;
-    case 403: return ApplyOutcome::Closed;
+    case 403: return body.contains("\"user_mismatch\"") ? ApplyOutcome::Invalid : ApplyOutcome::Closed;
     case 404: return ApplyOutcome::NotLoaded;
     case 400:
+    case 401:
     case 413:
     case 415: return ApplyOutcome::Invalid;
     case 503:
         if (body.contains("\"outcome_unknown\""))
             return ApplyOutcome::Uncertain;
         return body.contains("\"reconciling\"") ? ApplyOutcome::Reconciling : ApplyOutcome::Unavailable;
-    default: return ApplyOutcome::Unavailable;
+    default: return ApplyOutcome::Unavailable; // 429 too: nothing was taken, try later
     }
 }
 
@@ -50,7 +52,8 @@ public:
         std::vector<char> *sent;
         size_t next = 0;
         size_t answered = 0;
-        QByteArray requestHead;
+        QByteArray requestHead; // up to the headers that vary
+        const TokenMinter *tokens = nullptr;
         QString host;
         quint16 port = 0;
         QElapsedTimer clock;
@@ -100,8 +103,12 @@ private:
         m_current = qint64(m_shared->next++);
         (*m_shared->sent)[size_t(m_current)] = 1;
         const QByteArray body = "{\"userId\":" + QByteArray::number((*m_shared->attempts)[size_t(m_current)]) + '}';
+        const QByteArray authorization = m_shared->tokens
+            ? m_shared->tokens->headerLine((*m_shared->attempts)[size_t(m_current)])
+            : QByteArray();
         m_startedNs = m_shared->clock.nsecsElapsed();
-        m_socket.write(m_shared->requestHead + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        m_socket.write(m_shared->requestHead + authorization + "Content-Length: " + QByteArray::number(body.size())
+                       + "\r\n\r\n" + body);
     }
 
     void record(ApplyOutcome status)
@@ -198,8 +205,8 @@ Result<SimulationReport> simulateHttp(const QUrl &target, const SimulationOption
         shared.host = target.host();
         shared.port = quint16(target.port(80));
         shared.requestHead = "POST /api/v1/campaigns/" + options.campaign.toLatin1()
-            + "/applications HTTP/1.1\r\nHost: " + target.host().toLatin1()
-            + "\r\nContent-Type: application/json\r\nContent-Length: ";
+            + "/applications HTTP/1.1\r\nHost: " + target.host().toLatin1() + "\r\nContent-Type: application/json\r\n";
+        shared.tokens = options.tokens.get();
         shared.progress = &live;
         shared.cancel = cancel;
         shared.loop = &loop;

@@ -9,9 +9,12 @@
 
 #include <array>
 #include <atomic>
+#include <memory>
 #include <vector>
 
 namespace coupon {
+
+class TokenMinter;
 
 struct SimulationOptions
 {
@@ -21,6 +24,9 @@ struct SimulationOptions
     int concurrency = 32;     // applies in flight at once
     int duplicatePercent = 0; // extra attempts by users who already tried, as % of users
     quint32 seed = 0;         // 0: random
+    // Over HTTP: each request carries a token for its user minted with this
+    // (TokenMinter::fromSettings); null: no Authorization header.
+    std::shared_ptr<const TokenMinter> tokens;
 };
 
 // Live counters, readable from any thread while the run goes on.

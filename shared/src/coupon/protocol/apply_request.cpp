@@ -314,13 +314,13 @@ private:
 
 } // namespace
 
-Result<qint64> parseApplyBody(QByteArrayView body)
+Result<std::optional<qint64>> parseApplyBodyUser(QByteArrayView body)
 {
     Scanner scanner(body);
     if (!scanner.document())
         return Error(Errc::BadJson, scanner.error());
     if (scanner.userIdCount() == 0)
-        return Error(Errc::BadUserId, u"userId is missing"_s);
+        return std::optional<qint64>();
     if (scanner.userIdCount() > 1)
         return Error(Errc::BadUserId, u"userId appears more than once"_s);
     if (!scanner.userIdIsNumber())
@@ -330,7 +330,17 @@ Result<qint64> parseApplyBody(QByteArrayView body)
         return Error(Errc::BadUserId,
                      u"userId must be an integer in 1..9223372036854775807 (got %1)"_s.arg(QString::fromLatin1(
                          scanner.userIdToken().first(std::min<qsizetype>(scanner.userIdToken().size(), 40)))));
-    return *id;
+    return id;
+}
+
+Result<qint64> parseApplyBody(QByteArrayView body)
+{
+    Result<std::optional<qint64>> user = parseApplyBodyUser(body);
+    if (!user)
+        return user.error();
+    if (!*user)
+        return Error(Errc::BadUserId, u"userId is missing"_s);
+    return **user;
 }
 
 } // namespace coupon

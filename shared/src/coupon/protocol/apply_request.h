@@ -4,6 +4,8 @@
 
 #include <QByteArrayView>
 
+#include <optional>
+
 namespace coupon {
 
 // Reads the body of POST /api/v1/campaigns/{id}/applications: a JSON object
@@ -13,5 +15,8 @@ namespace coupon {
 // repeated userId is refused. The whole body must be one valid JSON value.
 // Errors: "bad_json" (with the offset), "bad_user_id" (with the reason).
 Result<qint64> parseApplyBody(QByteArrayView body);
+// The same, with userId optional (nullopt when the object has none): with
+// gateway.auth = jwt the token names the user and the body need not.
+Result<std::optional<qint64>> parseApplyBodyUser(QByteArrayView body);
 
 } // namespace coupon
