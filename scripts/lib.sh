@@ -16,3 +16,23 @@ kafka_java() {
         -Dlog4j2.configurationFile="$COUPON_ROOT/scripts/kafka/log4j2-tools.properties" \
         -cp "$KAFKA_LIBS/*" "$main" "$@"
 }
+
+# redis-cli as the stack's own Redis user (scripts/stack: `stack`, every
+# command); the password goes by environment, never on a command line.
+stack_redis_cli() {
+    REDISCLI_AUTH=$(cat "$COUPON_STACK_DIR/secrets/redis-stack") \
+        redis-cli --no-auth-warning --user stack -h 127.0.0.1 -p "${COUPON_STACK_REDIS_PORT:-6379}" "$@"
+}
+
+# The schema in the stack's MySQL (couponctl migrate, as the admin role), then
+# the worker's and gateway's table privileges, which need the tables.
+stack_schema() {
+    local build=$1
+    "$build/app/couponctl" --config "$COUPON_STACK_DIR/config/admin.ini" migrate >/dev/null
+    "$COUPON_ROOT/scripts/stack" grant >/dev/null
+}
+
+# redis-benchmark as the same user (it takes a password only with -a).
+stack_redis_benchmark() {
+    redis-benchmark --user stack -a "$(cat "$COUPON_STACK_DIR/secrets/redis-stack")" "$@"
+}

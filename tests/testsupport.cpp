@@ -224,7 +224,8 @@ QString RedisServer::start(int timeoutMs)
             socket.write("PING\r\n");
             if (socket.waitForReadyRead(1000)) {
                 const QByteArray reply = socket.readAll();
-                if (reply.startsWith("+PONG") || reply.startsWith("-LOADING"))
+                // NOAUTH: it answers, and wants a user (an --aclfile of the test's)
+                if (reply.startsWith("+PONG") || reply.startsWith("-LOADING") || reply.startsWith("-NOAUTH"))
                     return {};
             }
         }
@@ -270,12 +271,15 @@ Settings RedisServer::pointed(Settings settings) const
 {
     settings.redis.host = u"127.0.0.1"_s;
     settings.redis.port = m_port;
+    settings.redis.user.clear(); // no ACL users here: the default user, no password
+    settings.redis.password.clear();
     return settings;
 }
 
 QStringList RedisServer::serviceArgs() const
 {
-    return {u"--set"_s, u"redis.host=127.0.0.1"_s, u"--set"_s, u"redis.port=%1"_s.arg(m_port)};
+    return {u"--set"_s, u"redis.host=127.0.0.1"_s, u"--set"_s, u"redis.port=%1"_s.arg(m_port),
+            u"--set"_s, u"redis.user="_s,          u"--set"_s, u"redis.password="_s};
 }
 
 MockKafka::MockKafka(const QString &topic)
@@ -306,6 +310,12 @@ MockKafka::~MockKafka()
 QString MockKafka::bootstraps() const
 {
     return m_cluster ? QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(m_cluster)) : QString();
+}
+
+QStringList MockKafka::serviceArgs() const
+{
+    return {u"--set"_s, u"kafka.bootstrap.servers="_s + bootstraps(), u"--set"_s,
+            u"kafka.security.protocol=plaintext"_s};
 }
 
 QByteArray HttpResult::header(const QByteArray &lowerName) const

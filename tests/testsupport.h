@@ -101,7 +101,7 @@ public:
     ~RedisServer(); // SIGKILL if running; removes its directory
 
     // Starts it (again, on the same port and directory) and waits until it
-    // answers PING (LOADING counts: it answers). Returns an error text.
+    // answers PING (LOADING and NOAUTH count: it answers). Returns an error text.
     QString start(int timeoutMs = 30000);
     void kill9();
     void freeze(); // SIGSTOP
@@ -109,9 +109,10 @@ public:
     quint16 port() const { return m_port; }
     // The AOF file the writes go to now (Redis 7: appendonlydir/*.incr.aof).
     QString incrAof() const;
-    // `settings` with this Redis in place of the stack's.
+    // `settings` with this Redis in place of the stack's (no ACL users here:
+    // the default user, without a password).
     Settings pointed(Settings settings) const;
-    QStringList serviceArgs() const; // --set redis.port=... for a service
+    QStringList serviceArgs() const; // --set redis.port=... (and no user) for a service
 
 private:
     QString m_dir;
@@ -130,6 +131,9 @@ public:
     QString error() const { return m_error; } // empty when it runs
     rd_kafka_mock_cluster_t *cluster() const { return m_cluster; }
     QString bootstraps() const;
+    // --set kafka.bootstrap.servers=... for a service, in plaintext: the
+    // mock knows no SASL (the stack's INIs ask for SCRAM).
+    QStringList serviceArgs() const;
 
 private:
     KafkaHandle m_host;

@@ -61,6 +61,7 @@ struct MockKafka
     QStringList gatewayArgs() const
     {
         return {u"--set"_s, u"kafka.bootstrap.servers="_s + QString::fromLatin1(rd_kafka_mock_cluster_bootstraps(mock)),
+                u"--set"_s, u"kafka.security.protocol=plaintext"_s, // the mock knows no SASL
                 u"--set"_s, u"kafka.message.timeout.ms=3000"_s};
     }
 };

@@ -70,11 +70,19 @@ class TestIdentity : public QObject
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
 
-    // Redis keys matching `pattern` (the campaign's keys are few).
+    // Redis keys matching `pattern` (SCAN: KEYS is not the admin role's).
     qint64 keysMatching(const QByteArray &pattern)
     {
-        Result<RedisReplyHandle> keys = m_ops->redis().command({"KEYS", pattern});
-        return keys ? qint64(keys->get()->elements) : -1;
+        qint64 found = 0;
+        QByteArray cursor = "0";
+        do {
+            Result<RedisReplyHandle> page = m_ops->redis().command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
+            if (!page || page->get()->elements != 2)
+                return -1;
+            cursor = replyString(page->get()->element[0]);
+            found += qint64(page->get()->element[1]->elements);
+        } while (cursor != "0");
+        return found;
     }
 
     // A gateway whose clients get 2 requests and then 1 a second, and which

@@ -64,8 +64,14 @@ private slots:
                  qPrintable(u"Redis at %1:%2 unreachable: %3"_s.arg(m_settings.redis.host)
                                 .arg(m_settings.redis.port)
                                 .arg(QString::fromUtf8(redis->errstr))));
-        if (!m_settings.redis.password.isEmpty()) {
-            const QByteArray password = m_settings.redis.password.toUtf8();
+        const QByteArray user = m_settings.redis.user.toUtf8();
+        const QByteArray password = m_settings.redis.password.toUtf8();
+        if (!user.isEmpty()) {
+            RedisReplyHandle auth(
+                static_cast<redisReply *>(redisCommand(redis.get(), "AUTH %b %b", user.constData(), size_t(user.size()),
+                                                       password.constData(), size_t(password.size()))));
+            QVERIFY2(auth && auth->type != REDIS_REPLY_ERROR, "Redis AUTH failed");
+        } else if (!password.isEmpty()) {
             RedisReplyHandle auth(static_cast<redisReply *>(
                 redisCommand(redis.get(), "AUTH %b", password.constData(), size_t(password.size()))));
             QVERIFY2(auth && auth->type != REDIS_REPLY_ERROR, "Redis AUTH failed");

@@ -150,8 +150,7 @@ private slots:
         const QString campaign = test::openCampaign(ops, u"internals"_s, 10);
         test::MockKafka kafka(m_settings.kafka.topic);
         QVERIFY2(kafka.error().isEmpty(), qPrintable(kafka.error()));
-        test::GatewayProcess gateway(redis.serviceArgs()
-                                     + QStringList{u"--set"_s, u"kafka.bootstrap.servers="_s + kafka.bootstraps()});
+        test::GatewayProcess gateway(redis.serviceArgs() + kafka.serviceArgs());
         QVERIFY2(gateway.start().isEmpty(), qPrintable(gateway.output()));
         QVERIFY(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 30000));
         const QByteArray path = "/api/v1/campaigns/" + campaign.toLatin1();

@@ -31,6 +31,7 @@ struct Spec
 constexpr Spec kSpecs[] = {
     {"redis.host", "127.0.0.1", Kind::NonEmpty},
     {"redis.port", "6379", Kind::Port},
+    {"redis.user", "", Kind::Text},
     {"redis.password", "", Kind::Secret},
     {"redis.db", "0", Kind::Int, 0, 15},
     {"redis.connect.timeout.ms", "1000", Kind::Int, 1, 600000},
@@ -264,6 +265,7 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.m_effective = values;
     s.redis.host = values[u"redis.host"_s];
     s.redis.port = static_cast<quint16>(values[u"redis.port"_s].toUInt());
+    s.redis.user = values[u"redis.user"_s];
     s.redis.password = values[u"redis.password"_s];
     s.redis.database = values[u"redis.db"_s].toInt();
     s.redis.connectTimeoutMs = values[u"redis.connect.timeout.ms"_s].toInt();

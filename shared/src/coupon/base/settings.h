@@ -21,6 +21,9 @@ struct RedisSettings
 {
     QString host;
     quint16 port = 0;
+    // An ACL user (Redis 6+): AUTH user password. Empty: AUTH password alone
+    // (the default user), or no AUTH at all when the password is empty too.
+    QString user;
     QString password; // never logged
     int database = 0;
     int connectTimeoutMs = 0;

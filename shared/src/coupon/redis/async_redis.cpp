@@ -138,9 +138,14 @@ void AsyncRedis::connectNow()
     redisAsyncSetDisconnectCallback(m_context, &AsyncRedis::onDisconnect);
     m_connectStartedMs = m_clock.elapsed();
     m_handshakeDone = false;
-    if (!m_settings.password.isEmpty())
-        send({"AUTH", m_settings.password.toUtf8()}, [this](const Result<const redisReply *> &r) {
-            if (!r)
+    // AUTH first: a Redis with ACLs answers nothing else (not even INFO) before it.
+    if (const RedisArgs auth = authCommand(m_settings); !auth.empty())
+        send(auth, [this](const Result<const redisReply *> &r) {
+            if (!r && r.error().is(Errc::RedisReply))
+                dropConnection(errors::fromRedisAuth(u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port),
+                                                     m_settings.user, r.error().message)
+                                   .message);
+            else if (!r)
                 dropConnection(u"Redis AUTH: "_s + r.error().message);
         });
     if (m_settings.database != 0)
@@ -159,7 +164,11 @@ void AsyncRedis::identify()
         if (!m_context || m_generation != generation)
             return; // a connection since dropped
         if (!r) {
-            dropConnection(u"Redis INFO: "_s + r.error().message);
+            dropConnection(errors::isNoAuth(r.error().message)
+                               ? errors::fromRedisAuth(u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port),
+                                                       m_settings.user, r.error().message)
+                                     .message
+                               : u"Redis INFO: "_s + r.error().message);
             return;
         }
         const RedisIdentity id = parseRedisInfo(QByteArrayView((*r)->str, qsizetype((*r)->len)));

@@ -33,6 +33,15 @@ RedisIdentity parseRedisInfo(QByteArrayView info)
     return id;
 }
 
+RedisArgs authCommand(const RedisSettings &settings)
+{
+    if (!settings.user.isEmpty())
+        return {"AUTH", settings.user.toUtf8(), settings.password.toUtf8()};
+    if (!settings.password.isEmpty())
+        return {"AUTH", settings.password.toUtf8()};
+    return {};
+}
+
 RedisConnection::RedisConnection(RedisSettings settings)
     : m_settings(std::move(settings))
 { }
@@ -70,12 +79,17 @@ Status RedisConnection::connect()
         RedisReplyHandle reply(send(context.get(), args));
         if (!reply)
             return errors::fromRedisContext(context.get(), where);
-        if (reply->type == REDIS_REPLY_ERROR)
-            return Error(Errc::RedisAuth, where + u": "_s + QString::fromUtf8(reply->str));
+        if (reply->type == REDIS_REPLY_ERROR) {
+            const QString text = QString::fromUtf8(reply->str, qsizetype(reply->len));
+            if (args.front() == "AUTH" || errors::isNoAuth(text))
+                return errors::fromRedisAuth(where, m_settings.user, text);
+            return Error(Errc::RedisAuth, where + u": "_s + QString::fromUtf8(args.front()) + u": "_s + text);
+        }
         return Ok{};
     };
-    if (!m_settings.password.isEmpty()) {
-        if (Status st = handshake({"AUTH", m_settings.password.toUtf8()}); !st)
+    // AUTH first: a Redis with ACLs answers nothing else (not even INFO) before it.
+    if (const RedisArgs auth = authCommand(m_settings); !auth.empty()) {
+        if (Status st = handshake(auth); !st)
             return st;
     }
     if (m_settings.database != 0) {
@@ -85,6 +99,8 @@ Status RedisConnection::connect()
     RedisReplyHandle info(send(context.get(), {"INFO"}));
     if (!info)
         return errors::fromRedisContext(context.get(), where);
+    if (info->type == REDIS_REPLY_ERROR && errors::isNoAuth(QString::fromUtf8(info->str, qsizetype(info->len))))
+        return errors::fromRedisAuth(where, m_settings.user, QString::fromUtf8(info->str, qsizetype(info->len)));
     if (info->type != REDIS_REPLY_STRING)
         return Error(Errc::RedisProtocol, where + u": INFO: "_s + QString::fromUtf8(replyString(info.get())));
     m_identity = parseRedisInfo(QByteArrayView(info->str, qsizetype(info->len)));

@@ -39,6 +39,10 @@ struct RedisIdentity
 };
 RedisIdentity parseRedisInfo(QByteArrayView info);
 
+// The AUTH a connection sends before anything else: `AUTH user password` for
+// an ACL user, `AUTH password` for the default user; empty when neither is set.
+RedisArgs authCommand(const RedisSettings &settings);
+
 // One synchronous hiredis connection with connect and command timeouts. A
 // broken connection is dropped and re-established on the next call; a call
 // that fails is not retried here (the caller knows whether it may be).

@@ -36,4 +36,17 @@ Error fromRedisReply(const redisReply *reply)
     return Error(Errc::RedisReply, text);
 }
 
+bool isNoAuth(const QString &replyText)
+{
+    return replyText.startsWith(u"NOAUTH"_s);
+}
+
+Error fromRedisAuth(const QString &where, const QString &user, const QString &replyText)
+{
+    if (isNoAuth(replyText))
+        return Error(Errc::RedisAuth, where + u": "_s + replyText + u" (set redis.user and redis.password)"_s);
+    const QString who = user.isEmpty() ? u"the default user"_s : u"user "_s + user;
+    return Error(Errc::RedisAuth, where + u": redis.user/redis.password (%1): "_s.arg(who) + replyText);
+}
+
 } // namespace coupon::errors

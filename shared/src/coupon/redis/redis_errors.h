@@ -15,5 +15,10 @@ namespace coupon::errors {
 Error fromRedisContext(const redisContext *context, const QString &what);
 Error fromRedisReply(const redisReply *reply);
 bool isNoScript(const redisReply *reply);
+// "redis.auth": Redis refused the AUTH the settings asked for (WRONGPASS), or
+// wants one they did not give (NOAUTH). Names the settings and the user,
+// never the password.
+Error fromRedisAuth(const QString &where, const QString &user, const QString &replyText);
+bool isNoAuth(const QString &replyText);
 
 } // namespace coupon::errors
