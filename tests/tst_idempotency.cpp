@@ -65,12 +65,17 @@ private slots:
 
     void pendingRecordBytes()
     {
+        // Each claim has an id of its own: a late finish knows a later claim
+        // is not its own.
         const IdempotencyRecord pending = IdempotencyRecord::pending(42);
-        QCOMPARE(pending.encode(), QByteArray("P|42"));
-        const std::optional<IdempotencyRecord> decoded = IdempotencyRecord::decode("P|42");
+        QVERIFY(!pending.claim.isEmpty());
+        QVERIFY(pending.claim != IdempotencyRecord::pending(42).claim);
+        QCOMPARE(pending.encode(), "P|42|" + pending.claim);
+        const std::optional<IdempotencyRecord> decoded = IdempotencyRecord::decode(pending.encode());
         QVERIFY(decoded);
         QCOMPARE(decoded->state, IdempotencyRecord::State::Pending);
         QCOMPARE(decoded->user, QByteArray("42"));
+        QCOMPARE(decoded->claim, pending.claim);
     }
 
     void doneRecordBytesKeepABodyWithSeparators()

@@ -134,6 +134,8 @@ private slots:
             tampered[at] = tampered[at] == 'A' ? 'B' : 'A';
             QVERIFY(!verifier.verify(tampered, kNow).ok());
         }
+        // The verify context is reused: a failure leaves it fit for the next token.
+        QCOMPARE(*verifier.verify(signer.mint({.user = 4243, .nowS = kNow, .ttlS = 60}), kNow), 4243);
     }
 
     // RFC 7515 A.1 and A.3: tokens signed by someone else's implementation.
@@ -242,6 +244,56 @@ private slots:
         QTest::newRow("header not json") << QByteArray("bm90IGpzb24.eyJzdWIiOiIxIn0.AAAA");
         QTest::newRow("huge") << QByteArray(5000, 'a');
     }
+    // Tokens signed correctly over parts that are not base64url as JWS
+    // writes it: refused for the encoding, not by luck of the signature.
+    void encodingIsStrict_data()
+    {
+        QTest::addColumn<QByteArray>("header");
+        QTest::addColumn<QByteArray>("claims");
+        const QByteArray header = b64(json({{u"alg"_s, u"HS256"_s}, {u"kid"_s, u"s1"_s}}));
+        const QByteArray claims = b64(json({{u"sub"_s, u"5"_s}, {u"exp"_s, kNow}}));
+        QTest::newRow("padding") << header << claims + "==";
+        QTest::newRow("standard alphabet") << QByteArray(header).replace('-', '+').replace('_', '/') + "+" << claims;
+        QTest::newRow("whitespace") << header << claims.left(4) + ' ' + claims.mid(4);
+    }
+    void encodingIsStrict()
+    {
+        QFETCH(QByteArray, header);
+        QFETCH(QByteArray, claims);
+        const QByteArray secret = QByteArray::fromBase64(
+            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
+            QByteArray::Base64UrlEncoding);
+        const QByteArray input = header + '.' + claims;
+        unsigned char mac[32];
+        unsigned int length = 0;
+        HMAC(EVP_sha256(), secret.constData(), int(secret.size()),
+             reinterpret_cast<const unsigned char *>(input.constData()), size_t(input.size()), mac, &length);
+        const QByteArray token = input + '.' + b64(QByteArray(reinterpret_cast<const char *>(mac), length));
+        QCOMPARE(verifierFor(kSecretJwks).verify(token, kNow).error().message,
+                 u"a token is three base64url parts separated by dots"_s);
+    }
+
+    // A PEM key has no kid; issuers often write one anyway.
+    void aPemKeyTakesTokensWithAnyKid()
+    {
+        Result<Signer> signer = Signer::fromFile(write(m_dir, u"ec-kid.jwks"_s,
+                                                       R"({"keys":[{"kty":"EC","crv":"P-256","kid":"idp-2026",
+                "x":"QKhS2Wx8gzyXM67fd1M6j_I-7epq0-sVtWwNhV_OQEU","y":"aOH0nW2id63MmJJtBfVaUkaAFpkJjJaawDh2IMgA0PY",
+                "d":"lbbZGCVeBz15wBMbAqnXY7s7WN1Ark2xaaBVHGytnUY"}]})"));
+        QVERIFY2(signer.ok(), qPrintable(signer ? QString() : signer.error().message));
+        const QByteArray token = signer->mint({.user = 77, .nowS = kNow});
+        QVERIFY(
+            QByteArray::fromBase64(token.left(token.indexOf('.')), QByteArray::Base64UrlEncoding).contains("idp-2026"));
+        // The same public key as PEM (made with Python's cryptography).
+        const QByteArray pem = "-----BEGIN PUBLIC KEY-----\n"
+                               "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEQKhS2Wx8gzyXM67fd1M6j/I+7epq\n"
+                               "0+sVtWwNhV/OQEVo4fSdbaJ3rcyYkm0F9VpSRoAWmQmMlprAOHYgyADQ9g==\n"
+                               "-----END PUBLIC KEY-----\n";
+        const Result<qint64> user = verifierFor(pem).verify(token, kNow);
+        QVERIFY2(user.ok(), qPrintable(user ? QString() : user.error().message));
+        QCOMPARE(*user, 77);
+    }
+
     void malformedTokens()
     {
         QFETCH(QByteArray, token);
@@ -266,6 +318,9 @@ private slots:
         };
         const QJsonObject header{{u"alg"_s, u"HS256"_s}, {u"kid"_s, u"s1"_s}};
         QCOMPARE(*verifier.verify(token({{u"sub"_s, 12}, {u"exp"_s, kNow}}, header), kNow), 12);
+        // A JSON integer past 2^53 stays exact (a double would make 2^53 + 1 into 2^53).
+        QCOMPARE(*verifier.verify(token({{u"sub"_s, qint64(9007199254740993)}, {u"exp"_s, kNow}}, header), kNow),
+                 qint64(9007199254740993));
         for (const QJsonValue sub : {QJsonValue(u"0"_s), QJsonValue(u"-3"_s), QJsonValue(u"12a"_s), QJsonValue(1.5),
                                      QJsonValue(u"9223372036854775808"_s), QJsonValue()}) {
             QJsonObject claims{{u"exp"_s, kNow}};

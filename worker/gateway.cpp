@@ -1,6 +1,7 @@
 #include "gateway.h"
 
 #include "coupon/base/validation.h"
+#include "coupon/kafka/kafka.h"
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
 #include "gateway/apply_endpoint.h"
@@ -83,8 +84,9 @@ Status Gateway::start()
     connect(m_service, &AsyncApplyService::drained, this, &Gateway::maybeFinishShutdown);
     m_kafka->start(*m_service->producer());
     m_reads = std::make_unique<gateway::ReadEndpoints>(m_settings.mysql, m_service->redis(), *m_metrics);
-    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, *m_service, *m_kafka, *m_reads,
-                                                       *m_gatekeeper, *m_metrics, m_stopping);
+    m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, producerDeliveryTimeoutMs(m_settings.kafka),
+                                                       *m_service, *m_kafka, *m_reads, *m_gatekeeper, *m_metrics,
+                                                       m_stopping);
     m_router = std::make_unique<gateway::Router>(*m_metrics);
     m_adminRouter = std::make_unique<gateway::Router>(*m_metrics);
     addRoutes();
@@ -211,11 +213,8 @@ std::optional<qint64> Gateway::admitted(Route route, const http::Request &reques
     const qint64 nowMs = startedNs / 1'000'000;
     gateway::Gatekeeper::Verdict caller = m_gatekeeper->admit(request, nowMs, QDateTime::currentSecsSinceEpoch(),
                                                               needUser);
-    if (!caller.refusal && caller.user) {
-        gateway::Gatekeeper::Verdict rate = m_gatekeeper->admitUser(*caller.user, nowMs);
-        caller.refusal = std::move(rate.refusal);
-        caller.reason = rate.reason;
-    }
+    // Reads take from the address bucket only: a user polling their status
+    // must not spend the tokens of their next apply.
     if (caller.refusal) {
         m_metrics->countRefusal(caller.reason);
         m_metrics->answer(route, responder, std::move(*caller.refusal), startedNs);

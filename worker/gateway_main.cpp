@@ -29,6 +29,9 @@ int main(int argc, char *argv[])
         return exitCode;
 
     coupon::Gateway gateway(*settings);
+    // SIGHUP's default would end the process: a reload during the start
+    // runs once the event loop does.
+    coupon::installReloadSignal(&app, [&] { gateway.reloadKeys(); });
     if (coupon::Status st = gateway.start(); !st) {
         std::fprintf(stderr, "coupon-gateway: %s\n", qPrintable(st.error().message));
         return coupon::isConfigError(st.error()) ? coupon::ExitUsage : coupon::ExitCheckFailed;
@@ -37,7 +40,6 @@ int main(int argc, char *argv[])
                 gateway.port(), qPrintable(settings->gateway.adminHost), gateway.adminPort());
     std::fflush(stdout);
     QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
-    coupon::installReloadSignal(&app, [&] { gateway.reloadKeys(); });
     coupon::installStopSignals(&app, [&] {
         gateway.shutdown();
         // A bound on the drain, so a stuck dependency cannot keep us forever.

@@ -2,6 +2,7 @@
 
 #include <QSocketNotifier>
 
+#include <cerrno>
 #include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,16 +13,23 @@ namespace {
 int g_stopPipe[2] = {-1, -1};
 int g_reloadPipe[2] = {-1, -1};
 
+// Async-signal-safe: one byte into the pipe, errno as it was.
+void wake(int fd)
+{
+    const int saved = errno;
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t written = ::write(fd, &byte, 1);
+    errno = saved;
+}
+
 void onStopSignal(int)
 {
-    const char byte = 1;
-    [[maybe_unused]] const ssize_t written = ::write(g_stopPipe[1], &byte, 1);
+    wake(g_stopPipe[1]);
 }
 
 void onReloadSignal(int)
 {
-    const char byte = 1;
-    [[maybe_unused]] const ssize_t written = ::write(g_reloadPipe[1], &byte, 1);
+    wake(g_reloadPipe[1]);
 }
 
 void install(int (&pipe)[2], void (*handler)(int), std::initializer_list<int> signalNumbers, QObject *parent,

@@ -81,8 +81,9 @@ QByteArray acceptedBody(const QString &campaign, qint64 userId, const ApplyResul
 
 } // namespace
 
-ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                             ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics, const bool &stopping)
+ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, qint64 deliveryTimeoutMs, AsyncApplyService &service,
+                             const KafkaLiveness &kafka, ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics,
+                             const bool &stopping)
     : m_settings(settings)
     , m_service(service)
     , m_kafka(kafka)
@@ -90,7 +91,8 @@ ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService 
     , m_gatekeeper(gatekeeper)
     , m_metrics(metrics)
     , m_stopping(stopping)
-    , m_idempotency(service.redis(), settings.idempotencyTtlS, settings.idempotencyQuota)
+    , m_idempotency(service.redis(), settings.idempotencyTtlS, settings.idempotencyQuota,
+                    std::max<qint64>(60000, deliveryTimeoutMs + 10000))
 { }
 
 std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, http::Responder &responder, qint64 startedNs)
@@ -192,7 +194,8 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
 {
     auto shared = std::make_shared<http::Responder>(std::move(responder));
     const IdempotencyKeys keys = idempotencyKeys(campaign, userId, key);
-    m_idempotency.claim(keys, userId, [=, this](const Result<IdempotencyStore::Claim> &claim) {
+    const IdempotencyRecord pending = IdempotencyRecord::pending(userId);
+    m_idempotency.claim(keys, pending, [=, this](const Result<IdempotencyStore::Claim> &claim) {
         if (!claim)
             return m_metrics.answer(Route::Apply, *shared,
                                     dependencyDown(u"redis_unavailable"_s, claim.error().message), startedNs);
@@ -216,7 +219,7 @@ void ApplyEndpoint::applyWithKey(const QString &campaign, qint64 userId, const Q
         // Ours: run the apply and keep its final answer for replays.
         run(campaign, userId, [=, this](const ApplyResult &r) {
             http::Response response = answerFor(campaign, userId, r);
-            m_idempotency.finish(keys, userId, response);
+            m_idempotency.finish(keys, pending, response);
             m_metrics.answer(Route::Apply, *shared, std::move(response), startedNs);
         });
     });

@@ -30,8 +30,10 @@ class ApplyEndpoint
 public:
     // `stopping` is the gateway's flag, read on every apply.
     // `reads` answers, from MySQL, whether a campaign Redis lacks exists.
-    ApplyEndpoint(const GatewaySettings &settings, AsyncApplyService &service, const KafkaLiveness &kafka,
-                  ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics, const bool &stopping);
+    // `deliveryTimeoutMs`: the longest an apply may wait for Kafka.
+    ApplyEndpoint(const GatewaySettings &settings, qint64 deliveryTimeoutMs, AsyncApplyService &service,
+                  const KafkaLiveness &kafka, ReadEndpoints &reads, Gatekeeper &gatekeeper, Metrics &metrics,
+                  const bool &stopping);
 
     void handle(const QString &campaign, const http::Request &request, http::Responder responder, qint64 startedNs);
 

@@ -104,6 +104,36 @@ Status Gatekeeper::loadKeys()
     return Ok{};
 }
 
+namespace {
+
+// The bucket of an address: IPv6 by its /64 (one subscriber's prefix, as
+// the server's per-address connection cap counts it), IPv4 as it is.
+QHostAddress bucketOf(const QHostAddress &address)
+{
+    if (address.protocol() != QAbstractSocket::IPv6Protocol)
+        return address;
+    Q_IPV6ADDR bytes = address.toIPv6Address();
+    for (int i = 8; i < 16; ++i)
+        bytes[i] = 0;
+    return QHostAddress(bytes);
+}
+
+// An X-Forwarded-For hop: an address, "1.2.3.4:5678" or "[::1]:80".
+bool parseHop(QByteArray hop, QHostAddress *address)
+{
+    if (hop.startsWith('[')) {
+        const qsizetype close = hop.indexOf(']');
+        if (close < 0)
+            return false;
+        hop = hop.mid(1, close - 1);
+    } else if (hop.count(':') == 1) {
+        hop.truncate(hop.indexOf(':'));
+    }
+    return address->setAddress(QString::fromLatin1(hop));
+}
+
+} // namespace
+
 bool Gatekeeper::isTrustedProxy(const QHostAddress &address) const
 {
     for (const auto &subnet : m_trusted) {
@@ -130,7 +160,7 @@ QHostAddress Gatekeeper::clientAddress(const http::Request &request) const
     QHostAddress client = request.peer;
     for (qsizetype i = hops.size() - 1; i >= 0; --i) {
         QHostAddress hop;
-        if (!hop.setAddress(QString::fromLatin1(hops[i])))
+        if (!parseHop(hops[i], &hop))
             break;
         bool mapped = false;
         const QHostAddress v4(hop.toIPv4Address(&mapped));
@@ -145,7 +175,7 @@ Gatekeeper::Verdict Gatekeeper::admit(const http::Request &request, qint64 nowMs
 {
     Verdict v;
     if (m_addresses.enabled()) {
-        if (const int wait = m_addresses.take(clientAddress(request), nowMs); wait > 0) {
+        if (const int wait = m_addresses.take(bucketOf(clientAddress(request)), nowMs); wait > 0) {
             v.refusal = rateLimited(u"address"_s, wait);
             v.reason = Refusal::RateAddress;
             return v;

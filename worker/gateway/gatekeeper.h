@@ -70,7 +70,8 @@ public:
     bool authEnabled() const { return m_settings.auth.enabled; }
 
     // The address a request is counted under: the TCP peer, or, when that is
-    // a trusted proxy, the right-most X-Forwarded-For address that is not.
+    // a trusted proxy, the right-most X-Forwarded-For address that is not
+    // (a hop may carry a port). IPv6 addresses share a bucket per /64.
     QHostAddress clientAddress(const http::Request &request) const;
 
     struct Verdict

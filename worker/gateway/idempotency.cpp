@@ -4,6 +4,8 @@
 #include "coupon/redis/async_redis.h"
 #include "coupon/redis/redis.h"
 
+#include <QRandomGenerator>
+
 #include <algorithm>
 
 using namespace Qt::StringLiterals;
@@ -39,8 +41,6 @@ qint64 idempotencyKeepMs(const http::Response &answer, qint64 ttlMs)
 
 namespace {
 
-constexpr qint64 kPendingMs = 60000;
-
 // KEYS: record, index. ARGV: pending record, quota, pending ms, member, index ms.
 // {1, record} when the key is on record; {2, ms until a slot frees} over
 // the quota; {0} when claimed.
@@ -64,10 +64,13 @@ return {0}
     return script;
 }
 
-// KEYS: record, index. ARGV: done record ('' releases the claim), keep ms, member, index ms.
+// KEYS: record, index. ARGV: done record ('' releases the claim), keep ms,
+// member, index ms, the claiming record. -1: the key is no longer this
+// claim's (it expired, and maybe another claimed it): nothing is touched.
 const LuaScript &finishScript()
 {
     static const LuaScript script(R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[5] then return -1 end
 if ARGV[1] == '' then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[3])
@@ -88,7 +91,7 @@ return 1
 QByteArray IdempotencyRecord::encode() const
 {
     if (state == State::Pending)
-        return "P|" + user;
+        return "P|" + user + '|' + claim;
     return "D|" + user + '|' + QByteArray::number(status) + '|' + body;
 }
 
@@ -102,7 +105,9 @@ std::optional<IdempotencyRecord> IdempotencyRecord::decode(QByteArrayView stored
     const QByteArrayView rest = stored.sliced(2);
     if (stored[0] == 'P') {
         record.state = State::Pending;
-        record.user = rest.toByteArray();
+        const qsizetype bar = rest.indexOf('|');
+        record.user = (bar < 0 ? rest : rest.first(bar)).toByteArray();
+        record.claim = bar < 0 ? QByteArray() : rest.sliced(bar + 1).toByteArray();
         return record;
     }
     const qsizetype userEnd = rest.indexOf('|');
@@ -123,6 +128,7 @@ IdempotencyRecord IdempotencyRecord::pending(qint64 userId)
 {
     IdempotencyRecord record;
     record.user = QByteArray::number(userId);
+    record.claim = QByteArray::number(QRandomGenerator::global()->generate64(), 36);
     return record;
 }
 
@@ -151,13 +157,16 @@ http::Response answerFromRecord(const IdempotencyRecord &record, qint64 userId)
     replay.status = record.status;
     replay.body = record.body;
     replay.headers.append(std::pair<QByteArray, QByteArray>("Idempotency-Replayed", "true"));
+    if (record.status == 503) // as the first answer said
+        replay.headers.append(std::pair<QByteArray, QByteArray>("Retry-After", "1"));
     return replay;
 }
 
-IdempotencyStore::IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota)
+IdempotencyStore::IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota, qint64 pendingMs)
     : m_redis(redis)
     , m_ttlMs(qint64(ttlSeconds) * 1000)
     , m_quota(QByteArray::number(quota))
+    , m_pendingMs(pendingMs)
 {
     auto load = [connection = &redis] {
         for (const LuaScript *script : {&claimScript(), &finishScript()})
@@ -171,39 +180,40 @@ IdempotencyStore::IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota)
         load();
 }
 
-void IdempotencyStore::claim(const IdempotencyKeys &keys, qint64 userId, ClaimCallback callback)
+void IdempotencyStore::claim(const IdempotencyKeys &keys, const IdempotencyRecord &pending, ClaimCallback callback)
 {
-    const QByteArray indexMs = QByteArray::number(m_ttlMs + kPendingMs);
-    m_redis.eval(
-        claimScript(), {keys.record, keys.index},
-        {IdempotencyRecord::pending(userId).encode(), m_quota, QByteArray::number(kPendingMs), keys.key, indexMs},
-        [callback = std::move(callback)](const Result<const redisReply *> &reply) {
-            if (!reply)
-                return callback(reply.error());
-            const redisReply *r = *reply;
-            if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER)
-                return callback(Error(Errc::RedisProtocol, u"unexpected reply to the idempotency claim"_s));
-            Claim claim;
-            const long long state = r->element[0]->integer;
-            if (state == 1 && r->elements == 2) {
-                claim.state = Claim::State::Existing;
-                claim.record = IdempotencyRecord::decode(replyString(r->element[1]));
-            } else if (state == 2 && r->elements == 2) {
-                claim.state = Claim::State::OverQuota;
-                claim.retryAfterS = int(std::max<long long>(1, (r->element[1]->integer + 999) / 1000));
-            }
-            callback(claim);
-        });
+    const QByteArray indexMs = QByteArray::number(m_ttlMs + m_pendingMs);
+    m_redis.eval(claimScript(), {keys.record, keys.index},
+                 {pending.encode(), m_quota, QByteArray::number(m_pendingMs), keys.key, indexMs},
+                 [callback = std::move(callback)](const Result<const redisReply *> &reply) {
+                     if (!reply)
+                         return callback(reply.error());
+                     const redisReply *r = *reply;
+                     if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 || r->element[0]->type != REDIS_REPLY_INTEGER)
+                         return callback(Error(Errc::RedisProtocol, u"unexpected reply to the idempotency claim"_s));
+                     Claim claim;
+                     const long long state = r->element[0]->integer;
+                     if (state == 1 && r->elements == 2) {
+                         claim.state = Claim::State::Existing;
+                         claim.record = IdempotencyRecord::decode(replyString(r->element[1]));
+                     } else if (state == 2 && r->elements == 2) {
+                         claim.state = Claim::State::OverQuota;
+                         claim.retryAfterS = int(std::max<long long>(1, (r->element[1]->integer + 999) / 1000));
+                     }
+                     callback(claim);
+                 });
 }
 
-void IdempotencyStore::finish(const IdempotencyKeys &keys, qint64 userId, const http::Response &answer)
+void IdempotencyStore::finish(const IdempotencyKeys &keys, const IdempotencyRecord &pending,
+                              const http::Response &answer)
 {
     const qint64 keepMs = idempotencyKeepMs(answer, m_ttlMs);
-    const QByteArray record = keepMs > 0 ? IdempotencyRecord::done(userId, answer).encode() : QByteArray();
-    m_redis.eval(
-        finishScript(), {keys.record, keys.index},
-        {record, QByteArray::number(std::max<qint64>(keepMs, 1)), keys.key, QByteArray::number(m_ttlMs + kPendingMs)},
-        [](const Result<const redisReply *> &) {});
+    const QByteArray record = keepMs > 0 ? IdempotencyRecord::done(pending.user.toLongLong(), answer).encode()
+                                         : QByteArray();
+    m_redis.eval(finishScript(), {keys.record, keys.index},
+                 {record, QByteArray::number(std::max<qint64>(keepMs, 1)), keys.key,
+                  QByteArray::number(m_ttlMs + m_pendingMs), pending.encode()},
+                 [](const Result<const redisReply *> &) {});
 }
 
 } // namespace coupon::gateway

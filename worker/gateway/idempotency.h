@@ -5,8 +5,11 @@
 //
 // Records are per caller: the key names the user (the token's with
 // gateway.auth = jwt), so one user's key never replays another's answer. A
-// key is claimed with a pending record "P|<userId>" (60 s, so a crashed
-// gateway frees it) before the apply runs. Only answers that changed state
+// key is claimed with a pending record "P|<userId>|<claim id>" (the
+// producer's delivery timeout + 10 s, at least 60 s, so a crashed gateway
+// frees it) before the apply runs; only that claim's finish may replace or
+// release it, so a finish that comes late never touches a later claim.
+// Only answers that changed state
 // are kept for replays, as a done record "D|<userId>|<status>|<body>": a 202
 // for gateway.idempotency.ttl.s, a 503 outcome_unknown for at most 60 s
 // (settlement decides it by then; a later retry runs again and learns how).
@@ -53,9 +56,10 @@ struct IdempotencyRecord
 {
     enum class State { Pending, Done };
     State state = State::Pending;
-    QByteArray user; // the user id as the request gave it, in decimal
-    int status = 0;  // Done: the answer's status
-    QByteArray body; // Done: the answer's body (may contain '|')
+    QByteArray user;  // the user id as the request gave it, in decimal
+    QByteArray claim; // Pending: the claim's own id
+    int status = 0;   // Done: the answer's status
+    QByteArray body;  // Done: the answer's body (may contain '|')
 
     QByteArray encode() const;
     // nullopt for bytes that are no record of ours.
@@ -79,7 +83,9 @@ class IdempotencyStore
 public:
     // Loads its scripts on every (re)connect, so a replay never overtakes
     // the record it replays (a NOSCRIPT retry would let it).
-    IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota);
+    // `pendingMs`: how long a claim holds its key without an answer; at
+    // least as long as an apply may take (the producer's delivery timeout).
+    IdempotencyStore(AsyncRedis &redis, int ttlSeconds, int quota, qint64 pendingMs);
 
     struct Claim
     {
@@ -91,17 +97,19 @@ public:
     // Claimed: run the apply and finish(). Existing: answer from the record.
     // OverQuota: answer 429.
     using ClaimCallback = std::function<void(Result<Claim>)>;
-    void claim(const IdempotencyKeys &keys, qint64 userId, ClaimCallback callback);
+    // `pending` is the record that claims: IdempotencyRecord::pending().
+    void claim(const IdempotencyKeys &keys, const IdempotencyRecord &pending, ClaimCallback callback);
 
     // Keeps the apply's final answer for replays when it changed state,
     // else releases the claim. Fire and forget: a lost write costs a
     // replay, never an answer.
-    void finish(const IdempotencyKeys &keys, qint64 userId, const http::Response &answer);
+    void finish(const IdempotencyKeys &keys, const IdempotencyRecord &pending, const http::Response &answer);
 
 private:
     AsyncRedis &m_redis;
     qint64 m_ttlMs;
     QByteArray m_quota;
+    qint64 m_pendingMs;
 };
 
 } // namespace gateway

@@ -19,8 +19,6 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include <cmath>
-
 using namespace Qt::StringLiterals;
 
 namespace coupon::auth {
@@ -130,8 +128,12 @@ KeySet::~KeySet() = default;
 
 const KeySet::Key *KeySet::find(QByteArrayView kid) const
 {
+    // One key without a kid of its own (a PEM file) is the key for every
+    // token, whatever kid the issuer writes into it.
+    if (m_keys.size() == 1 && (kid.isEmpty() || m_keys.front()->kid.isEmpty()))
+        return m_keys.front().get();
     if (kid.isEmpty())
-        return m_keys.size() == 1 ? m_keys.front().get() : nullptr;
+        return nullptr;
     for (const auto &key : m_keys) {
         if (key->kid == kid)
             return key.get();
@@ -177,7 +179,9 @@ Result<std::unique_ptr<KeySet::Key>> pemKey(const QByteArray &content)
     Bio bio(BIO_new_mem_buf(content.constData(), int(content.size())));
     auto key = std::make_unique<KeySet::Key>();
     if (content.contains("PRIVATE KEY-----")) {
-        key->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+        // An encrypted key is refused, never asked about on a terminal.
+        pem_password_cb *noPassphrase = [](char *, int, int, void *) { return 0; };
+        key->pkey.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr));
         key->privateKey = true;
     } else if (content.contains("BEGIN CERTIFICATE-----")) {
         Certificate certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -392,11 +396,12 @@ std::optional<qint64> userFrom(const QJsonValue &value)
 {
     if (value.isString())
         return parseUserId(QStringView(value.toString()));
+    // A JSON integer as parsed (Qt keeps integers that fit in 64 bits
+    // exact): never through a double, which would round 2^53 + 1 to 2^53.
     if (value.isDouble()) {
-        const double number = value.toDouble();
-        // Exact integers only: a double holds every integer up to 2^53.
-        if (number >= 1 && number <= 9007199254740992.0 && std::floor(number) == number)
-            return qint64(number);
+        const qint64 number = value.toInteger(0);
+        if (number >= 1)
+            return number;
     }
     return std::nullopt;
 }
@@ -497,15 +502,12 @@ Result<Signer> Signer::fromFile(const QString &path)
     if (!keys)
         return keys.error();
     Signer signer;
-    for (int i = 0;; ++i) {
-        const KeySet::Key *key = i == 0 ? (*keys)->first() : nullptr;
-        if (!key)
-            break;
-        if (KeySet::canSign(*key))
-            signer.m_key = key;
+    for (int i = 0; i < (*keys)->size() && !signer.m_key; ++i) {
+        if (KeySet::canSign(*(*keys)->at(i)))
+            signer.m_key = (*keys)->at(i);
     }
     if (!signer.m_key)
-        return keyError(u"%1: the first key is not a private key or a secret: it cannot sign"_s.arg(path));
+        return keyError(u"%1: no private key or secret in it: nothing to sign with"_s.arg(path));
     signer.m_keys = std::move(keys).value();
     return signer;
 }

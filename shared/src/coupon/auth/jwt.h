@@ -56,9 +56,10 @@ public:
     KeySet &operator=(const KeySet &) = delete;
 
     int size() const { return int(m_keys.size()); }
-    // The key a token's header names (kid may be empty), or nullptr.
+    // The key a token's header names (kid may be empty), or nullptr. A set
+    // of one key without a kid (a PEM file) answers for any kid.
     const Key *find(QByteArrayView kid) const;
-    const Key *first() const { return m_keys.empty() ? nullptr : m_keys.front().get(); }
+    const Key *at(int i) const { return m_keys[size_t(i)].get(); }
     static Algorithm algorithmOf(const Key &key);
     static bool canSign(const Key &key);
 
