@@ -201,34 +201,26 @@ void Gateway::apply(const gateway::PathParts &parts, const http::Request &reques
 void Gateway::campaign(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
                        qint64 startedNs)
 {
-    if (!admitted(Route::Campaign, request, responder, startedNs, false))
+    if (!admitted(Route::Campaign, request, responder, startedNs))
         return;
     if (const std::optional<QString> id = campaignOf(Route::Campaign, parts, responder, startedNs))
         m_reads->campaign(*id, std::move(responder), startedNs);
 }
 
-std::optional<qint64> Gateway::admitted(Route route, const http::Request &request, http::Responder &responder,
-                                        qint64 startedNs, bool needUser)
+bool Gateway::admitted(Route route, const http::Request &request, http::Responder &responder, qint64 startedNs)
 {
-    const qint64 nowMs = startedNs / 1'000'000;
-    gateway::Gatekeeper::Verdict caller = m_gatekeeper->admit(request, nowMs, QDateTime::currentSecsSinceEpoch(),
-                                                              needUser);
-    // Reads take from the address bucket only: a user polling their status
-    // must not spend the tokens of their next apply.
-    if (caller.refusal) {
-        m_metrics->countRefusal(caller.reason);
-        m_metrics->answer(route, responder, std::move(*caller.refusal), startedNs);
-        return std::nullopt;
-    }
-    return caller.user.value_or(0);
+    gateway::Gatekeeper::Verdict caller = m_gatekeeper->admit(request, startedNs / 1'000'000,
+                                                              QDateTime::currentSecsSinceEpoch(), false);
+    if (!caller.refusal)
+        return true;
+    m_metrics->countRefusal(caller.reason);
+    m_metrics->answer(route, responder, std::move(*caller.refusal), startedNs);
+    return false;
 }
 
 void Gateway::user(const gateway::PathParts &parts, const http::Request &request, http::Responder responder,
                    qint64 startedNs)
 {
-    const std::optional<qint64> caller = admitted(Route::User, request, responder, startedNs, true);
-    if (!caller)
-        return;
     const std::optional<QString> id = campaignOf(Route::User, parts, responder, startedNs);
     if (!id)
         return;
@@ -238,14 +230,27 @@ void Gateway::user(const gateway::PathParts &parts, const http::Request &request
             Route::User, responder,
             http::Response::error(400, u"bad_user_id"_s, u"a user id is an integer in 1..9223372036854775807"_s),
             startedNs);
-    // With tokens, a user reads only their own coupon.
-    if (m_gatekeeper->authEnabled() && *caller != *userId) {
-        m_metrics->countRefusal(gateway::Refusal::UserMismatch);
-        return m_metrics->answer(
-            Route::User, responder,
-            http::Response::error(403, u"forbidden"_s, u"a token reads only its own user's coupon"_s), startedNs);
-    }
-    m_reads->user(*id, *userId, std::move(responder), startedNs);
+    // Reads take from the address bucket only: a user polling their status
+    // must not spend the tokens of their next apply. The token may be checked
+    // on another thread.
+    auto shared = std::make_shared<http::Responder>(std::move(responder));
+    m_gatekeeper->admitAsync(
+        request, startedNs / 1'000'000, QDateTime::currentSecsSinceEpoch(), true,
+        [this, campaign = *id, userId = *userId, shared, startedNs](gateway::Gatekeeper::Verdict caller) {
+            if (caller.refusal) {
+                m_metrics->countRefusal(caller.reason);
+                return m_metrics->answer(Route::User, *shared, std::move(*caller.refusal), startedNs);
+            }
+            // With tokens, a user reads only their own coupon.
+            if (m_gatekeeper->authEnabled() && caller.user.value_or(0) != userId) {
+                m_metrics->countRefusal(gateway::Refusal::UserMismatch);
+                return m_metrics->answer(
+                    Route::User, *shared,
+                    http::Response::error(403, u"forbidden"_s, u"a token reads only its own user's coupon"_s),
+                    startedNs);
+            }
+            m_reads->user(campaign, userId, std::move(*shared), startedNs);
+        });
 }
 
 void Gateway::reloadKeys()

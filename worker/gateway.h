@@ -63,10 +63,8 @@ private:
     // The campaign id, or nullopt once answered 400 bad_campaign_id.
     std::optional<QString> campaignOf(gateway::Route route, const gateway::PathParts &parts, http::Responder &responder,
                                       qint64 startedNs);
-    // The address bucket and (for `needUser`) the token; nullopt once answered.
-    // The user is 0 when none is needed or gateway.auth = none.
-    std::optional<qint64> admitted(gateway::Route route, const http::Request &request, http::Responder &responder,
-                                   qint64 startedNs, bool needUser);
+    // The address bucket (no token: the campaign is public); false once answered.
+    bool admitted(gateway::Route route, const http::Request &request, http::Responder &responder, qint64 startedNs);
     // With the not-ready detail (addresses, the libraries' text): the admin listener is for operators.
     http::Response readiness() const;
     void maybeFinishShutdown();

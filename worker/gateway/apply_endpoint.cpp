@@ -95,7 +95,8 @@ ApplyEndpoint::ApplyEndpoint(const GatewaySettings &settings, qint64 deliveryTim
                     std::max<qint64>(60000, deliveryTimeoutMs + 10000))
 { }
 
-std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, http::Responder &responder, qint64 startedNs)
+std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, Gatekeeper::Verdict caller,
+                                            http::Responder &responder, qint64 startedNs)
 {
     auto refuse = [&](http::Response response, Refusal reason = Refusal::Count) -> std::optional<qint64> {
         if (reason != Refusal::Count)
@@ -104,7 +105,6 @@ std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, http::
         return std::nullopt;
     };
     const qint64 nowMs = startedNs / 1'000'000;
-    Gatekeeper::Verdict caller = m_gatekeeper.admit(request, nowMs, QDateTime::currentSecsSinceEpoch());
     if (caller.refusal)
         return refuse(std::move(*caller.refusal), caller.reason);
     if (!isJsonMediaType(request.header("content-type")))
@@ -133,10 +133,21 @@ std::optional<qint64> ApplyEndpoint::userOf(const http::Request &request, http::
 void ApplyEndpoint::handle(const QString &campaign, const http::Request &request, http::Responder responder,
                            qint64 startedNs)
 {
+    // The token may be checked on another thread: the rest runs when it is.
+    auto shared = std::make_shared<http::Responder>(std::move(responder));
+    m_gatekeeper.admitAsync(request, startedNs / 1'000'000, QDateTime::currentSecsSinceEpoch(), true,
+                            [this, campaign, request, shared, startedNs](Gatekeeper::Verdict caller) {
+                                admitted(campaign, request, std::move(caller), std::move(*shared), startedNs);
+                            });
+}
+
+void ApplyEndpoint::admitted(const QString &campaign, const http::Request &request, Gatekeeper::Verdict caller,
+                             http::Responder responder, qint64 startedNs)
+{
     auto refuse = [&](http::Response response) {
         m_metrics.answer(Route::Apply, responder, std::move(response), startedNs);
     };
-    const std::optional<qint64> user = userOf(request, responder, startedNs);
+    const std::optional<qint64> user = userOf(request, std::move(caller), responder, startedNs);
     if (!user)
         return;
     const bool hasKey = request.hasHeader("idempotency-key");

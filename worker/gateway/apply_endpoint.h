@@ -5,6 +5,7 @@
 #include "coupon/base/settings.h"
 #include "coupon/http/server.h"
 #include "coupon/protocol/apply_outcome.h"
+#include "gateway/gatekeeper.h"
 #include "gateway/idempotency.h"
 
 #include <functional>
@@ -16,7 +17,6 @@ class AsyncApplyService;
 
 namespace gateway {
 
-class Gatekeeper;
 class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
@@ -41,9 +41,13 @@ private:
     void applyNow(const QString &campaign, qint64 userId, http::Responder responder, qint64 startedNs);
     void applyWithKey(const QString &campaign, qint64 userId, const QByteArray &key, http::Responder responder,
                       qint64 startedNs);
+    // After the gatekeeper's verdict on the caller: the checks, then the apply.
+    void admitted(const QString &campaign, const http::Request &request, Gatekeeper::Verdict caller,
+                  http::Responder responder, qint64 startedNs);
     // The caller's user: the token's (jwt; a body userId must agree), else
     // the body's. nullopt once answered.
-    std::optional<qint64> userOf(const http::Request &request, http::Responder &responder, qint64 startedNs);
+    std::optional<qint64> userOf(const http::Request &request, Gatekeeper::Verdict caller, http::Responder &responder,
+                                 qint64 startedNs);
     // Runs the apply; a not_loaded from Redis is first checked against
     // MySQL: a campaign the record has is being rebuilt (503 reconciling),
     // never a 404 its clients would take as final.

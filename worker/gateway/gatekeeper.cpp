@@ -1,6 +1,9 @@
 #include "gateway/gatekeeper.h"
 
+#include "gateway/answers.h"
+
 #include <QLoggingCategory>
+#include <QThread>
 
 #include <cmath>
 
@@ -80,12 +83,26 @@ Gatekeeper::Gatekeeper(const GatewaySettings &settings)
                                     settings.auth.skewS})
     , m_users(settings.userRate, settings.userBurst)
     , m_addresses(settings.addressRate, settings.addressBurst)
+    , m_context(std::make_unique<QObject>())
 {
+    // Asymmetric signatures are checked off the event loop, on the cores it
+    // does not use. With fewer than 4 cores there are none to spare: handing
+    // a token to a thread and back cost ~40 us more CPU than it saved on 2
+    // cores (BENCHMARKS.md), so they are checked on the loop.
+    const int cores = QThread::idealThreadCount();
+    m_threads = settings.auth.threads >= 0 ? settings.auth.threads : (cores >= 4 ? cores - 1 : 0);
+    m_pool.setMaxThreadCount(std::max(1, m_threads));
+    m_pool.setObjectName(u"jwt-verify"_s);
     for (const QString &subnet : settings.trustedProxies)
         m_trusted.append(QHostAddress::parseSubnet(subnet));
 }
 
-Gatekeeper::~Gatekeeper() = default;
+Gatekeeper::~Gatekeeper()
+{
+    // Checks still running post to m_context: wait for them before it goes
+    // (and with it whatever they posted).
+    m_pool.waitForDone();
+}
 
 Status Gatekeeper::loadKeys()
 {
@@ -99,6 +116,7 @@ Status Gatekeeper::loadKeys()
     if (!keys)
         return Error(Errc::ConfigInvalid, u"gateway.auth.keys: %1"_s.arg(keys.error().message));
     m_verifier.setKeys(*keys);
+    ++m_keysGeneration;
     qCInfo(lcGatekeeper, "verifying tokens with %d key(s) from %s", (*keys)->size(),
            qPrintable(m_settings.auth.keysPath));
     return Ok{};
@@ -171,34 +189,90 @@ QHostAddress Gatekeeper::clientAddress(const http::Request &request) const
     return client;
 }
 
-Gatekeeper::Verdict Gatekeeper::admit(const http::Request &request, qint64 nowMs, qint64 nowS, bool needToken)
+Gatekeeper::Verdict Gatekeeper::admitAddress(const http::Request &request, qint64 nowMs)
 {
     Verdict v;
     if (m_addresses.enabled()) {
         if (const int wait = m_addresses.take(bucketOf(clientAddress(request)), nowMs); wait > 0) {
             v.refusal = rateLimited(u"address"_s, wait);
             v.reason = Refusal::RateAddress;
-            return v;
         }
     }
-    if (!m_settings.auth.enabled || !needToken)
-        return v;
+    return v;
+}
+
+std::optional<QByteArray> Gatekeeper::bearer(const http::Request &request, Verdict *v)
+{
     const QByteArray header = request.header("authorization");
     constexpr QByteArrayView scheme("bearer ");
     if (header.size() <= scheme.size()
         || QByteArrayView(header).first(scheme.size()).compare(scheme, Qt::CaseInsensitive) != 0) {
-        v.refusal = unauthorized(u"unauthorized"_s, u"send Authorization: Bearer <token>"_s);
-        v.reason = Refusal::Unauthorized;
-        return v;
+        v->refusal = unauthorized(u"unauthorized"_s, u"send Authorization: Bearer <token>"_s);
+        v->reason = Refusal::Unauthorized;
+        return std::nullopt;
     }
-    const Result<qint64> user = m_verifier.verify(QByteArrayView(header).sliced(scheme.size()).trimmed(), nowS);
+    return QByteArrayView(header).sliced(scheme.size()).trimmed().toByteArray();
+}
+
+Gatekeeper::Verdict Gatekeeper::verdictOf(const Result<qint64> &user)
+{
+    Verdict v;
     if (!user) {
         v.refusal = unauthorized(user.error().code, user.error().message);
         v.reason = Refusal::InvalidToken;
-        return v;
+    } else {
+        v.user = *user;
     }
-    v.user = *user;
     return v;
+}
+
+Gatekeeper::Verdict Gatekeeper::admit(const http::Request &request, qint64 nowMs, qint64 nowS, bool needToken)
+{
+    Verdict v = admitAddress(request, nowMs);
+    if (v.refusal || !m_settings.auth.enabled || !needToken)
+        return v;
+    const std::optional<QByteArray> token = bearer(request, &v);
+    if (!token)
+        return v;
+    return verdictOf(m_verifier.verify(*token, nowS));
+}
+
+void Gatekeeper::admitAsync(const http::Request &request, qint64 nowMs, qint64 nowS, bool needToken,
+                            VerdictCallback done)
+{
+    Verdict v = admitAddress(request, nowMs);
+    if (v.refusal || !m_settings.auth.enabled || !needToken)
+        return done(std::move(v));
+    std::optional<QByteArray> token = bearer(request, &v);
+    if (!token)
+        return done(std::move(v));
+    if (const std::optional<qint64> user = m_verifier.remembered(*token, nowS)) {
+        v.user = user;
+        return done(std::move(v));
+    }
+    if (m_threads == 0 || !m_verifier.hasKeys() || m_verifier.symmetricOnly())
+        return done(verdictOf(m_verifier.verify(*token, nowS)));
+    if (m_verifying >= kMaxVerifying) {
+        v.refusal = unavailable(u"overloaded"_s, u"too many tokens waiting to be checked; try again"_s);
+        return done(std::move(v));
+    }
+    ++m_verifying;
+    m_pool.start([this, context = m_context.get(), keys = m_verifier.keys(), expectations = m_verifier.expectations(),
+                  generation = m_keysGeneration, token = std::move(*token), nowS, done = std::move(done)]() mutable {
+        double exp = 0;
+        Result<qint64> user = auth::Verifier::check(*keys, expectations, token, nowS, &exp);
+        // Back on the event loop; dropped unanswered if the gateway is gone
+        // (its responder then has no connection left to answer).
+        QMetaObject::invokeMethod(
+            context,
+            [this, generation, token = std::move(token), user = std::move(user), exp, done = std::move(done)] {
+                --m_verifying;
+                if (user && generation == m_keysGeneration)
+                    m_verifier.remember(token, *user, exp);
+                done(verdictOf(user));
+            },
+            Qt::QueuedConnection);
+    });
 }
 
 Gatekeeper::Verdict Gatekeeper::admitUser(qint64 user, qint64 nowMs)

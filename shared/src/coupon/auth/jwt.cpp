@@ -19,6 +19,9 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <atomic>
+#include <unordered_map>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon::auth {
@@ -106,12 +109,39 @@ struct KeySet::Key
     Pkey pkey;         // RS256, ES256
     QByteArray secret; // HS256
     bool privateKey = false;
-    // A verify operation set up once (EVP_PKEY_verify_init, padding, digest)
-    // and reused for every token: setting it up per token cost more than
-    // the ES256 check itself (measured: 158 against 85 us per token).
-    // Made on first use; verification of one set is single-threaded.
-    mutable PkeyCtx verifier;
+    // Names this key for the verify contexts each thread keeps (below).
+    quint64 id = nextKeyId();
+
+    static quint64 nextKeyId()
+    {
+        static std::atomic<quint64> next{1};
+        return next++;
+    }
 };
+
+namespace {
+
+// A verify operation set up once per key and thread (EVP_PKEY_verify_init,
+// padding, digest) and reused for every token: setting it up per token cost
+// more than the ES256 check itself (measured: 158 against 127 us a token).
+// Keyed by Key::id, never by address: a key freed by a reload cannot lend
+// its context to a new key at the same address.
+EVP_PKEY_CTX *verifyContext(const KeySet::Key &key)
+{
+    thread_local std::unordered_map<quint64, PkeyCtx> contexts;
+    if (auto it = contexts.find(key.id); it != contexts.end())
+        return it->second.get();
+    PkeyCtx context(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey.get(), nullptr));
+    if (!context || EVP_PKEY_verify_init(context.get()) != 1
+        || EVP_PKEY_CTX_set_signature_md(context.get(), sha256()) != 1
+        || (key.algorithm == Algorithm::RS256 && EVP_PKEY_CTX_set_rsa_padding(context.get(), RSA_PKCS1_PADDING) != 1))
+        return nullptr;
+    if (contexts.size() >= 64) // keys of reloads long past
+        contexts.clear();
+    return contexts.emplace(key.id, std::move(context)).first->second.get();
+}
+
+} // namespace
 
 QString algorithmName(Algorithm algorithm)
 {
@@ -374,20 +404,14 @@ bool verifySignature(const KeySet::Key &key, QByteArrayView signingInput, const 
         i2d_ECDSA_SIG(sig.get(), &out);
         checked = &der;
     }
-    if (!key.verifier) {
-        PkeyCtx context(EVP_PKEY_CTX_new_from_pkey(nullptr, key.pkey.get(), nullptr));
-        if (!context || EVP_PKEY_verify_init(context.get()) != 1
-            || EVP_PKEY_CTX_set_signature_md(context.get(), sha256()) != 1
-            || (key.algorithm == Algorithm::RS256
-                && EVP_PKEY_CTX_set_rsa_padding(context.get(), RSA_PKCS1_PADDING) != 1))
-            return false;
-        key.verifier = std::move(context);
-    }
+    EVP_PKEY_CTX *verifier = verifyContext(key);
+    if (!verifier)
+        return false;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digestLength = 0;
     if (EVP_Digest(signingInput.data(), size_t(signingInput.size()), digest, &digestLength, sha256(), nullptr) != 1)
         return false;
-    return EVP_PKEY_verify(key.verifier.get(), reinterpret_cast<const unsigned char *>(checked->constData()),
+    return EVP_PKEY_verify(verifier, reinterpret_cast<const unsigned char *>(checked->constData()),
                            size_t(checked->size()), digest, digestLength)
         == 1;
 }
@@ -414,34 +438,71 @@ void Verifier::setKeys(std::shared_ptr<const KeySet> keys)
     m_verified.clear(); // a key taken away takes its tokens with it
 }
 
+namespace {
+
+QByteArray digestOf(QByteArrayView token)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (EVP_Digest(token.data(), size_t(token.size()), digest, &length, sha256(), nullptr) != 1)
+        return {};
+    return QByteArray(reinterpret_cast<const char *>(digest), qsizetype(length));
+}
+
+} // namespace
+
+std::optional<qint64> Verifier::remembered(QByteArrayView token, qint64 nowS) const
+{
+    if (m_verified.isEmpty() || token.size() > kMaxToken)
+        return std::nullopt;
+    const auto it = m_verified.constFind(digestOf(token));
+    if (it == m_verified.cend())
+        return std::nullopt;
+    if (double(nowS) <= it->exp + m_expectations.skewS)
+        return it->user;
+    m_verified.erase(it); // expired: the full check says so
+    return std::nullopt;
+}
+
+void Verifier::remember(QByteArrayView token, qint64 user, double exp) const
+{
+    if (m_verified.size() >= kRemembered)
+        m_verified.clear();
+    m_verified.insert(digestOf(token), Verified{user, exp});
+}
+
+bool Verifier::symmetricOnly() const
+{
+    if (!m_keys)
+        return true;
+    for (int i = 0; i < m_keys->size(); ++i) {
+        if (KeySet::algorithmOf(*m_keys->at(i)) != Algorithm::HS256)
+            return false;
+    }
+    return true;
+}
+
 Result<qint64> Verifier::verify(QByteArrayView token, qint64 nowS) const
 {
     if (!hasKeys())
         return invalid(u"no verification key is loaded"_s);
-    if (token.isEmpty() || token.size() > kMaxToken)
-        return invalid(u"a token is 1 to %1 bytes"_s.arg(kMaxToken));
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (EVP_Digest(token.data(), size_t(token.size()), digest, &length, sha256(), nullptr) != 1)
-        return invalid(u"the token could not be hashed"_s);
-    const QByteArray remembered(reinterpret_cast<const char *>(digest), qsizetype(length));
-    if (const auto it = m_verified.constFind(remembered); it != m_verified.cend()) {
-        if (double(nowS) <= it->exp + m_expectations.skewS)
-            return it->user;
-        m_verified.erase(it); // expired: the full check says so
-    }
+    if (const std::optional<qint64> user = remembered(token, nowS))
+        return *user;
     double exp = 0;
-    Result<qint64> user = verifySigned(token, nowS, &exp);
-    if (user) {
-        if (m_verified.size() >= kRemembered)
-            m_verified.clear();
-        m_verified.insert(remembered, Verified{*user, exp});
-    }
+    Result<qint64> user = check(*m_keys, m_expectations, token, nowS, &exp);
+    if (user)
+        remember(token, *user, exp);
     return user;
 }
 
-Result<qint64> Verifier::verifySigned(QByteArrayView token, qint64 nowS, double *expOut) const
+Result<qint64> Verifier::check(const KeySet &keys, const Expectations &expectations, QByteArrayView token, qint64 nowS,
+                               double *expOut)
 {
+    if (keys.size() == 0)
+        return invalid(u"no verification key is loaded"_s);
+    if (token.isEmpty() || token.size() > kMaxToken)
+        return invalid(u"a token is 1 to %1 bytes"_s.arg(kMaxToken));
+
     const qsizetype dot1 = token.indexOf('.');
     const qsizetype dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 <= 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0)
@@ -458,7 +519,7 @@ Result<qint64> Verifier::verifySigned(QByteArrayView token, qint64 nowS, double 
         return invalid(u"the token names critical extensions (crit) this gateway does not implement"_s);
     const QString alg = header->value(u"alg"_s).toString();
     const QByteArray kid = header->value(u"kid"_s).toString().toUtf8();
-    const KeySet::Key *key = m_keys->find(kid);
+    const KeySet::Key *key = keys.find(kid);
     if (!key)
         return invalid(kid.isEmpty() ? u"the token names no key (kid) and there are several"_s
                                      : u"the token's key (kid) is not one of ours"_s);
@@ -474,25 +535,24 @@ Result<qint64> Verifier::verifySigned(QByteArrayView token, qint64 nowS, double 
     const QJsonValue exp = claims->value(u"exp"_s);
     if (!exp.isDouble())
         return invalid(u"the token has no exp"_s);
-    if (double(nowS) > exp.toDouble() + m_expectations.skewS)
+    if (double(nowS) > exp.toDouble() + expectations.skewS)
         return invalid(u"the token has expired"_s);
     *expOut = exp.toDouble();
     const QJsonValue nbf = claims->value(u"nbf"_s);
-    if (!nbf.isUndefined() && (!nbf.isDouble() || double(nowS) + m_expectations.skewS < nbf.toDouble()))
+    if (!nbf.isUndefined() && (!nbf.isDouble() || double(nowS) + expectations.skewS < nbf.toDouble()))
         return invalid(u"the token is not valid yet (nbf)"_s);
-    if (!m_expectations.issuer.isEmpty() && claims->value(u"iss"_s).toString() != m_expectations.issuer)
+    if (!expectations.issuer.isEmpty() && claims->value(u"iss"_s).toString() != expectations.issuer)
         return invalid(u"the token's issuer (iss) is not the one expected"_s);
-    if (!m_expectations.audience.isEmpty()) {
+    if (!expectations.audience.isEmpty()) {
         const QJsonValue aud = claims->value(u"aud"_s);
-        const bool ours = aud.isArray() ? aud.toArray().contains(m_expectations.audience)
-                                        : aud.toString() == m_expectations.audience;
+        const bool ours = aud.isArray() ? aud.toArray().contains(expectations.audience)
+                                        : aud.toString() == expectations.audience;
         if (!ours)
             return invalid(u"the token is not for this audience (aud)"_s);
     }
-    const std::optional<qint64> user = userFrom(claims->value(m_expectations.userClaim));
+    const std::optional<qint64> user = userFrom(claims->value(expectations.userClaim));
     if (!user)
-        return invalid(
-            u"the token's %1 claim is not a user id (1..9223372036854775807)"_s.arg(m_expectations.userClaim));
+        return invalid(u"the token's %1 claim is not a user id (1..9223372036854775807)"_s.arg(expectations.userClaim));
     return *user;
 }
 

@@ -31,6 +31,7 @@
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace coupon::auth {
@@ -82,7 +83,7 @@ struct Expectations
 // kRemembered, forgotten all at once when full and on setKeys) until they
 // expire: a client that retries, or polls its status, with the same token
 // costs a hash instead of a signature check (ES256: ~1 against ~110 us
-// here). Use from one thread.
+// here). A Verifier is used from one thread; check() from any.
 class Verifier
 {
 public:
@@ -93,8 +94,21 @@ public:
     void setKeys(std::shared_ptr<const KeySet> keys);
     bool hasKeys() const { return m_keys && m_keys->size() > 0; }
 
-    // The user a valid token names.
+    // The user a valid token names (remembered, or checked and remembered).
     Result<qint64> verify(QByteArrayView token, qint64 nowS) const;
+
+    // The parts of verify(), for a caller that checks on other threads:
+    // check() is safe from any thread (no memory of tokens; `exp` is set
+    // when the token verified); remembered() and remember() are this
+    // verifier's thread's.
+    static Result<qint64> check(const KeySet &keys, const Expectations &expectations, QByteArrayView token, qint64 nowS,
+                                double *exp);
+    std::optional<qint64> remembered(QByteArrayView token, qint64 nowS) const;
+    void remember(QByteArrayView token, qint64 user, double exp) const;
+    const std::shared_ptr<const KeySet> &keys() const { return m_keys; }
+    const Expectations &expectations() const { return m_expectations; }
+    // Every key an HS256 secret: a check costs less than handing it to a thread.
+    bool symmetricOnly() const;
 
 private:
     struct Verified
@@ -102,7 +116,6 @@ private:
         qint64 user = 0;
         double exp = 0;
     };
-    Result<qint64> verifySigned(QByteArrayView token, qint64 nowS, double *exp) const;
 
     Expectations m_expectations;
     std::shared_ptr<const KeySet> m_keys;

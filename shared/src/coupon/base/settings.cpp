@@ -66,6 +66,7 @@ constexpr Spec kSpecs[] = {
     {"gateway.auth.issuer", "", Kind::Text},
     {"gateway.auth.audience", "", Kind::Text},
     {"gateway.auth.skew.s", "30", Kind::Int, 0, 3600},
+    {"gateway.auth.threads", "-1", Kind::Int, -1, 256},
     {"gateway.limit.user.rate", "2", Kind::Int, 0, 1000000},
     {"gateway.limit.user.burst", "5", Kind::Int, 1, 1000000},
     {"gateway.limit.address.rate", "1000", Kind::Int, 0, 10000000},
@@ -306,6 +307,7 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.gateway.auth.issuer = values[u"gateway.auth.issuer"_s];
     s.gateway.auth.audience = values[u"gateway.auth.audience"_s];
     s.gateway.auth.skewS = values[u"gateway.auth.skew.s"_s].toInt();
+    s.gateway.auth.threads = values[u"gateway.auth.threads"_s].toInt();
     s.gateway.userRate = values[u"gateway.limit.user.rate"_s].toInt();
     s.gateway.userBurst = values[u"gateway.limit.user.burst"_s].toInt();
     s.gateway.addressRate = values[u"gateway.limit.address.rate"_s].toInt();

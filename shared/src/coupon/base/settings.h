@@ -85,6 +85,9 @@ struct AuthSettings
     QString issuer;    // empty: iss not checked
     QString audience;  // empty: aud not checked
     int skewS = 0;     // leeway for exp and nbf
+    // Threads that check RS256/ES256 signatures off the event loop; 0: on
+    // the event loop; -1: the cores less one with 4 cores or more, else 0.
+    int threads = -1;
 };
 
 struct GatewaySettings

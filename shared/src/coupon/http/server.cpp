@@ -847,7 +847,7 @@ void Responder::respond(Response response)
 
 Server::Server(Limits limits, QObject *parent)
     : QObject(parent)
-    , m_limits(limits)
+    , m_limits(std::move(limits))
 {
     m_limits.maxRequestLineBytes = std::max<qsizetype>(m_limits.maxRequestLineBytes, 16);
     m_limits.maxHeaderBytes = std::max(m_limits.maxHeaderBytes, m_limits.maxRequestLineBytes + 2);
