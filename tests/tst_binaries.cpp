@@ -30,7 +30,9 @@ private slots:
         QTest::addColumn<QString>("name");
         QTest::newRow("worker") << QStringLiteral(COUPON_WORKER_BIN) << u"coupon-worker"_s;
         QTest::newRow("gateway") << QStringLiteral(COUPON_GATEWAY_BIN) << u"coupon-gateway"_s;
+#ifdef COUPON_CONSOLE_BIN
         QTest::newRow("console") << QStringLiteral(COUPON_CONSOLE_BIN) << u"coupon-console"_s;
+#endif
         QTest::newRow("couponctl") << QStringLiteral(COUPONCTL_BIN) << u"couponctl"_s;
     }
 
