@@ -253,6 +253,11 @@ void Gateway::user(const gateway::PathParts &parts, const http::Request &request
         });
 }
 
+bool Gateway::isReady() const
+{
+    return m_service && m_kafka && m_service->isReady() && m_kafka->isUp() && !m_stopping;
+}
+
 void Gateway::reloadKeys()
 {
     if (Status st = m_gatekeeper->loadKeys(); !st)

@@ -42,6 +42,8 @@ public:
     // Stop accepting, answer what is in flight (delivery reports included),
     // flush the producer, then emit stopped().
     void shutdown();
+    // Redis connected with its scripts, Kafka up, not stopping (/readyz 200).
+    bool isReady() const;
     // Reads gateway.auth.keys again (SIGHUP); a failed reload keeps the old keys.
     void reloadKeys();
 

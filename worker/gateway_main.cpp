@@ -5,6 +5,7 @@
 #include "coupon/version.h"
 
 #include "gateway.h"
+#include "service_notify.h"
 #include "signals.h"
 
 #include <QCoreApplication>
@@ -40,7 +41,24 @@ int main(int argc, char *argv[])
                 gateway.port(), qPrintable(settings->gateway.adminHost), gateway.adminPort());
     std::fflush(stdout);
     QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
+    // systemd: ready once Redis (with the scripts) and Kafka are; the
+    // watchdog is fed by the event loop, so a hung loop is restarted.
+    coupon::ServiceNotifier notifier;
+    bool stopping = false;
+    QTimer readiness;
+    QObject::connect(&readiness, &QTimer::timeout, [&] {
+        if (stopping)
+            return;
+        if (gateway.isReady())
+            notifier.ready(u"serving on %1:%2"_s.arg(settings->gateway.listenHost).arg(gateway.port()));
+        else if (notifier.isReady())
+            notifier.status(u"not ready: Redis or Kafka (GET /readyz on the admin listener says which)"_s);
+    });
+    readiness.start(250);
+    notifier.startWatchdog([] { return true; });
     coupon::installStopSignals(&app, [&] {
+        stopping = true;
+        notifier.stopping(u"stopping: answering in-flight applies"_s);
         gateway.shutdown();
         // A bound on the drain, so a stuck dependency cannot keep us forever.
         QTimer::singleShot(30000, &app, [] {

@@ -6,6 +6,7 @@
 #include "coupon/service/reconciler.h"
 #include "coupon/version.h"
 
+#include "service_notify.h"
 #include "signals.h"
 
 #include <QCoreApplication>
@@ -52,8 +53,32 @@ int main(int argc, char *argv[])
     thread->setObjectName(u"consumer"_s);
     QObject::connect(thread, &QThread::finished, &app, &QCoreApplication::quit);
 
+    // systemd: ready once it owns partitions and MySQL takes its writes;
+    // the watchdog is fed while the consumer's loop turns.
+    coupon::ServiceNotifier notifier;
+    QTimer readiness;
+    QObject::connect(&readiness, &QTimer::timeout, [&] {
+        const coupon::ConsumerStats &s = consumer.value()->stats();
+        if (stop.load())
+            return;
+        if (s.assigned.load() > 0 && !s.paused.load())
+            notifier.ready(u"consuming %1 partition(s), lag %2"_s.arg(s.assigned.load()).arg(s.lag.load()));
+        else if (notifier.isReady() || s.paused.load())
+            notifier.status(s.paused.load() ? u"paused: MySQL refuses writes; retrying"_s
+                                            : u"waiting for partitions"_s);
+    });
+    readiness.start(250);
+    qint64 lastLoops = -1;
+    notifier.startWatchdog([&] {
+        const qint64 loops = consumer.value()->stats().loops.load();
+        const bool turning = loops != lastLoops && thread->isRunning();
+        lastLoops = loops;
+        return turning;
+    });
+
     coupon::installStopSignals(&app, [&] {
         qCInfo(lcWorker, "stop requested: finishing the batch, committing, leaving the group");
+        notifier.stopping(u"stopping: finishing the batch, committing, leaving the group"_s);
         stop.store(true);
     });
 

@@ -222,6 +222,7 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
 
     auto lastLag = Clock::now();
     while (!stop.load()) {
+        ++m_stats.loops;
         collectBatch(stop);
         if (!m_batch.empty() && (!m_paused || Clock::now() >= m_retryAt))
             writeOrPause();
@@ -240,6 +241,7 @@ bool CouponConsumer::openStore(const std::atomic<bool> &stop)
     m_store = std::make_unique<CouponStore>(m_settings.mysql, u"coupon-worker"_s);
     Backoff backoff;
     for (;;) {
+        ++m_stats.loops;
         Status opened = m_store->open();
         if (opened)
             return true;
@@ -248,7 +250,7 @@ bool CouponConsumer::openStore(const std::atomic<bool> &stop)
         const milliseconds wait(backoff.nextMs());
         qCWarning(lcConsumer, "%s; retrying in %lld ms", qPrintable(opened.error().message),
                   static_cast<long long>(wait.count()));
-        for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load();)
+        for (auto until = Clock::now() + wait; Clock::now() < until && !stop.load(); ++m_stats.loops)
             std::this_thread::sleep_for(milliseconds(20));
     }
 }

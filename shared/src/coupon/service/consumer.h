@@ -24,6 +24,9 @@ struct ConsumerStats
     std::atomic<qint64> lag{-1}; // of this member's partitions, -1 before the first estimate
     std::atomic<int> assigned{0};
     std::atomic<bool> paused{false};
+    // Turns of the consumer's loop (and of its wait for MySQL at start): a
+    // count that stops moving is a consumer that hangs (the watchdog's view).
+    std::atomic<qint64> loops{0};
 };
 
 // The worker's engine: joins the consumer group on the topic, collects
