@@ -4,6 +4,17 @@
 
 namespace coupon::gateway {
 
+namespace {
+
+// A metric with one sample: its HELP and TYPE lines, then the sample.
+void appendMetric(QByteArray &out, const char *name, const char *type, const char *help, const QByteArray &value)
+{
+    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' + name + ' ' + value
+        + '\n';
+}
+
+} // namespace
+
 void Metrics::answer(Route route, http::Responder &responder, http::Response response, qint64 startedNs)
 {
     const int status = std::clamp(response.status, 0, 599);
@@ -49,64 +60,53 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
     }
     out += "coupon_gateway_apply_duration_seconds_sum " + QByteArray::number(m_latencySum, 'f', 6) + '\n';
     out += "coupon_gateway_apply_duration_seconds_count " + QByteArray::number(m_latencyCount) + '\n';
-    out += "# HELP coupon_gateway_in_flight Applies waiting for Redis or Kafka.\n"
-           "# TYPE coupon_gateway_in_flight gauge\n"
-           "coupon_gateway_in_flight "
-        + QByteArray::number(gauges.inFlight) + '\n';
-    out += "# HELP coupon_gateway_overload_rejections_total Applies refused because too many were in flight.\n"
-           "# TYPE coupon_gateway_overload_rejections_total counter\ncoupon_gateway_overload_rejections_total "
-        + QByteArray::number(m_rejectedOverload) + '\n';
+    appendMetric(out, "coupon_gateway_in_flight", "gauge", "Applies waiting for Redis or Kafka.",
+                 QByteArray::number(gauges.inFlight));
+    appendMetric(out, "coupon_gateway_overload_rejections_total", "counter",
+                 "Applies refused because too many were in flight.", QByteArray::number(m_rejectedOverload));
     out += "# HELP coupon_gateway_refused_total Requests turned away before their work: no or a bad token, "
            "a body naming another user, a rate limit, the idempotency quota.\n"
            "# TYPE coupon_gateway_refused_total counter\n";
     for (size_t i = 0; i < m_refused.size(); ++i)
         out += QByteArray("coupon_gateway_refused_total{reason=\"") + refusalLabel(Refusal(i)) + "\"} "
             + QByteArray::number(m_refused[i]) + '\n';
-    out += "# HELP coupon_gateway_redis_errors_total Redis commands that failed.\n"
-           "# TYPE coupon_gateway_redis_errors_total counter\ncoupon_gateway_redis_errors_total "
-        + QByteArray::number(gauges.redisErrors) + '\n';
-    out += "# HELP coupon_gateway_kafka_errors_total Produces that failed or were left uncertain.\n"
-           "# TYPE coupon_gateway_kafka_errors_total counter\ncoupon_gateway_kafka_errors_total "
-        + QByteArray::number(gauges.kafkaErrors) + '\n';
-    out += "# HELP coupon_gateway_soldout_memo_answers_total Applies answered by the sold-out memo, without Redis.\n"
-           "# TYPE coupon_gateway_soldout_memo_answers_total counter\ncoupon_gateway_soldout_memo_answers_total "
-        + QByteArray::number(gauges.memoAnswers) + '\n';
-    out += "# HELP coupon_gateway_soldout_memo_snapshots_total Snapshots of sold-out campaigns' holders taken.\n"
-           "# TYPE coupon_gateway_soldout_memo_snapshots_total counter\ncoupon_gateway_soldout_memo_snapshots_total "
-        + QByteArray::number(gauges.memoSnapshots) + '\n';
+    appendMetric(out, "coupon_gateway_redis_errors_total", "counter", "Redis commands that failed.",
+                 QByteArray::number(gauges.redisErrors));
+    appendMetric(out, "coupon_gateway_kafka_errors_total", "counter", "Produces that failed or were left uncertain.",
+                 QByteArray::number(gauges.kafkaErrors));
+    appendMetric(out, "coupon_gateway_soldout_memo_answers_total", "counter",
+                 "Applies answered by the sold-out memo, without Redis.", QByteArray::number(gauges.memoAnswers));
+    appendMetric(out, "coupon_gateway_soldout_memo_snapshots_total", "counter",
+                 "Snapshots of sold-out campaigns' holders taken.", QByteArray::number(gauges.memoSnapshots));
     out += "# HELP coupon_gateway_up Whether a dependency answers (1) or not (0).\n# TYPE coupon_gateway_up gauge\n"
            "coupon_gateway_up{dependency=\"redis\"} "
         + QByteArray(gauges.redisUp ? "1" : "0") + '\n' + "coupon_gateway_up{dependency=\"kafka\"} "
         + QByteArray(gauges.kafkaUp ? "1" : "0") + '\n';
     const http::ServerStats &server = gauges.server;
-    out += "# HELP coupon_gateway_connections Client connections open on the public listener.\n"
-           "# TYPE coupon_gateway_connections gauge\ncoupon_gateway_connections "
-        + QByteArray::number(server.connections) + '\n';
-    out += "# HELP coupon_gateway_connections_max The cap on them (gateway.max.connections, or from ulimit -n).\n"
-           "# TYPE coupon_gateway_connections_max gauge\ncoupon_gateway_connections_max "
-        + QByteArray::number(gauges.connectionCap) + '\n';
+    appendMetric(out, "coupon_gateway_connections", "gauge", "Client connections open on the public listener.",
+                 QByteArray::number(server.connections));
+    appendMetric(out, "coupon_gateway_connections_max", "gauge",
+                 "The cap on them (gateway.max.connections, or from ulimit -n).",
+                 QByteArray::number(gauges.connectionCap));
     out += "# HELP coupon_gateway_connections_refused_total Connections answered 503 and closed, by the cap they hit.\n"
            "# TYPE coupon_gateway_connections_refused_total counter\n"
            "coupon_gateway_connections_refused_total{cap=\"global\"} "
         + QByteArray::number(server.refusedGlobal) + "\ncoupon_gateway_connections_refused_total{cap=\"per_address\"} "
         + QByteArray::number(server.refusedPerAddress) + '\n';
-    out += "# HELP coupon_gateway_accept_pauses_total Episodes of accept() failing for resources (EMFILE, ENFILE).\n"
-           "# TYPE coupon_gateway_accept_pauses_total counter\ncoupon_gateway_accept_pauses_total "
-        + QByteArray::number(server.acceptPauses) + '\n';
-    out += "# HELP coupon_gateway_accept_paused Whether accepting is paused for resources now.\n"
-           "# TYPE coupon_gateway_accept_paused gauge\ncoupon_gateway_accept_paused "
-        + QByteArray(server.acceptPaused ? "1" : "0") + '\n';
-    out += "# HELP coupon_gateway_unsent_bytes Answers written but not yet taken by the kernel, all connections.\n"
-           "# TYPE coupon_gateway_unsent_bytes gauge\ncoupon_gateway_unsent_bytes "
-        + QByteArray::number(server.unsentBytes) + '\n';
-    out += "# HELP coupon_gateway_write_blocked_total Times a connection stopped being read: its client does not "
-           "read its answers.\n"
-           "# TYPE coupon_gateway_write_blocked_total counter\ncoupon_gateway_write_blocked_total "
-        + QByteArray::number(server.writeBlocked) + '\n';
-    out += "# HELP coupon_gateway_budget_yields_total Turns a connection gave up with requests left (per-wakeup "
-           "budget).\n"
-           "# TYPE coupon_gateway_budget_yields_total counter\ncoupon_gateway_budget_yields_total "
-        + QByteArray::number(server.budgetYields) + '\n';
+    appendMetric(out, "coupon_gateway_accept_pauses_total", "counter",
+                 "Episodes of accept() failing for resources (EMFILE, ENFILE).",
+                 QByteArray::number(server.acceptPauses));
+    appendMetric(out, "coupon_gateway_accept_paused", "gauge", "Whether accepting is paused for resources now.",
+                 QByteArray(server.acceptPaused ? "1" : "0"));
+    appendMetric(out, "coupon_gateway_unsent_bytes", "gauge",
+                 "Answers written but not yet taken by the kernel, all connections.",
+                 QByteArray::number(server.unsentBytes));
+    appendMetric(out, "coupon_gateway_write_blocked_total", "counter",
+                 "Times a connection stopped being read: its client does not read its answers.",
+                 QByteArray::number(server.writeBlocked));
+    appendMetric(out, "coupon_gateway_budget_yields_total", "counter",
+                 "Turns a connection gave up with requests left (per-wakeup budget).",
+                 QByteArray::number(server.budgetYields));
     return out;
 }
 
