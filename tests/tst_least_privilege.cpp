@@ -59,17 +59,15 @@ void onDelivery(rd_kafka_t *, const rd_kafka_message_t *m, void *opaque)
 rd_kafka_resp_err_t produceAs(const Settings &settings, const QMap<QString, QString> &extra)
 {
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
-    Result<KafkaConfHandle> conf = makeKafkaConf(
-        settings, {{u"message.timeout.ms"_s, u"8000"_s}, {u"linger.ms"_s, u"0"_s}}, extra);
-    if (!conf)
-        qFatal("producer: %s", qPrintable(conf.error().message));
-    rd_kafka_conf_set_dr_msg_cb(conf->get(), onDelivery);
-    rd_kafka_conf_set_opaque(conf->get(), &err);
-    char errstr[512];
-    KafkaHandle rk(rd_kafka_new(RD_KAFKA_PRODUCER, conf->get(), errstr, sizeof errstr));
-    if (!rk)
-        qFatal("producer: %s", errstr);
-    conf.value().release(); // owned by the producer now
+    Result<KafkaHandle> client = newKafkaClient(RD_KAFKA_PRODUCER, settings,
+                                                {{u"message.timeout.ms"_s, u"8000"_s}, {u"linger.ms"_s, u"0"_s}}, extra,
+                                                [&err](rd_kafka_conf_t *conf) {
+                                                    rd_kafka_conf_set_dr_msg_cb(conf, onDelivery);
+                                                    rd_kafka_conf_set_opaque(conf, &err);
+                                                });
+    if (!client)
+        qFatal("producer: %s", qPrintable(client.error().message));
+    KafkaHandle rk = std::move(client).value();
     // What the attack sent: a well-formed message of our protocol, for a
     // campaign that is closed (the worker would have written its coupon).
     const QByteArray topic = settings.kafka.topic.toUtf8();
@@ -102,14 +100,10 @@ rd_kafka_resp_err_t consumeAs(const Settings &settings, const QString &group)
     QMap<QString, QString> defaults{{u"enable.auto.commit"_s, u"false"_s}, {u"auto.offset.reset"_s, u"earliest"_s}};
     if (subscribe)
         defaults.insert(u"group.id"_s, group);
-    Result<KafkaConfHandle> conf = makeKafkaConf(settings, defaults, {});
-    if (!conf)
-        qFatal("consumer: %s", qPrintable(conf.error().message));
-    char errstr[512];
-    KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf->get(), errstr, sizeof errstr));
-    if (!rk)
-        qFatal("consumer: %s", errstr);
-    conf.value().release(); // owned by the consumer now
+    Result<KafkaHandle> client = newKafkaClient(RD_KAFKA_CONSUMER, settings, defaults, {});
+    if (!client)
+        qFatal("consumer: %s", qPrintable(client.error().message));
+    KafkaHandle rk = std::move(client).value();
     const QByteArray topic = settings.kafka.topic.toUtf8();
     rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__TIMED_OUT;
     const QDeadlineTimer deadline(20000);
