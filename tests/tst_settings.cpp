@@ -97,6 +97,10 @@ private slots:
         QTest::newRow("proxy prefix") << u"gateway.trusted.proxies"_s << u"10.0.0.0/33"_s
                                       << u"gateway.trusted.proxies = \"10.0.0.0/33\": must be IP addresses or "
                                          "subnets, comma-separated, e.g. 10.0.0.0/8,192.168.1.7"_s;
+        QTest::newRow("sentinel without a port")
+            << u"redis.sentinels"_s << u"10.0.0.1:26379,10.0.0.2"_s
+            << u"redis.sentinels = \"10.0.0.1:26379,10.0.0.2\": must be host:port pairs, comma-separated, "
+               "e.g. 10.0.0.1:26379,10.0.0.2:26379"_s;
         QTest::newRow("unknown key") << u"redis.hots"_s << u"x"_s << u"unknown setting redis.hots (from --set)"_s;
     }
 
@@ -141,6 +145,21 @@ private slots:
         QVERIFY2(s.ok(), qPrintable(s ? QString() : s.error().message));
         QCOMPARE(s->gateway.trustedProxies, (QStringList{u"10.0.0.0/8"_s, u"192.168.1.7/32"_s, u"::1/128"_s}));
         QVERIFY(s->gateway.auth.enabled); // jwt unless said otherwise
+    }
+
+    void sentinelsAreHostPorts()
+    {
+        SettingsSources sources;
+        sources.iniPath = writeIni("[redis]\nsentinels=10.0.0.1:26379, s2.internal:26380\nsentinel.password=pw\n");
+        const auto s = Settings::load(sources);
+        QVERIFY2(s.ok(), qPrintable(s ? QString() : s.error().message));
+        QVERIFY(s->redis.usesSentinels());
+        QCOMPARE(s->redis.sentinels.size(), 2);
+        QCOMPARE(s->redis.sentinels.at(1).first, u"s2.internal"_s);
+        QCOMPARE(s->redis.sentinels.at(1).second, quint16(26380));
+        QCOMPARE(s->redis.masterName, u"coupon"_s);
+        QVERIFY(!s->describe().join(u'\n').contains(u"pw"_s)); // the Sentinel's password is a secret
+        QVERIFY(!Settings::load({}).value().redis.usesSentinels());
     }
 
     void kafkaPropertiesPassThrough()

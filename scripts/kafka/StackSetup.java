@@ -9,6 +9,7 @@
 // the reason on stderr.
 
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 
@@ -38,13 +39,15 @@ public class StackSetup {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 5) {
-            System.err.println("usage: StackSetup <broker host:port> <topic> <partitions> <group> <timeout s>");
+        if (args.length != 5 && args.length != 6) {
+            System.err.println("usage: StackSetup <bootstrap servers> <topic> <partitions> <group> <timeout s> "
+                    + "[replication factor]");
             System.exit(2);
         }
         String broker = args[0], topic = args[1], group = args[3];
         int partitions = Integer.parseInt(args[2]);
         int timeoutMs = Integer.parseInt(args[4]) * 1000;
+        short replicas = args.length == 6 ? Short.parseShort(args[5]) : 1;
 
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker);
@@ -56,7 +59,14 @@ public class StackSetup {
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(timeoutMs));
         try (Admin admin = Admin.create(props)) {
             try {
-                admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+                // Replicated, a write acknowledged with acks=all is on two
+                // brokers at least (min.insync.replicas), and an out-of-sync
+                // replica never becomes leader (unclean election off).
+                NewTopic created = new NewTopic(topic, partitions, replicas);
+                if (replicas > 1)
+                    created.configs(Map.of("min.insync.replicas", String.valueOf(Math.min(2, replicas)),
+                            "unclean.leader.election.enable", "false"));
+                admin.createTopics(List.of(created)).all().get();
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException))
                     throw e;

@@ -14,7 +14,7 @@ namespace coupon {
 
 namespace {
 
-enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort, Subnets, Choice };
+enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort, HostPorts, Subnets, Choice };
 
 struct Spec
 {
@@ -36,6 +36,11 @@ constexpr Spec kSpecs[] = {
     {"redis.db", "0", Kind::Int, 0, 15},
     {"redis.connect.timeout.ms", "1000", Kind::Int, 1, 600000},
     {"redis.command.timeout.ms", "1000", Kind::Int, 1, 600000},
+    {"redis.sentinels", "", Kind::HostPorts},
+    {"redis.master.name", "coupon", Kind::NonEmpty},
+    {"redis.sentinel.user", "", Kind::Text},
+    {"redis.sentinel.password", "", Kind::Secret},
+    {"redis.sentinel.check.ms", "1000", Kind::Int, 100, 600000},
     {"mysql.host", "127.0.0.1", Kind::NonEmpty},
     {"mysql.port", "3306", Kind::Port},
     {"mysql.database", "coupon", Kind::NonEmpty},
@@ -154,6 +159,17 @@ Status validate(const QString &key, const QString &value)
             return invalid(key, value, u"must be host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)"_s);
         return Ok{};
     }
+    case Kind::HostPorts:
+        for (const QString &item : value.split(u',', Qt::SkipEmptyParts)) {
+            const QString hostPort = item.trimmed();
+            const qsizetype colon = hostPort.lastIndexOf(u':');
+            bool ok = false;
+            const int port = colon > 0 ? hostPort.mid(colon + 1).toInt(&ok) : 0;
+            if (colon <= 0 || !ok || port < 1 || port > 65535)
+                return invalid(key, value,
+                               u"must be host:port pairs, comma-separated, e.g. 10.0.0.1:26379,10.0.0.2:26379"_s);
+        }
+        return Ok{};
     case Kind::Subnets:
         for (const QString &item : value.split(u',', Qt::SkipEmptyParts)) {
             if (!parseSubnet(item))
@@ -271,6 +287,15 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.redis.database = values[u"redis.db"_s].toInt();
     s.redis.connectTimeoutMs = values[u"redis.connect.timeout.ms"_s].toInt();
     s.redis.commandTimeoutMs = values[u"redis.command.timeout.ms"_s].toInt();
+    for (const QString &item : values[u"redis.sentinels"_s].split(u',', Qt::SkipEmptyParts)) {
+        const QString hostPort = item.trimmed();
+        const qsizetype colon = hostPort.lastIndexOf(u':');
+        s.redis.sentinels.append({hostPort.left(colon), static_cast<quint16>(hostPort.mid(colon + 1).toUInt())});
+    }
+    s.redis.masterName = values[u"redis.master.name"_s];
+    s.redis.sentinelUser = values[u"redis.sentinel.user"_s];
+    s.redis.sentinelPassword = values[u"redis.sentinel.password"_s];
+    s.redis.sentinelCheckMs = values[u"redis.sentinel.check.ms"_s].toInt();
     s.mysql.host = values[u"mysql.host"_s];
     s.mysql.port = static_cast<quint16>(values[u"mysql.port"_s].toUInt());
     s.mysql.database = values[u"mysql.database"_s];

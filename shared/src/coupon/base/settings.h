@@ -28,6 +28,15 @@ struct RedisSettings
     int database = 0;
     int connectTimeoutMs = 0;
     int commandTimeoutMs = 0;
+    // redis.sentinels: when set, host and port are not used; the master is
+    // whatever these Sentinels name for masterName, asked on every connect
+    // and every sentinelCheckMs while connected (redis/sentinel.h).
+    QList<std::pair<QString, quint16>> sentinels;
+    QString masterName;
+    QString sentinelUser;
+    QString sentinelPassword; // never logged
+    int sentinelCheckMs = 0;
+    bool usesSentinels() const { return !sentinels.isEmpty(); }
 };
 
 struct MysqlSettings

@@ -4,8 +4,11 @@
 
 #include <hiredis/async.h>
 
+#include <QFuture>
 #include <QLoggingCategory>
+#include <QPromise>
 #include <QSocketNotifier>
+#include <QThreadPool>
 
 using namespace Qt::StringLiterals;
 
@@ -97,6 +100,11 @@ AsyncRedis::AsyncRedis(RedisSettings settings, QObject *parent)
     connect(&m_reconnect, &QTimer::timeout, this, &AsyncRedis::connectNow);
     connect(&m_watchdog, &QTimer::timeout, this, &AsyncRedis::watchdog);
     m_watchdog.start(std::max(50, std::min(m_settings.commandTimeoutMs, m_settings.connectTimeoutMs) / 4));
+    connect(&m_sentinelCheck, &QTimer::timeout, this, [this] {
+        if (m_connected && !m_asking)
+            askSentinels(true);
+    });
+    m_endpoint = RedisEndpoint{m_settings.host, m_settings.port};
 }
 
 AsyncRedis::~AsyncRedis()
@@ -113,15 +121,86 @@ AsyncRedis::~AsyncRedis()
 
 void AsyncRedis::start()
 {
+    if (m_settings.usesSentinels())
+        m_sentinelCheck.start(m_settings.sentinelCheckMs);
     connectNow();
+}
+
+QString AsyncRedis::where() const
+{
+    return u"Redis "_s + m_endpoint.text();
+}
+
+namespace {
+
+// Sentinel questions block (a connect per Sentinel): they run here, never on
+// an event loop. A few threads: every AsyncRedis of a process may ask at once
+// after a failover.
+QThreadPool &sentinelPool()
+{
+    static QThreadPool *pool = [] {
+        auto *p = new QThreadPool; // never destroyed: a question may outlive main()
+        p->setMaxThreadCount(4);
+        return p;
+    }();
+    return *pool;
+}
+
+} // namespace
+
+void AsyncRedis::askSentinels(bool check)
+{
+    m_asking = true;
+    auto promise = std::make_shared<QPromise<Result<RedisEndpoint>>>();
+    QFuture<Result<RedisEndpoint>> future = promise->future();
+    promise->start();
+    sentinelPool().start([promise, settings = m_settings] {
+        promise->addResult(findRedisMaster(settings));
+        promise->finish();
+    });
+    // Runs on this object's thread, and not at all once it is gone.
+    future.then(this, [this, check](const Result<RedisEndpoint> &master) { sentinelAnswered(master, check); });
+}
+
+void AsyncRedis::sentinelAnswered(const Result<RedisEndpoint> &master, bool check)
+{
+    m_asking = false;
+    if (check) {
+        // While connected: a Sentinel that cannot be asked changes nothing.
+        if (master && *master != m_endpoint && m_context) {
+            qCWarning(lcAsyncRedis, "Sentinel names %s as master, not %s: reconnecting", qPrintable(master->text()),
+                      qPrintable(m_endpoint.text()));
+            dropConnection(u"Sentinel names a new master, %1"_s.arg(master->text()));
+        }
+        return;
+    }
+    if (m_context)
+        return;
+    if (!master) {
+        setConnected(false, master.error().message);
+        m_reconnect.start(m_backoff.nextMs());
+        return;
+    }
+    connectTo(*master);
 }
 
 void AsyncRedis::connectNow()
 {
     if (m_context)
         return;
-    const QByteArray host = m_settings.host.toUtf8();
-    redisAsyncContext *context = redisAsyncConnect(host.constData(), m_settings.port);
+    if (m_settings.usesSentinels()) {
+        if (!m_asking)
+            askSentinels(false);
+        return;
+    }
+    connectTo(m_endpoint);
+}
+
+void AsyncRedis::connectTo(const RedisEndpoint &endpoint)
+{
+    m_endpoint = endpoint;
+    const QByteArray host = m_endpoint.host.toUtf8();
+    redisAsyncContext *context = redisAsyncConnect(host.constData(), m_endpoint.port);
     if (!context || context->err) {
         const QString why = context ? QString::fromUtf8(context->errstr) : u"out of memory"_s;
         if (context)
@@ -142,9 +221,7 @@ void AsyncRedis::connectNow()
     if (const RedisArgs auth = authCommand(m_settings); !auth.empty())
         send(auth, [this](const Result<const redisReply *> &r) {
             if (!r && r.error().is(Errc::RedisReply))
-                dropConnection(errors::fromRedisAuth(u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port),
-                                                     m_settings.user, r.error().message)
-                                   .message);
+                dropConnection(errors::fromRedisAuth(where(), m_settings.user, r.error().message).message);
             else if (!r)
                 dropConnection(u"Redis AUTH: "_s + r.error().message);
         });
@@ -165,23 +242,27 @@ void AsyncRedis::identify()
             return; // a connection since dropped
         if (!r) {
             dropConnection(errors::isNoAuth(r.error().message)
-                               ? errors::fromRedisAuth(u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port),
-                                                       m_settings.user, r.error().message)
-                                     .message
+                               ? errors::fromRedisAuth(where(), m_settings.user, r.error().message).message
                                : u"Redis INFO: "_s + r.error().message);
             return;
         }
         const RedisIdentity id = parseRedisInfo(QByteArrayView((*r)->str, qsizetype((*r)->len)));
         if (id.runId.isEmpty()) {
-            dropConnection(u"Redis %1:%2: INFO names no run_id"_s.arg(m_settings.host).arg(m_settings.port));
+            dropConnection(where() + u": INFO names no run_id"_s);
             return;
         }
         if (id.loading) {
-            m_lastError = u"Redis %1:%2: still loading its data"_s.arg(m_settings.host).arg(m_settings.port);
+            m_lastError = where() + u": still loading its data"_s;
             QTimer::singleShot(200, this, [this, generation] {
                 if (m_context && m_generation == generation)
                     identify();
             });
+            return;
+        }
+        if (m_settings.usesSentinels() && id.role != "master") {
+            dropConnection(where()
+                           + u": named master by a Sentinel but is a %1 (a failover is under way)"_s.arg(
+                               QString::fromUtf8(id.role)));
             return;
         }
         m_instance = id.runId;
@@ -199,10 +280,7 @@ void AsyncRedis::onConnect(const redisAsyncContext *context, int status)
         // hiredis frees the context after this callback.
         self->m_context = nullptr;
         self->m_sentAtMs.clear();
-        self->setConnected(false,
-                           u"Redis %1:%2: %3"_s.arg(self->m_settings.host)
-                               .arg(self->m_settings.port)
-                               .arg(QString::fromUtf8(context->errstr)));
+        self->setConnected(false, self->where() + u": "_s + QString::fromUtf8(context->errstr));
         self->m_reconnect.start(self->m_backoff.nextMs());
         return;
     }
@@ -233,7 +311,7 @@ void AsyncRedis::setConnected(bool connected, const QString &why)
         return;
     m_connected = connected;
     if (connected)
-        qCInfo(lcAsyncRedis, "connected to %s:%d", qPrintable(m_settings.host), m_settings.port);
+        qCInfo(lcAsyncRedis, "connected to %s", qPrintable(m_endpoint.text()));
     else
         qCWarning(lcAsyncRedis, "%s", qPrintable(why));
     emit connectedChanged(connected);
@@ -256,7 +334,7 @@ void AsyncRedis::watchdog()
         context->data = nullptr;
         m_sentAtMs.clear();
         redisAsyncFree(context);
-        setConnected(false, u"Redis %1:%2: connect timed out"_s.arg(m_settings.host).arg(m_settings.port));
+        setConnected(false, where() + u": connect timed out"_s);
         m_reconnect.start(m_backoff.nextMs());
         return;
     }
@@ -264,9 +342,7 @@ void AsyncRedis::watchdog()
         // A Redis that hangs (stopped, network gone silent): redisAsyncDisconnect
         // would wait for the replies, so free the context, which fails every
         // pending command now. We are in a timer, not in a hiredis callback.
-        m_lastError = u"Redis %1:%2: no reply within %3 ms"_s.arg(m_settings.host)
-                          .arg(m_settings.port)
-                          .arg(m_settings.commandTimeoutMs);
+        m_lastError = where() + u": no reply within %1 ms"_s.arg(m_settings.commandTimeoutMs);
         redisAsyncContext *context = m_context;
         m_context = nullptr;
         const QString why = m_lastError;
@@ -292,6 +368,16 @@ void AsyncRedis::onReply(redisAsyncContext *context, void *raw, void *privdata)
         // Sent, and the connection went before its reply: it may have run.
         pending->callback(
             Error(Errc::RedisNoReply, self->m_lastError.isEmpty() ? u"Redis connection lost"_s : self->m_lastError));
+        return;
+    }
+    if (errors::isReadOnly(reply)) {
+        // Demoted under us: nothing was written. Reconnect through the Sentinels.
+        ++self->m_errors;
+        const QString why = self->where() + u" is no longer the master: "_s
+            + QString::fromUtf8(reply->str, qsizetype(reply->len));
+        pending->callback(Error(Errc::RedisUnavailable, why));
+        if (context && context->data)
+            self->dropConnection(why);
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {

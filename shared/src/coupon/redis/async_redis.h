@@ -28,7 +28,12 @@ namespace coupon {
 // data; until then, and while disconnected, commands fail immediately
 // ("redis.unavailable": nothing was sent) and a reconnect runs with backoff.
 // A command sent whose reply never came fails with "redis.no_reply": it may
-// have run. Use from the thread the object lives in.
+// have run. With redis.sentinels the master is asked of the Sentinels on a
+// pool thread (never on the loop) before each connect and every
+// redis.sentinel.check.ms while connected; a node that is not a master, a
+// Sentinel naming another one, or a write refused READONLY drops the
+// connection, and the reconnect finds the new master. Use from the thread
+// the object lives in.
 class AsyncRedis : public QObject
 {
     Q_OBJECT
@@ -63,6 +68,10 @@ private:
     static void onConnect(const redisAsyncContext *context, int status);
     static void onDisconnect(const redisAsyncContext *context, int status);
     void connectNow();
+    void connectTo(const RedisEndpoint &endpoint);
+    void askSentinels(bool check);
+    void sentinelAnswered(const Result<RedisEndpoint> &master, bool check);
+    QString where() const;
     void send(const RedisArgs &args, Callback callback); // also before the connection is identified
     void identify();
     void dropConnection(const QString &why);
@@ -77,6 +86,9 @@ private:
     quint64 m_generation = 0; // connections made, so a late callback knows its own
     QString m_lastError;
     qint64 m_errors = 0;
+    RedisEndpoint m_endpoint;
+    bool m_asking = false; // a Sentinel question on a pool thread
+    QTimer m_sentinelCheck;
     QTimer m_reconnect;
     QTimer m_watchdog;
     QElapsedTimer m_clock;

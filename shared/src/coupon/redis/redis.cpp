@@ -29,6 +29,8 @@ RedisIdentity parseRedisInfo(QByteArrayView info)
             id.runId = line.mid(7);
         else if (line.startsWith("loading:"))
             id.loading = line.mid(8) == "1";
+        else if (line.startsWith("role:"))
+            id.role = line.mid(5);
     }
     return id;
 }
@@ -60,15 +62,27 @@ redisReply *send(redisContext *context, const RedisArgs &args)
         redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data()));
 }
 
+qint64 monotonicMs()
+{
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return qint64(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
 } // namespace
 
 Status RedisConnection::connect()
 {
     m_context.reset();
-    const QByteArray host = m_settings.host.toUtf8();
+    Result<RedisEndpoint> endpoint = findRedisMaster(m_settings);
+    if (!endpoint)
+        return endpoint.error();
+    m_endpoint = *endpoint;
+    m_sentinelCheckedMs = monotonicMs();
+    const QByteArray host = m_endpoint.host.toUtf8();
     RedisContextHandle context(
-        redisConnectWithTimeout(host.constData(), m_settings.port, toTimeval(m_settings.connectTimeoutMs)));
-    const QString where = u"Redis %1:%2"_s.arg(m_settings.host).arg(m_settings.port);
+        redisConnectWithTimeout(host.constData(), m_endpoint.port, toTimeval(m_settings.connectTimeoutMs)));
+    const QString where = u"Redis "_s + m_endpoint.text();
     if (!context || context->err)
         return errors::fromRedisContext(context.get(), where);
     if (redisSetTimeout(context.get(), toTimeval(m_settings.commandTimeoutMs)) != REDIS_OK)
@@ -108,15 +122,38 @@ Status RedisConnection::connect()
         return Error(Errc::RedisUnavailable, where + u": still loading its data"_s);
     if (m_identity.runId.isEmpty())
         return Error(Errc::RedisProtocol, where + u": INFO names no run_id"_s);
+    if (m_settings.usesSentinels() && m_identity.role != "master")
+        return Error(Errc::RedisUnavailable,
+                     where
+                         + u": named master by a Sentinel but is a %1 (a failover is under way)"_s.arg(
+                             QString::fromUtf8(m_identity.role)));
     m_context = std::move(context);
     return Ok{};
 }
 
 Status RedisConnection::ensureConnected()
 {
+    if (m_context && m_settings.usesSentinels() && monotonicMs() - m_sentinelCheckedMs >= m_settings.sentinelCheckMs) {
+        // Still the master? A Sentinel that cannot be asked changes nothing:
+        // the connection stays until it fails or is refused READONLY.
+        m_sentinelCheckedMs = monotonicMs();
+        if (Result<RedisEndpoint> master = findRedisMaster(m_settings); master && *master != m_endpoint)
+            m_context.reset();
+    }
     if (m_context)
         return Ok{};
     return connect();
+}
+
+Error RedisConnection::demoted(const redisReply *reply)
+{
+    // The node was demoted to a replica under us: nothing was written (a
+    // script's first write is refused before it changed anything). Connect
+    // again on the next call, through the Sentinels.
+    m_context.reset();
+    return Error(Errc::RedisUnavailable,
+                 u"Redis %1 is no longer the master: %2"_s.arg(m_endpoint.text(),
+                                                               QString::fromUtf8(reply->str, qsizetype(reply->len))));
 }
 
 Error RedisConnection::dropWith(const QString &what, Errc errc)
@@ -136,6 +173,8 @@ Result<RedisReplyHandle> RedisConnection::command(const RedisArgs &args)
     RedisReplyHandle reply(send(m_context.get(), args));
     if (!reply)
         return dropWith(u"Redis %1"_s.arg(QString::fromUtf8(args.front())), Errc::RedisNoReply);
+    if (errors::isReadOnly(reply.get()))
+        return demoted(reply.get());
     if (reply->type == REDIS_REPLY_ERROR)
         return errors::fromRedisReply(reply.get());
     return reply;
@@ -158,6 +197,12 @@ Result<std::vector<RedisReplyHandle>> RedisConnection::pipeline(const std::vecto
         if (redisGetReply(m_context.get(), &raw) != REDIS_OK)
             return dropWith(u"Redis pipeline"_s, Errc::RedisNoReply);
         replies.emplace_back(static_cast<redisReply *>(raw));
+    }
+    for (const RedisReplyHandle &reply : replies) {
+        if (errors::isReadOnly(reply.get())) {
+            m_context.reset(); // demoted: the next call asks the Sentinels again
+            break;
+        }
     }
     return replies;
 }

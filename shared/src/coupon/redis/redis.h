@@ -6,6 +6,7 @@
 #include "coupon/protocol/reply.h"
 #include "coupon/protocol/scripts.h"
 #include "coupon/redis/redis_handles.h"
+#include "coupon/redis/sentinel.h"
 
 #include <QByteArray>
 #include <QList>
@@ -36,6 +37,7 @@ struct RedisIdentity
 {
     QByteArray runId;
     bool loading = false;
+    QByteArray role; // "master" or "slave" (INFO's word for a replica)
 };
 RedisIdentity parseRedisInfo(QByteArrayView info);
 
@@ -46,7 +48,12 @@ RedisArgs authCommand(const RedisSettings &settings);
 // One synchronous hiredis connection with connect and command timeouts. A
 // broken connection is dropped and re-established on the next call; a call
 // that fails is not retried here (the caller knows whether it may be).
-// Not thread-safe: one thread at a time (see RedisPipeline).
+// With redis.sentinels, every connect asks the Sentinels for the master and
+// refuses a node that is not one; while connected the Sentinels are asked
+// again every redis.sentinel.check.ms (before a call), and a write refused
+// READONLY (the node was demoted) drops the connection: a failover is
+// followed on the next call. Not thread-safe: one thread at a time (see
+// RedisPipeline).
 class RedisConnection
 {
 public:
@@ -60,6 +67,8 @@ public:
     // The run_id of the Redis this connection talks to (empty while
     // disconnected); fixed for the life of one connection.
     QByteArray instance() const { return m_context ? m_identity.runId : QByteArray(); }
+    // Where it is connected (or was last), e.g. for messages.
+    const RedisEndpoint &endpoint() const { return m_endpoint; }
 
     // Errors: redis.unavailable (nothing was sent), redis.no_reply (sent, no
     // reply: it may have run), redis.protocol, redis.reply (Redis' text).
@@ -72,10 +81,13 @@ public:
 
 private:
     Error dropWith(const QString &what, Errc errc);
+    Error demoted(const redisReply *reply);
 
     RedisSettings m_settings;
     RedisContextHandle m_context;
     RedisIdentity m_identity;
+    RedisEndpoint m_endpoint;
+    qint64 m_sentinelCheckedMs = 0;
 };
 
 // Commands from many threads, pipelined: each of `lanes` connections has its

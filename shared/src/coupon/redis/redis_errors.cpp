@@ -28,6 +28,12 @@ bool isNoScript(const redisReply *reply)
         && std::string_view(reply->str, 8) == "NOSCRIPT";
 }
 
+bool isReadOnly(const redisReply *reply)
+{
+    return reply && reply->type == REDIS_REPLY_ERROR && reply->len >= 8
+        && std::string_view(reply->str, 8) == "READONLY";
+}
+
 Error fromRedisReply(const redisReply *reply)
 {
     const QString text = QString::fromUtf8(reply->str, qsizetype(reply->len));

@@ -15,6 +15,9 @@ namespace coupon::errors {
 Error fromRedisContext(const redisContext *context, const QString &what);
 Error fromRedisReply(const redisReply *reply);
 bool isNoScript(const redisReply *reply);
+// A write refused by a replica (-READONLY): the node was a master and was
+// demoted, or a client reached a replica. Nothing was written.
+bool isReadOnly(const redisReply *reply);
 // "redis.auth": Redis refused the AUTH the settings asked for (WRONGPASS), or
 // wants one they did not give (NOAUTH). Names the settings and the user,
 // never the password.
