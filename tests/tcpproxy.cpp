@@ -23,7 +23,20 @@ public:
         return m_server->serverPort();
     }
 
-    void setStalled(bool stalled) { m_stalled = stalled; }
+    void setStalled(bool stalled)
+    {
+        const bool was = m_stalled;
+        m_stalled = stalled;
+        if (!was || stalled)
+            return;
+        // What arrived while stalled was left unread: pass it on now, as a
+        // server that wakes up answers what it was sent.
+        const auto sockets = findChildren<QTcpSocket *>();
+        for (QTcpSocket *s : sockets) {
+            if (s->bytesAvailable() > 0)
+                emit s->readyRead();
+        }
+    }
 
     void setCut(bool cut)
     {

@@ -22,7 +22,7 @@ public:
     quint16 port() const { return m_port; }
     void cut();   // drop every connection, refuse new ones
     void stall(); // keep connections open but forward nothing: a hung server
-    void heal();
+    void heal();  // a stalled proxy then passes on what it held
 
 private:
     class Engine;

@@ -79,11 +79,19 @@ ServiceProcess::ServiceProcess(QString program, QString configVariable, QString 
     m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
-WorkerProcess::WorkerProcess(QStringList extraArgs)
+WorkerProcess::WorkerProcess(QStringList extraArgs, QString readyPattern)
     : ServiceProcess(QStringLiteral(COUPON_WORKER_BIN), u"COUPON_WORKER_CONFIG"_s,
                      // owning partitions means it consumes; "assigned 0" would not do
-                     u"assigned [1-9][0-9]* partition"_s, QStringList{u"--status-interval"_s, u"1"_s} + extraArgs)
+                     readyPattern.isEmpty() ? u"assigned [1-9][0-9]* partition"_s : readyPattern,
+                     QStringList{u"--status-interval"_s, u"1"_s, u"--set"_s, u"worker.admin.listen=127.0.0.1:0"_s}
+                         + extraArgs)
 { }
+
+quint16 WorkerProcess::adminPort() const
+{
+    static const QRegularExpression admin(u"coupon-worker: admin on [0-9.]+:([0-9]+)"_s);
+    return quint16(admin.match(output()).captured(1).toUInt());
+}
 
 GatewayProcess::GatewayProcess(QStringList extraArgs)
     : ServiceProcess(

@@ -75,11 +75,16 @@ protected:
     mutable QByteArray m_output;
 };
 
-// The real coupon-worker; ready once it owns partitions.
+// The real coupon-worker; ready once it owns partitions. Its admin
+// listener (worker.admin.listen) on a free port.
 class WorkerProcess : public ServiceProcess
 {
 public:
-    explicit WorkerProcess(QStringList extraArgs = {});
+    // `readyPattern`: what start() waits for instead (kAdminUp: only that
+    // it started, for a worker whose dependencies are down).
+    explicit WorkerProcess(QStringList extraArgs = {}, QString readyPattern = {});
+    quint16 adminPort() const; // /healthz, /readyz, /metrics
+    static constexpr const char *kAdminUp = "coupon-worker: admin on [0-9.]+:[0-9]+";
 };
 
 // The real coupon-gateway on a free port; ready once it listens.

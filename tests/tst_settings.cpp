@@ -101,6 +101,10 @@ private slots:
             << u"redis.sentinels"_s << u"10.0.0.1:26379,10.0.0.2"_s
             << u"redis.sentinels = \"10.0.0.1:26379,10.0.0.2\": must be host:port pairs, comma-separated, "
                "e.g. 10.0.0.1:26379,10.0.0.2:26379"_s;
+        QTest::newRow("worker admin not host:port")
+            << u"worker.admin.listen"_s << u"8091"_s
+            << u"worker.admin.listen = \"8091\": must be host:port, e.g. 127.0.0.1:8091 (port 0 picks a free one), "
+               "or off (or empty) for none"_s;
         QTest::newRow("unknown key") << u"redis.hots"_s << u"x"_s << u"unknown setting redis.hots (from --set)"_s;
     }
 
@@ -115,6 +119,31 @@ private slots:
         const auto s = Settings::load(sources);
         QVERIFY(!s.ok());
         QCOMPARE(s.error().message, expectedMessage);
+    }
+
+    void workerAdminListenDefaultsAndOff_data()
+    {
+        QTest::addColumn<QString>("value"); // null: the default
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<int>("port");
+        QTest::newRow("default") << QString() << u"127.0.0.1"_s << 8091;
+        QTest::newRow("set") << u"0.0.0.0:9100"_s << u"0.0.0.0"_s << 9100;
+        QTest::newRow("off") << u"off"_s << QString() << 0;
+        QTest::newRow("empty") << u""_s << QString() << 0;
+    }
+
+    void workerAdminListenDefaultsAndOff()
+    {
+        QFETCH(QString, value);
+        QFETCH(QString, host);
+        QFETCH(int, port);
+        SettingsSources sources;
+        if (!value.isNull())
+            sources.overrides.emplace_back(u"worker.admin.listen"_s, value);
+        const auto s = Settings::load(sources);
+        QVERIFY2(s.ok(), qPrintable(s.ok() ? QString() : s.error().message));
+        QCOMPARE(s->worker.adminHost, host);
+        QCOMPARE(int(s->worker.adminPort), port);
     }
 
     void unknownIniKeyNamesTheFile()

@@ -1,13 +1,14 @@
 #include "gateway.h"
 
 #include "coupon/base/validation.h"
+#include "coupon/http/admin_listener.h"
 #include "coupon/kafka/kafka.h"
+#include "coupon/kafka/liveness.h"
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
 #include "gateway/apply_endpoint.h"
 #include "gateway/connection_cap.h"
 #include "gateway/gatekeeper.h"
-#include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
 #include "gateway/read_endpoints.h"
 #include "gateway/router.h"
@@ -24,6 +25,10 @@ Q_LOGGING_CATEGORY(lcGateway, "coupon.gateway")
 
 namespace {
 constexpr int kAdminConnections = 32; // probes and scrapers
+// How long the start waits for Kafka's first answer: one that is up answers
+// in milliseconds (the first applies then find it ready); one that is down
+// delays the start by no more than this.
+constexpr int kKafkaFirstWaitMs = 2000;
 } // namespace
 
 namespace coupon {
@@ -34,7 +39,7 @@ Gateway::Gateway(const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_settings(settings)
     , m_metrics(std::make_unique<gateway::Metrics>())
-    , m_kafka(std::make_unique<gateway::KafkaLiveness>())
+    , m_kafka(std::make_unique<KafkaLiveness>())
     , m_gatekeeper(std::make_unique<gateway::Gatekeeper>(m_settings.gateway))
 { }
 
@@ -82,7 +87,12 @@ Status Gateway::start()
     if (Status st = m_service->start(); !st)
         return st;
     connect(m_service, &AsyncApplyService::drained, this, &Gateway::maybeFinishShutdown);
-    m_kafka->start(*m_service->producer());
+    // Kafka down at start is not an error: applies answer 503
+    // kafka_unavailable and /readyz says why until a broker answers.
+    m_kafka->start([producer = m_service->producer()](int timeoutMs) { return producer->checkTopic(timeoutMs); },
+                   kKafkaFirstWaitMs);
+    if (!m_kafka->isUp())
+        qCWarning(lcGateway, "starting without Kafka (%s); not ready until it answers", qPrintable(m_kafka->error()));
     m_reads = std::make_unique<gateway::ReadEndpoints>(m_settings.mysql, m_service->redis(), *m_metrics);
     m_apply = std::make_unique<gateway::ApplyEndpoint>(m_settings.gateway, producerDeliveryTimeoutMs(m_settings.kafka),
                                                        *m_service, *m_kafka, *m_reads, *m_gatekeeper, *m_metrics,
@@ -133,24 +143,19 @@ Status Gateway::start()
 
 Status Gateway::listenAdmin()
 {
-    const QString where
-        = u"gateway.admin.listen = \"%1:%2\""_s.arg(m_settings.gateway.adminHost).arg(m_settings.gateway.adminPort);
-    QHostAddress address;
-    if (!address.setAddress(m_settings.gateway.adminHost))
-        return Error(Errc::ConfigInvalid, where + u": not an IP address"_s);
     // Small and its own: probes and scrapes, a few at a time, whatever the clients do.
     http::Limits limits;
     limits.readTimeoutMs = m_settings.gateway.readTimeoutMs;
     limits.maxConnections = kAdminConnections;
-    m_admin = new http::Server(limits, this);
-    m_admin->setHandler([router = m_adminRouter.get()](http::Request request, http::Responder responder) {
-        router->route(std::move(request), std::move(responder));
-    });
-    QString error;
-    // No SO_REUSEPORT: each gateway process answers for itself, so two on one host need two admin ports.
-    if (!m_admin->listen(address, m_settings.gateway.adminPort, false, &error))
-        return Error(Errc::GatewayListen,
-                     where + u": "_s + error + u" (each gateway on a host needs an admin port of its own)"_s);
+    Result<http::Server *> admin = http::listenAdmin(
+        u"gateway.admin.listen"_s, m_settings.gateway.adminHost, m_settings.gateway.adminPort, limits,
+        [router = m_adminRouter.get()](http::Request request, http::Responder responder) {
+            router->route(std::move(request), std::move(responder));
+        },
+        this);
+    if (!admin)
+        return admin.error();
+    m_admin = *admin;
     return Ok{};
 }
 
@@ -186,7 +191,7 @@ void Gateway::metrics(const gateway::PathParts &, const http::Request &, http::R
     r.contentType = "text/plain; version=0.0.4";
     r.body = m_metrics->text({m_service->inFlight(), m_service->redis().failedCommands(), m_service->kafkaErrors(),
                               m_service->memo().answers(), m_service->memo().snapshots(),
-                              m_service->redis().isConnected(), m_kafka->isUp(), m_server->stats(),
+                              m_service->redis().isConnected(), m_kafka->isUp(), isReady(), m_server->stats(),
                               m_server->limits().maxConnections});
     m_metrics->answer(Route::Metrics, responder, std::move(r), m_metrics->now());
 }
@@ -274,6 +279,16 @@ std::optional<QString> Gateway::campaignOf(Route route, const gateway::PathParts
     return std::nullopt;
 }
 
+QString Gateway::notReadyReason() const
+{
+    if (isReady())
+        return {};
+    return m_stopping                       ? u"shutting down"_s
+        : !m_kafka->isUp()                  ? u"Kafka: no broker answers, or a partition of the topic has no leader"_s
+        : !m_service->redis().isConnected() ? u"Redis: not connected, or still loading its data"_s
+                                            : u"Redis: scripts not loaded yet"_s;
+}
+
 http::Response Gateway::readiness() const
 {
     const bool kafkaUp = m_kafka->isUp();
@@ -285,10 +300,7 @@ http::Response Gateway::readiness() const
         // Which check failed, in words of our own, and the detail (addresses,
         // the topic, the libraries' text) for the operator who asked on the
         // admin listener; the detail goes to the log too.
-        const QString reason = m_stopping ? u"shutting down"_s
-            : !kafkaUp                    ? u"Kafka: no broker answers, or a partition of the topic has no leader"_s
-            : !m_service->redis().isConnected() ? u"Redis: not connected, or still loading its data"_s
-                                                : u"Redis: scripts not loaded yet"_s;
+        const QString reason = notReadyReason();
         json[u"reason"_s] = reason;
         const QString detail = m_stopping ? reason : !kafkaUp ? m_kafka->error() : m_service->notReadyReason();
         json[u"detail"_s] = detail;

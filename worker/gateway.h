@@ -12,11 +12,11 @@
 namespace coupon {
 
 class AsyncApplyService;
+class KafkaLiveness;
 
 namespace gateway {
 class ApplyEndpoint;
 class Gatekeeper;
-class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
 } // namespace gateway
@@ -44,6 +44,8 @@ public:
     void shutdown();
     // Redis connected with its scripts, Kafka up, not stopping (/readyz 200).
     bool isReady() const;
+    // Why not (the check that fails, in words of our own); empty when ready.
+    QString notReadyReason() const;
     // Reads gateway.auth.keys again (SIGHUP); a failed reload keeps the old keys.
     void reloadKeys();
 
@@ -75,7 +77,7 @@ private:
     bool m_stopping = false;
     mutable QString m_lastNotReady; // the last not-ready detail logged
     std::unique_ptr<gateway::Metrics> m_metrics;
-    std::unique_ptr<gateway::KafkaLiveness> m_kafka;
+    std::unique_ptr<KafkaLiveness> m_kafka;
     std::unique_ptr<gateway::Gatekeeper> m_gatekeeper;
     AsyncApplyService *m_service = nullptr; // child
     std::unique_ptr<gateway::ApplyEndpoint> m_apply;

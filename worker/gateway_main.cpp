@@ -41,18 +41,24 @@ int main(int argc, char *argv[])
                 gateway.port(), qPrintable(settings->gateway.adminHost), gateway.adminPort());
     std::fflush(stdout);
     QObject::connect(&gateway, &coupon::Gateway::stopped, &app, &QCoreApplication::quit);
-    // systemd: ready once Redis (with the scripts) and Kafka are; the
+    // systemd: READY=1 once it listens (docs/DESIGN.md, "Running as a
+    // service": a dependency down at start must not become a restart loop);
+    // whether it can take applies is in STATUS= and the admin /readyz. The
     // watchdog is fed by the event loop, so a hung loop is restarted.
     coupon::ServiceNotifier notifier;
     bool stopping = false;
+    auto statusLine = [&] {
+        const QString reason = gateway.notReadyReason();
+        return reason.isEmpty() ? u"ready: serving on %1:%2"_s.arg(settings->gateway.listenHost).arg(gateway.port())
+                                : u"not ready: %1 (GET /readyz on %2:%3 says more)"_s.arg(reason)
+                                      .arg(settings->gateway.adminHost)
+                                      .arg(gateway.adminPort());
+    };
+    notifier.ready(statusLine());
     QTimer readiness;
     QObject::connect(&readiness, &QTimer::timeout, [&] {
-        if (stopping)
-            return;
-        if (gateway.isReady())
-            notifier.ready(u"serving on %1:%2"_s.arg(settings->gateway.listenHost).arg(gateway.port()));
-        else if (notifier.isReady())
-            notifier.status(u"not ready: Redis or Kafka (GET /readyz on the admin listener says which)"_s);
+        if (!stopping)
+            notifier.status(statusLine());
     });
     readiness.start(250);
     notifier.startWatchdog([] { return true; });

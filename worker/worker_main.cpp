@@ -2,12 +2,14 @@
 // MySQL. SIGTERM/SIGINT: finish the batch, commit, leave the group, exit 0.
 
 #include "coupon/base/cli.h"
+#include "coupon/kafka/liveness.h"
 #include "coupon/service/consumer.h"
 #include "coupon/service/reconciler.h"
 #include "coupon/version.h"
 
 #include "service_notify.h"
 #include "signals.h"
+#include "worker_monitor.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -53,19 +55,49 @@ int main(int argc, char *argv[])
     thread->setObjectName(u"consumer"_s);
     QObject::connect(thread, &QThread::finished, &app, &QCoreApplication::quit);
 
-    // systemd: ready once it owns partitions and MySQL takes its writes;
-    // the watchdog is fed while the consumer's loop turns.
+    // The reconciler: Redis is a cache of promises; it rebuilds what a Redis
+    // lost from MySQL and settles orphaned reservations, from one worker at a
+    // time (a lease), on a thread of its own.
+    std::unique_ptr<coupon::Reconciler> reconciler;
+    QThread *reconcilerThread = nullptr;
+    if (settings->worker.reconcile) {
+        reconciler = std::make_unique<coupon::Reconciler>(*settings);
+        reconcilerThread = QThread::create([&] { reconciler->run(stop); });
+        reconcilerThread->setObjectName(u"reconciler"_s);
+    }
+
+    // Kafka as this consumer sees it (a metadata request on its own
+    // connections, off every loop); down at start is not an error.
+    coupon::KafkaLiveness kafka;
+    kafka.start([c = consumer.value().get()](int timeoutMs) { return c->checkTopic(timeoutMs); }, 1000);
+    coupon::WorkerMonitor monitor(*settings, consumer.value()->stats(), reconciler ? &reconciler->stats() : nullptr,
+                                  kafka);
+    if (coupon::Status st = monitor.listen(); !st) {
+        std::fprintf(stderr, "coupon-worker: %s\n", qPrintable(st.error().message));
+        return coupon::isConfigError(st.error()) ? coupon::ExitUsage : coupon::ExitCheckFailed;
+    }
+    if (monitor.port() != 0) {
+        std::printf("coupon-worker: admin on %s:%u (/healthz, /readyz, /metrics)\n",
+                    qPrintable(settings->worker.adminHost), monitor.port());
+        std::fflush(stdout);
+    }
+
+    // systemd: READY=1 once it is up (docs/DESIGN.md, "Running as a
+    // service": a dependency down at start must not become a restart loop);
+    // whether it consumes is in STATUS= and the admin /readyz. The watchdog
+    // is fed while both the main loop and the consumer's loop turn.
     coupon::ServiceNotifier notifier;
+    auto statusLine = [&] {
+        const coupon::ConsumerStats &s = consumer.value()->stats();
+        const coupon::WorkerMonitor::Readiness r = monitor.readiness();
+        return r.ready ? u"ready: consuming %1 partition(s), lag %2"_s.arg(s.assigned.load()).arg(s.lag.load())
+                       : u"not ready: "_s + r.reason;
+    };
+    notifier.ready(statusLine());
     QTimer readiness;
     QObject::connect(&readiness, &QTimer::timeout, [&] {
-        const coupon::ConsumerStats &s = consumer.value()->stats();
-        if (stop.load())
-            return;
-        if (s.assigned.load() > 0 && !s.paused.load())
-            notifier.ready(u"consuming %1 partition(s), lag %2"_s.arg(s.assigned.load()).arg(s.lag.load()));
-        else if (notifier.isReady() || s.paused.load())
-            notifier.status(s.paused.load() ? u"paused: MySQL refuses writes; retrying"_s
-                                            : u"waiting for partitions"_s);
+        if (!stop.load())
+            notifier.status(statusLine());
     });
     readiness.start(250);
     qint64 lastLoops = -1;
@@ -75,10 +107,12 @@ int main(int argc, char *argv[])
         lastLoops = loops;
         return turning;
     });
+    QObject::connect(thread, &QThread::finished, &monitor, [&] { monitor.setConsumerRunning(false); });
 
     coupon::installStopSignals(&app, [&] {
         qCInfo(lcWorker, "stop requested: finishing the batch, committing, leaving the group");
         notifier.stopping(u"stopping: finishing the batch, committing, leaving the group"_s);
+        monitor.setStopping();
         stop.store(true);
     });
 
@@ -104,17 +138,6 @@ int main(int argc, char *argv[])
             lastInserted = inserted;
         });
         status.start(interval * 1000);
-    }
-
-    // The reconciler: Redis is a cache of promises; it rebuilds what a Redis
-    // lost from MySQL and settles orphaned reservations, from one worker at a
-    // time (a lease), on a thread of its own.
-    std::unique_ptr<coupon::Reconciler> reconciler;
-    QThread *reconcilerThread = nullptr;
-    if (settings->worker.reconcile) {
-        reconciler = std::make_unique<coupon::Reconciler>(*settings);
-        reconcilerThread = QThread::create([&] { reconciler->run(stop); });
-        reconcilerThread->setObjectName(u"reconciler"_s);
     }
 
     thread->start();

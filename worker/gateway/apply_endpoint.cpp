@@ -1,11 +1,11 @@
 #include "gateway/apply_endpoint.h"
 
 #include "coupon/base/text.h"
+#include "coupon/kafka/liveness.h"
 #include "coupon/protocol/apply_request.h"
 #include "coupon/service/async_apply_service.h"
 #include "gateway/answers.h"
 #include "gateway/gatekeeper.h"
-#include "gateway/kafka_liveness.h"
 #include "gateway/metrics.h"
 #include "gateway/read_endpoints.h"
 

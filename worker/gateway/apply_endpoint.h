@@ -14,10 +14,10 @@
 namespace coupon {
 
 class AsyncApplyService;
+class KafkaLiveness;
 
 namespace gateway {
 
-class KafkaLiveness;
 class Metrics;
 class ReadEndpoints;
 

@@ -1,19 +1,12 @@
 #include "gateway/metrics.h"
 
+#include "coupon/http/prometheus.h"
+
 #include <algorithm>
 
 namespace coupon::gateway {
 
-namespace {
-
-// A metric with one sample: its HELP and TYPE lines, then the sample.
-void appendMetric(QByteArray &out, const char *name, const char *type, const char *help, const QByteArray &value)
-{
-    out += QByteArray("# HELP ") + name + ' ' + help + "\n# TYPE " + name + ' ' + type + '\n' + name + ' ' + value
-        + '\n';
-}
-
-} // namespace
+using http::appendMetric;
 
 void Metrics::answer(Route route, http::Responder &responder, http::Response response, qint64 startedNs)
 {
@@ -26,7 +19,6 @@ void Metrics::answer(Route route, http::Responder &responder, http::Response res
             ++bucket;
         ++m_latency[bucket];
         m_latencySum += seconds;
-        ++m_latencyCount;
     }
     responder.respond(std::move(response));
 }
@@ -49,17 +41,8 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
     for (int s = 0; s < kApplyOutcomeCount; ++s)
         out += "coupon_gateway_apply_outcomes_total{outcome=\"" + toString(ApplyOutcome(s)).toLatin1() + "\"} "
             + QByteArray::number(m_outcomes[size_t(s)]) + '\n';
-    out += "# HELP coupon_gateway_apply_duration_seconds Time from request to answer of POST applications.\n"
-           "# TYPE coupon_gateway_apply_duration_seconds histogram\n";
-    qint64 cumulative = 0;
-    for (size_t b = 0; b <= kBuckets.size(); ++b) {
-        cumulative += m_latency[b];
-        out += "coupon_gateway_apply_duration_seconds_bucket{le=\""
-            + (b < kBuckets.size() ? QByteArray::number(kBuckets[b]) : QByteArray("+Inf")) + "\"} "
-            + QByteArray::number(cumulative) + '\n';
-    }
-    out += "coupon_gateway_apply_duration_seconds_sum " + QByteArray::number(m_latencySum, 'f', 6) + '\n';
-    out += "coupon_gateway_apply_duration_seconds_count " + QByteArray::number(m_latencyCount) + '\n';
+    http::appendHistogram(out, "coupon_gateway_apply_duration_seconds",
+                          "Time from request to answer of POST applications.", kBuckets, m_latency, m_latencySum);
     appendMetric(out, "coupon_gateway_in_flight", "gauge", "Applies waiting for Redis or Kafka.",
                  QByteArray::number(gauges.inFlight));
     appendMetric(out, "coupon_gateway_overload_rejections_total", "counter",
@@ -82,6 +65,8 @@ QByteArray Metrics::text(const MetricsGauges &gauges) const
            "coupon_gateway_up{dependency=\"redis\"} "
         + QByteArray(gauges.redisUp ? "1" : "0") + '\n' + "coupon_gateway_up{dependency=\"kafka\"} "
         + QByteArray(gauges.kafkaUp ? "1" : "0") + '\n';
+    appendMetric(out, "coupon_gateway_ready", "gauge", "Whether /readyz answers 200 (1) or 503 (0).",
+                 QByteArray(gauges.ready ? "1" : "0"));
     const http::ServerStats &server = gauges.server;
     appendMetric(out, "coupon_gateway_connections", "gauge", "Client connections open on the public listener.",
                  QByteArray::number(server.connections));

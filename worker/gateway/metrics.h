@@ -23,6 +23,7 @@ struct MetricsGauges
     qint64 memoSnapshots = 0;
     bool redisUp = false;
     bool kafkaUp = false;
+    bool ready = false;       // what /readyz answers (200: true)
     http::ServerStats server; // the public listener's
     int connectionCap = 0;    // its Limits::maxConnections
 };
@@ -55,7 +56,6 @@ private:
     std::array<qint64, kApplyOutcomeCount> m_outcomes{};
     std::array<qint64, kBuckets.size() + 1> m_latency{};
     double m_latencySum = 0;
-    qint64 m_latencyCount = 0;
     qint64 m_rejectedOverload = 0;
     std::array<qint64, size_t(Refusal::Count)> m_refused{};
 };

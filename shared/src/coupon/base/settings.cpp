@@ -14,7 +14,7 @@ namespace coupon {
 
 namespace {
 
-enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort, HostPorts, Subnets, Choice };
+enum class Kind { Text, NonEmpty, Port, Int, Secret, Bool, HostPort, HostPortOrOff, HostPorts, Subnets, Choice };
 
 struct Spec
 {
@@ -55,6 +55,7 @@ constexpr Spec kSpecs[] = {
     {"worker.reconcile", "true", Kind::Bool},
     {"worker.reconcile.interval.ms", "500", Kind::Int, 50, 60000},
     {"worker.settle.grace.ms", "0", Kind::Int, 0, 86400000},
+    {"worker.admin.listen", "127.0.0.1:8091", Kind::HostPortOrOff},
     {"campaign.default", "default", Kind::NonEmpty},
     {"apply.soldout.memo.ms", "100", Kind::Int, 0, 10000},
     {"apply.soldout.memo.max.users", "1000000", Kind::Int, 0, 100000000},
@@ -122,6 +123,15 @@ std::optional<QString> parseSubnet(const QString &text)
     return item;
 }
 
+// "host:port", the port 0..65535 (0: a free one).
+bool isHostPort(const QString &value)
+{
+    const qsizetype colon = value.lastIndexOf(u':');
+    bool ok = false;
+    const int port = colon > 0 ? value.mid(colon + 1).toInt(&ok) : 0;
+    return colon > 0 && ok && port >= 0 && port <= 65535;
+}
+
 Error invalid(const QString &key, const QString &value, const QString &why)
 {
     const QString shown = isSecretKey(key) ? u"***"_s : u'"' + value + u'"';
@@ -151,21 +161,22 @@ Status validate(const QString &key, const QString &value)
         if (value != u"true"_s && value != u"false"_s)
             return invalid(key, value, u"must be true or false"_s);
         return Ok{};
-    case Kind::HostPort: {
-        const qsizetype colon = value.lastIndexOf(u':');
-        bool ok = false;
-        const int port = colon > 0 ? value.mid(colon + 1).toInt(&ok) : 0;
-        if (colon <= 0 || !ok || port < 0 || port > 65535)
+    case Kind::HostPortOrOff:
+        if (value.isEmpty() || value == u"off"_s)
+            return Ok{};
+        if (!isHostPort(value))
+            return invalid(
+                key, value,
+                u"must be host:port, e.g. 127.0.0.1:8091 (port 0 picks a free one), or off (or empty) for none"_s);
+        return Ok{};
+    case Kind::HostPort:
+        if (!isHostPort(value))
             return invalid(key, value, u"must be host:port, e.g. 127.0.0.1:8080 (port 0 picks a free one)"_s);
         return Ok{};
-    }
     case Kind::HostPorts:
         for (const QString &item : value.split(u',', Qt::SkipEmptyParts)) {
-            const QString hostPort = item.trimmed();
-            const qsizetype colon = hostPort.lastIndexOf(u':');
-            bool ok = false;
-            const int port = colon > 0 ? hostPort.mid(colon + 1).toInt(&ok) : 0;
-            if (colon <= 0 || !ok || port < 1 || port > 65535)
+            // A Sentinel's port is a real one: 0 ("pick a free one") means nothing here.
+            if (!isHostPort(item.trimmed()) || item.trimmed().endsWith(u":0"_s))
                 return invalid(key, value,
                                u"must be host:port pairs, comma-separated, e.g. 10.0.0.1:26379,10.0.0.2:26379"_s);
         }
@@ -313,6 +324,10 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     s.worker.reconcile = values[u"worker.reconcile"_s] == u"true"_s;
     s.worker.reconcileIntervalMs = values[u"worker.reconcile.interval.ms"_s].toInt();
     s.worker.settleGraceMs = values[u"worker.settle.grace.ms"_s].toLongLong();
+    if (const QString admin = values[u"worker.admin.listen"_s]; !admin.isEmpty() && admin != u"off"_s) {
+        s.worker.adminHost = admin.left(admin.lastIndexOf(u':'));
+        s.worker.adminPort = static_cast<quint16>(admin.mid(admin.lastIndexOf(u':') + 1).toUInt());
+    }
     s.defaultCampaign = values[u"campaign.default"_s];
     s.apply.soldOutMemoMs = values[u"apply.soldout.memo.ms"_s].toInt();
     s.apply.soldOutMemoMaxUsers = values[u"apply.soldout.memo.max.users"_s].toLongLong();

@@ -72,6 +72,10 @@ struct WorkerSettings
     bool reconcile = true;
     int reconcileIntervalMs = 0;
     qint64 settleGraceMs = 0;
+    // worker.admin.listen: /healthz, /readyz, /metrics; adminHost empty:
+    // none ("off" or empty).
+    QString adminHost;
+    quint16 adminPort = 0;
 };
 
 struct ApplySettings

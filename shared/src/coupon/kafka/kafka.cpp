@@ -117,7 +117,7 @@ CouponProducer::CouponProducer(const Settings &settings)
     , m_topic(settings.kafka.topic.toUtf8())
 { }
 
-Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &settings)
+Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &settings, TopicCheck check)
 {
     const QString acks = settings.kafka.properties.value(u"acks"_s, u"all"_s);
     if (acks != u"all"_s && acks != u"-1"_s)
@@ -136,7 +136,7 @@ Result<std::unique_ptr<CouponProducer>> CouponProducer::create(const Settings &s
         return handle.error();
     // Fail early, with the topic's name, when the topic is not there; this also
     // opens the broker connection so the first applies don't pay for it.
-    {
+    if (check == TopicCheck::AtStart) {
         rd_kafka_t *rk = handle.value()->rk.get();
         KafkaTopicHandle topic(rd_kafka_topic_new(rk, producer->m_topic.constData(), nullptr));
         const rd_kafka_metadata_t *metadata = nullptr;
@@ -256,9 +256,13 @@ Status CouponProducer::checkTopic(int timeoutMs) const
     std::shared_ptr<Handle> handle = m_handle.load();
     if (!handle)
         return Error(Errc::KafkaClosed, u"the producer is shutting down"_s);
-    rd_kafka_t *rk = handle->rk.get();
-    const QString topicName = m_settings.kafka.topic;
-    KafkaTopicHandle topic(rd_kafka_topic_new(rk, m_topic.constData(), nullptr));
+    return checkTopicMetadata(handle->rk.get(), m_settings.kafka.topic, timeoutMs);
+}
+
+Status checkTopicMetadata(rd_kafka_t *rk, const QString &topicName, int timeoutMs)
+{
+    const QByteArray name = topicName.toUtf8();
+    KafkaTopicHandle topic(rd_kafka_topic_new(rk, name.constData(), nullptr));
     const rd_kafka_metadata_t *metadata = nullptr;
     const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &metadata, timeoutMs);
     if (err)

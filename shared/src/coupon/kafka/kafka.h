@@ -40,10 +40,23 @@ Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &setting
 // default of 10 s. Reconciliation and settlement wait this out.
 qint64 producerDeliveryTimeoutMs(const KafkaSettings &kafka);
 
+// A metadata request for `topic` over `rk`'s own broker connections: ok when
+// the topic is there and every partition has a leader. Blocks up to
+// `timeoutMs`, returning as soon as a broker answers. Thread-safe (any
+// client's handle, the consumer's too, while it polls on another thread).
+Status checkTopicMetadata(rd_kafka_t *rk, const QString &topic, int timeoutMs);
+
 class CouponProducer
 {
 public:
-    static Result<std::unique_ptr<CouponProducer>> create(const Settings &settings);
+    // AtStart: create() fails, with the topic's name, when no broker answers
+    // within 10 s or the topic is not there (couponctl, the console: a
+    // command that cannot produce says so at once). Later: create() does
+    // not wait for Kafka; checkTopic() tells when it can produce (a
+    // service that starts while Kafka is down and becomes ready by itself).
+    enum class TopicCheck { AtStart, Later };
+    static Result<std::unique_ptr<CouponProducer>> create(const Settings &settings,
+                                                          TopicCheck check = TopicCheck::AtStart);
     ~CouponProducer(); // flushes for up to 10 s, then fails what is left
 
     CouponProducer(const CouponProducer &) = delete;

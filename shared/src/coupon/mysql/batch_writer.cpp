@@ -194,6 +194,8 @@ Status BatchWriter::recordPoison()
                   + values + u" ON DUPLICATE KEY UPDATE id = id"_s))
         return errors::fromSql(m_q.lastError(), u"record poison"_s);
     m_outcome.poison += int(m_poison.size());
+    for (const Poison &p : m_poison)
+        ++m_outcome.poisonReasons[p.reason];
     return Ok{};
 }
 

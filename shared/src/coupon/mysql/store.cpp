@@ -75,6 +75,14 @@ Status CouponStore::reopen()
     return open();
 }
 
+Status CouponStore::ping()
+{
+    QSqlQuery q(database());
+    if (!q.exec(u"SELECT 1"_s))
+        return errors::fromSql(q.lastError(), u"ping"_s);
+    return Ok{};
+}
+
 int CouponStore::latestSchemaVersion()
 {
     return mysql::latestSchemaVersion();

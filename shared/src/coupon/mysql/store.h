@@ -5,6 +5,7 @@
 #include "coupon/protocol/codec.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QList>
 #include <QSqlDatabase>
 #include <QString>
@@ -64,9 +65,10 @@ struct IncomingRecord
 
 struct BatchOutcome
 {
-    int inserted = 0;   // new coupons
-    int duplicates = 0; // already held (replays, the same message twice)
-    int poison = 0;     // recorded in failed_event (bad bytes, unknown campaign, over the limit)
+    int inserted = 0;                  // new coupons
+    int duplicates = 0;                // already held (replays, the same message twice)
+    int poison = 0;                    // recorded in failed_event (bad bytes, unknown campaign, over the limit)
+    QHash<QString, int> poisonReasons; // the poison by failed_event.reason
 };
 
 // MySQL access for one thread: opens its own named QSqlDatabase connection
@@ -87,6 +89,8 @@ public:
 
     Status open();
     Status reopen();
+    // A round trip (SELECT 1): whether MySQL answers on this connection.
+    Status ping();
 
     // Applies the missing versioned migrations (idempotent, serialised
     // across processes by a named lock). Needs the schema privileges of the

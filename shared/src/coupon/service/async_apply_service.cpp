@@ -38,7 +38,8 @@ AsyncApplyService::~AsyncApplyService()
 
 Status AsyncApplyService::start()
 {
-    Result<std::unique_ptr<CouponProducer>> producer = CouponProducer::create(m_settings);
+    Result<std::unique_ptr<CouponProducer>> producer = CouponProducer::create(m_settings,
+                                                                              CouponProducer::TopicCheck::Later);
     if (!producer)
         return producer.error();
     m_producer = std::move(producer).value();

@@ -28,7 +28,9 @@ public:
     AsyncApplyService(const Settings &settings, QObject *parent = nullptr);
     ~AsyncApplyService() override;
 
-    // Creates the producer (checks the topic) and starts connecting Redis.
+    // Creates the producer (without waiting for Kafka: a gateway starts while
+    // it is down; CouponProducer::checkTopic says when it is up) and starts
+    // connecting Redis.
     Status start();
     // Redis connected and the scripts loaded; the producer exists.
     bool isReady() const;

@@ -71,6 +71,7 @@ void CouponConsumer::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
         qCInfo(lcConsumer, "assigned %d partition(s)", partitions->cnt);
         rd_kafka_assign(m_rk.get(), partitions);
         m_stats.assigned.store(partitions->cnt);
+        m_stats.assignments.fetch_add(1, std::memory_order_relaxed);
         m_paused = false;
         m_stats.paused.store(false);
         return;
@@ -91,6 +92,8 @@ void CouponConsumer::onRebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partiti
         qCWarning(lcConsumer, "commit on revoke: %s", rd_kafka_err2str(commitErr));
     rd_kafka_assign(m_rk.get(), nullptr);
     m_stats.assigned.store(0);
+    m_stats.revocations.fetch_add(1, std::memory_order_relaxed);
+    m_stats.setPartitionLag({});
     qCInfo(lcConsumer, "revoked %d partition(s)", partitions->cnt);
 }
 
@@ -150,9 +153,11 @@ Status CouponConsumer::flush()
 {
     if (m_batch.empty())
         return Ok{};
+    const Clock::time_point began = Clock::now();
     Result<BatchOutcome> outcome = m_store->writeBatch(m_settings.kafka.topic, m_batch);
     if (!outcome) {
         m_stats.mysqlErrors.fetch_add(1);
+        m_stats.setMysqlError(outcome.error().message);
         if (errors::isConnectionError(outcome.error()))
             (void)m_store->reopen(); // a failure shows up again on the next attempt
         return outcome.error();
@@ -169,7 +174,24 @@ Status CouponConsumer::flush()
     m_stats.inserted.fetch_add(outcome->inserted, std::memory_order_relaxed);
     m_stats.duplicates.fetch_add(outcome->duplicates, std::memory_order_relaxed);
     m_stats.poison.fetch_add(outcome->poison, std::memory_order_relaxed);
+    for (auto it = outcome->poisonReasons.cbegin(); it != outcome->poisonReasons.cend(); ++it) {
+        if (it.key() == QLatin1String(kOverLimitReason)) {
+            m_stats.overLimit.fetch_add(it.value(), std::memory_order_relaxed);
+            continue;
+        }
+        size_t reason = kPoisonReasons.size() - 1; // "other"
+        for (size_t i = 0; i < kPoisonReasons.size(); ++i) {
+            if (it.key() == QLatin1String(kPoisonReasons[i]))
+                reason = i;
+        }
+        m_stats.poisonByReason[reason].fetch_add(it.value(), std::memory_order_relaxed);
+    }
     m_stats.batches.fetch_add(1, std::memory_order_relaxed);
+    m_stats.batchSize.observe(double(m_batch.size()));
+    m_stats.commitSeconds.observe(std::chrono::duration<double>(Clock::now() - began).count());
+    if (!m_stats.mysqlUp.load())
+        m_stats.setMysqlError({});
+    m_mysqlHeard = Clock::now();
     m_batch.clear();
     m_batchEnd.clear();
     return Ok{};
@@ -199,15 +221,19 @@ void CouponConsumer::updateLag()
     KafkaPartitionListHandle guard(assignment);
     rd_kafka_position(m_rk.get(), assignment);
     int64_t lag = 0;
+    std::vector<std::pair<int32_t, int64_t>> byPartition;
     for (int i = 0; i < assignment->cnt; ++i) {
         const rd_kafka_topic_partition_t &p = assignment->elems[i];
         int64_t low = 0, high = 0;
         if (rd_kafka_get_watermark_offsets(m_rk.get(), p.topic, p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR
             || high < 0)
             continue;
-        lag += p.offset >= 0 ? std::max<int64_t>(0, high - p.offset) : std::max<int64_t>(0, high - low);
+        const int64_t behind = p.offset >= 0 ? std::max<int64_t>(0, high - p.offset) : std::max<int64_t>(0, high - low);
+        lag += behind;
+        byPartition.emplace_back(p.partition, behind);
     }
     m_stats.lag.store(lag);
+    m_stats.setPartitionLag(std::move(byPartition));
 }
 
 Status CouponConsumer::run(const std::atomic<bool> &stop)
@@ -230,6 +256,7 @@ Status CouponConsumer::run(const std::atomic<bool> &stop)
             updateLag();
             lastLag = Clock::now();
         }
+        checkMysqlWhenIdle();
     }
     leave();
     return Ok{};
@@ -243,8 +270,12 @@ bool CouponConsumer::openStore(const std::atomic<bool> &stop)
     for (;;) {
         ++m_stats.loops;
         Status opened = m_store->open();
-        if (opened)
+        if (opened) {
+            m_stats.setMysqlError({});
+            m_mysqlHeard = Clock::now();
             return true;
+        }
+        m_stats.setMysqlError(opened.error().message);
         if (stop.load())
             return false;
         const milliseconds wait(backoff.nextMs());
@@ -285,6 +316,7 @@ void CouponConsumer::collectBatch(const std::atomic<bool> &stop)
         }
         if (m_paused && now >= m_retryAt)
             break;
+        ++m_stats.loops; // waiting on Kafka (or for the retry) is turning, not hanging
         KafkaMessageHandle message(rd_kafka_consumer_poll(m_rk.get(), timeout));
         if (!message) {
             if (m_batch.empty() && !m_paused)
@@ -316,6 +348,31 @@ void CouponConsumer::writeOrPause()
         qCInfo(lcConsumer, "MySQL takes batches again; partitions resumed");
     setPaused(false);
     m_retryBackoff.reset();
+}
+
+void CouponConsumer::checkMysqlWhenIdle()
+{
+    // A worker with nothing to write would not notice MySQL leaving until
+    // the next batch: readiness asks every few seconds meanwhile.
+    constexpr std::chrono::seconds kIdleCheckEvery(5);
+    if (!m_batch.empty() || m_paused || Clock::now() - m_mysqlHeard < kIdleCheckEvery)
+        return;
+    m_mysqlHeard = Clock::now();
+    if (Status st = m_store->ping(); !st) {
+        m_stats.mysqlErrors.fetch_add(1);
+        // A dropped connection that opens again at once was a blip, not an outage.
+        if (!errors::isConnectionError(st.error()) || !m_store->reopen()) {
+            m_stats.setMysqlError(st.error().message);
+            return;
+        }
+    }
+    if (!m_stats.mysqlUp.load())
+        m_stats.setMysqlError({});
+}
+
+Status CouponConsumer::checkTopic(int timeoutMs) const
+{
+    return checkTopicMetadata(m_rk.get(), m_settings.kafka.topic, timeoutMs);
 }
 
 void CouponConsumer::leave()

@@ -59,8 +59,13 @@ Status Reconciler::pass()
     Result<bool> leading = lead();
     if (!leading)
         return leading.error();
+    m_stats.leading.store(*leading);
     if (!*leading) {
         m_stale.clear();
+        m_oldestPending.clear();
+        m_stats.reconciling.store(0);
+        m_stats.reconcilingOldestMs.store(0);
+        m_stats.pendingOldestAgeMs.store(0);
         return Ok{};
     }
 
@@ -109,6 +114,10 @@ Status Reconciler::pass()
         const bool present = meta->type == REDIS_REPLY_ARRAY && meta->elements == 2
             && meta->element[0]->type != REDIS_REPLY_NIL;
         const bool current = present && replyString(meta->element[1]) == *instance;
+        if (oldest->type == REDIS_REPLY_ARRAY && oldest->elements == 2)
+            m_oldestPending.insert(c.id, replyInteger(oldest->element[1]).value_or(redisNowMs));
+        else
+            m_oldestPending.remove(c.id);
         // A closed campaign Redis lost altogether sells nothing (the gateway
         // answers from MySQL's state); every other one not current must be
         // rebuilt before it decides again.
@@ -128,6 +137,18 @@ Status Reconciler::pass()
         it = (!exist.contains(it.key()) || (seen && !notCurrent.contains(it.key()))) ? m_stale.erase(it)
                                                                                      : std::next(it);
     }
+
+    qint64 oldestPendingMs = redisNowMs;
+    for (auto it = m_oldestPending.begin(); it != m_oldestPending.end();) {
+        if (!exist.contains(it.key())) {
+            it = m_oldestPending.erase(it);
+            continue;
+        }
+        oldestPendingMs = std::min(oldestPendingMs, it.value());
+        ++it;
+    }
+    m_stats.pendingOldestAgeMs.store(std::max<qint64>(0, redisNowMs - oldestPendingMs));
+    m_stats.graceMs.store(graceMs);
 
     const qint64 waitMs = deliveryMs + 500;
     // One snapshot and one look at the group's offsets per pass, shared.
@@ -193,6 +214,12 @@ Status Reconciler::pass()
         m_stale.erase(found);
     }
 
+    qint64 reconcilingOldestMs = 0;
+    for (const Stale &stale : std::as_const(m_stale))
+        reconcilingOldestMs = std::max(reconcilingOldestMs, stale.since.elapsed());
+    m_stats.reconciling.store(int(notCurrent.size()));
+    m_stats.reconcilingOldestMs.store(reconcilingOldestMs);
+
     // Settlement in rounds: a cutoff (Redis ms) and the topic's end taken
     // then; once the group has drained past it, everything pending up to the
     // cutoff is settled. Nothing here waits.
@@ -235,6 +262,7 @@ void Reconciler::run(const std::atomic<bool> &stop)
     while (!stop.load()) {
         const Status st = pass();
         if (!st) {
+            m_stats.errors.fetch_add(1, std::memory_order_relaxed);
             m_connected = m_connected && !st.error().is(Errc::MysqlConnection);
             if (st.error().message != lastError)
                 qCWarning(lcReconciler, "%s (retrying)", qPrintable(st.error().message));

@@ -26,6 +26,18 @@ namespace coupon {
 //    MySQL once the topic is drained past them: a coupon confirms, none
 //    releases (a gateway that died, a Redis that ran a script after its
 //    caller gave up, a Kafka outcome never known).
+// What the reconciler publishes for the worker's /metrics (written by its
+// thread, read from any): all zero while another worker holds the lease.
+struct ReconcilerStats
+{
+    std::atomic<bool> leading{false};
+    std::atomic<int> reconciling{0};            // campaigns answering `reconciling`
+    std::atomic<qint64> reconcilingOldestMs{0}; // how long the oldest of them has
+    std::atomic<qint64> pendingOldestAgeMs{0};  // the oldest pending reservation's age (Redis time)
+    std::atomic<qint64> graceMs{0};             // the settle grace in force
+    std::atomic<qint64> errors{0};              // passes that failed
+};
+
 class Reconciler
 {
 public:
@@ -37,6 +49,7 @@ public:
     void run(const std::atomic<bool> &stop);
     // One pass (tests drive this directly).
     Status pass();
+    const ReconcilerStats &stats() const { return m_stats; }
 
 private:
     Result<bool> lead();
@@ -60,7 +73,9 @@ private:
         qint64 cutoffMs = 0;          // pending scores up to this (Redis ms) are settled once drained past it
     };
     std::optional<SettleRound> m_round;
-    bool m_leading = false; // held the lease at the last pass
+    bool m_leading = false;                 // held the lease at the last pass
+    QHash<QString, qint64> m_oldestPending; // campaign -> its oldest pending reservation's score (Redis ms)
+    ReconcilerStats m_stats;
 };
 
 } // namespace coupon

@@ -1,12 +1,11 @@
-#include "gateway/kafka_liveness.h"
+#include "coupon/kafka/liveness.h"
 
 #include "coupon/base/threads.h"
-#include "coupon/kafka/kafka.h"
 
 #include <algorithm>
 #include <chrono>
 
-namespace coupon::gateway {
+namespace coupon {
 
 namespace {
 
@@ -35,27 +34,34 @@ QString KafkaLiveness::error() const
     return m_error;
 }
 
-void KafkaLiveness::start(const CouponProducer &producer)
+void KafkaLiveness::record(const Status &st)
 {
-    m_up.store(true);
-    m_probe = std::thread([this, &producer] {
+    {
+        std::lock_guard lock(m_errorMutex);
+        m_error = st.ok() ? QString() : st.error().message;
+    }
+    m_up.store(st.ok());
+}
+
+void KafkaLiveness::start(Probe probe, int firstWaitMs)
+{
+    record(probe(firstWaitMs));
+    m_probe = std::thread([this, probe = std::move(probe)] {
         setCurrentThreadName("kafka-liveness");
         using Clock = std::chrono::steady_clock;
+        Clock::time_point began = Clock::now();
         while (!m_stop.load()) {
-            const Clock::time_point began = Clock::now();
-            const Status st = producer.checkTopic(kProbeTimeoutMs);
-            {
-                std::lock_guard lock(m_errorMutex);
-                m_error = st.ok() ? QString() : st.error().message;
-            }
-            m_up.store(st.ok());
             // Sleeps in short steps so the destructor does not wait out the pause.
-            const Clock::time_point next = began + std::chrono::milliseconds(st.ok() ? kUpEveryMs : kDownEveryMs);
+            const Clock::time_point next = began + std::chrono::milliseconds(m_up.load() ? kUpEveryMs : kDownEveryMs);
             while (!m_stop.load() && Clock::now() < next)
                 std::this_thread::sleep_for(
                     std::min<Clock::duration>(next - Clock::now(), std::chrono::milliseconds(50)));
+            if (m_stop.load())
+                break;
+            began = Clock::now();
+            record(probe(kProbeTimeoutMs));
         }
     });
 }
 
-} // namespace coupon::gateway
+} // namespace coupon
