@@ -64,8 +64,8 @@ class TestConsoleGui : public QObject
 
     QTemporaryDir m_config; // the console's QSettings, away from the user's
     Settings m_settings = test::integrationSettings();
-    std::unique_ptr<CampaignOps> m_ops;
-    std::unique_ptr<test::WorkerProcess> m_worker;
+    test::StackFixture m_stack;
+    std::unique_ptr<CampaignOps> &m_ops = m_stack.ops;
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
 
@@ -76,18 +76,14 @@ private slots:
         qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_config.path()));
         QCoreApplication::setOrganizationName(u"coupon-system-test"_s);
         QCoreApplication::setApplicationName(u"tst_console_gui"_s);
-        m_ops = std::make_unique<CampaignOps>(m_settings, u"tst_console_gui"_s);
-        const Status connected = m_ops->connect();
-        QVERIFY2(connected.ok(), qPrintable(connected.ok() ? QString() : connected.error().message));
-        m_worker = std::make_unique<test::WorkerProcess>();
-        const QString started = m_worker->start();
+        const QString started = m_stack.start(m_settings, u"tst_console_gui"_s);
         QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
     void cleanupTestCase()
     {
-        if (m_worker)
-            QCOMPARE(m_worker->terminate(10000), 0);
+        if (m_stack.worker)
+            QCOMPARE(m_stack.worker->terminate(10000), 0);
     }
 
     // The acceptance run: one click, the tutorial's drop.
