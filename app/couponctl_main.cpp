@@ -481,19 +481,7 @@ int failedCommand(const Invocation &in)
 
     // Retries apply through the normal protocol: Redis, then the topic.
     std::unique_ptr<ApplyService> service;
-    FailedEventOps failed(in.ops.store(), [&](const QString &campaign, qint64 user) -> ApplyResult {
-        if (!service) {
-            Result<std::unique_ptr<ApplyService>> made = ApplyService::create(in.settings, {1});
-            if (!made) {
-                ApplyResult r;
-                r.status = ApplyOutcome::Unavailable;
-                r.detail = made.error().message;
-                return r;
-            }
-            service = std::move(made).value();
-        }
-        return service->applyAndWait(campaign, user);
-    });
+    FailedEventOps failed(in.ops.store(), applyThrough(in.settings, service));
 
     if (verb == u"show"_s) {
         Result<FailedEventRow> row = failed.get(id);

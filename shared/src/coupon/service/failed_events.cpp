@@ -2,6 +2,7 @@
 
 #include "coupon/base/validation.h"
 #include "coupon/protocol/codec.h"
+#include "coupon/service/apply_service.h"
 
 using namespace Qt::StringLiterals;
 
@@ -163,6 +164,23 @@ Status FailedEventOps::resolve(qint64 id, const QString &by, const QString &reas
     if (Result<FailedEventRow> row = unresolved(id); !row)
         return row.error();
     return m_store.resolveFailedEvent(id, by, reason);
+}
+
+FailedEventOps::Apply applyThrough(const Settings &settings, std::unique_ptr<ApplyService> &service)
+{
+    return [&settings, &service](const QString &campaign, qint64 userId) -> ApplyResult {
+        if (!service) {
+            Result<std::unique_ptr<ApplyService>> made = ApplyService::create(settings, {1});
+            if (!made) {
+                ApplyResult r;
+                r.status = ApplyOutcome::Unavailable;
+                r.detail = made.error().message;
+                return r;
+            }
+            service = std::move(made).value();
+        }
+        return service->applyAndWait(campaign, userId);
+    };
 }
 
 } // namespace coupon

@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace coupon {
@@ -70,5 +71,12 @@ private:
     CouponStore &m_store;
     Apply m_apply;
 };
+
+class ApplyService;
+
+// The retry's apply for couponctl and the console: ApplyService::applyAndWait
+// on `service`, made from `settings` on first use; one that cannot be made
+// answers Unavailable with the reason.
+FailedEventOps::Apply applyThrough(const Settings &settings, std::unique_ptr<ApplyService> &service);
 
 } // namespace coupon
