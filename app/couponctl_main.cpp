@@ -9,6 +9,7 @@
 #include "coupon/protocol/soldout_memo.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
+#include "coupon/service/failed_events.h"
 #include "coupon/version.h"
 
 #include <QCoreApplication>
@@ -16,6 +17,9 @@
 #include <QTextStream>
 
 #include <cstdio>
+
+#include <pwd.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -38,7 +42,8 @@ int failWith(const Error &error)
 {
     // Configuration and usage problems are 2; everything else is a failed operation.
     const bool usage = isConfigError(error) || error.is(Errc::CampaignInvalid) || error.is(Errc::CampaignUnknown)
-        || error.is(Errc::CampaignExists) || error.is(Errc::CampaignState);
+        || error.is(Errc::CampaignExists) || error.is(Errc::CampaignState) || error.is(Errc::BadUserId)
+        || error.is(Errc::FailedEventUnknown) || error.is(Errc::FailedEventRetry);
     return fail(usage ? ExitUsage : ExitCheckFailed, error.message);
 }
 
@@ -87,11 +92,19 @@ struct Options
     const QCommandLineOption grace{u"grace"_s, u"Seconds a reservation may stay pending."_s, u"s"_s, u"30"_s};
     const QCommandLineOption ttl{u"ttl"_s, u"token: seconds the token is valid."_s, u"s"_s, u"300"_s};
     const QCommandLineOption count{u"count"_s, u"token: one per user from --user on, one per line."_s, u"n"_s, u"1"_s};
+    const QCommandLineOption all{u"all"_s, u"failed list: resolved ones too."_s};
+    const QCommandLineOption by{u"by"_s, u"failed retry|resolve: who (retry: default the login name)."_s, u"who"_s};
+    const QCommandLineOption reason{u"reason"_s, u"failed resolve: why."_s, u"text"_s};
+    const QCommandLineOption confirm{u"confirm"_s,
+                                     u"failed retry with --campaign/--user: the typed confirmation "
+                                     "\"retry ID as C/U\"."_s,
+                                     u"text"_s};
 
     void addTo(QCommandLineParser &p) const
     {
-        for (const QCommandLineOption &o : {campaign, user, users, firstUser, concurrency, duplicates, target, audit,
-                                            limit, name, starts, ends, open, timeout, grace, ttl, count})
+        for (const QCommandLineOption &o :
+             {campaign, user, users,   firstUser, concurrency, duplicates, target, audit, limit,  name,   starts,
+              ends,     open, timeout, grace,     ttl,         count,      all,    by,    reason, confirm})
             p.addOption(o);
     }
 };
@@ -157,6 +170,8 @@ int printAudit(const AuditReport &audit)
     out() << "audit: " << audit.summary << '\n';
     for (const QString &v : audit.violations)
         out() << "VIOLATION " << v << '\n';
+    for (const QString &note : audit.notes)
+        out() << "ATTENTION " << note << '\n';
     return audit.ok ? ExitOk : ExitCheckFailed;
 }
 
@@ -369,6 +384,141 @@ int lagCommand(const Invocation &in)
     return ExitOk;
 }
 
+void printFailedEvent(const FailedEventRow &r)
+{
+    out() << "failed event " << r.id << '\n'
+          << "position   " << r.topic << " partition " << r.partition << " offset " << r.offset << '\n'
+          << "reason     " << r.reason << '\n'
+          << "campaign   " << (r.campaign.isEmpty() ? u"- (none readable)"_s : r.campaign) << '\n'
+          << "recorded   " << timeText(r.createdAt) << '\n'
+          << "key        " << safeBytes(r.key) << '\n'
+          << "value      " << safeBytes(r.value) << '\n';
+    if (Result<RetryTarget> target = originalTarget(r))
+        out() << "retry as   " << target->campaign << '/' << target->userId << " (what the bytes name)\n";
+    else
+        out() << "retry as   - (" << target.error().message << ")\n";
+    if (r.retries > 0)
+        out() << "retries    " << r.retries << ", last " << timeText(r.lastRetryAt) << " by " << r.lastRetryBy << ": "
+              << r.lastRetryOutcome << '\n';
+    out() << "resolved   "
+          << (r.resolved() ? u"%1 by %2: %3"_s.arg(timeText(r.resolvedAt), r.resolvedBy, r.resolution) : u"no"_s)
+          << '\n';
+}
+
+// Who runs couponctl: $USER, else the account of the effective uid.
+QString loginName()
+{
+    QString name = qEnvironmentVariable("USER");
+    if (name.isEmpty()) {
+        if (const passwd *pw = ::getpwuid(::geteuid()))
+            name = QString::fromLocal8Bit(pw->pw_name);
+    }
+    return name;
+}
+
+bool failedEventId(const Invocation &in, qint64 *id)
+{
+    bool ok = false;
+    *id = in.args.value(2).toLongLong(&ok);
+    if (!ok || *id < 1) {
+        fail(ExitUsage,
+             u"failed %1 ID: ID must be a failed event's id (an integer >= 1), not \"%2\""_s.arg(in.args.value(1),
+                                                                                                 in.args.value(2)));
+        return false;
+    }
+    return true;
+}
+
+int failedListCommand(const Invocation &in)
+{
+    QString campaign;
+    if (in.p.isSet(in.opt.campaign) && !in.campaignArg(&campaign))
+        return ExitUsage;
+    const bool all = in.p.isSet(in.opt.all);
+    out() << u"%1 %2 %3 %4 %5 %6  %7\n"_s.arg(u"ID"_s, 8)
+                 .arg(u"CAMPAIGN"_s, -20)
+                 .arg(u"REASON"_s, -16)
+                 .arg(u"PARTITION"_s, 9)
+                 .arg(u"OFFSET"_s, 10)
+                 .arg(u"RECORDED"_s, -24)
+                 .arg(u"STATE"_s);
+    qint64 afterId = 0, shown = 0;
+    for (;;) {
+        Result<QList<FailedEventRow>> page = in.ops.store().failedEvents(afterId, 500, campaign, !all);
+        if (!page)
+            return failWith(page.error());
+        for (const FailedEventRow &r : *page) {
+            const QString state = r.resolved() ? u"resolved by "_s + r.resolvedBy
+                : r.retries > 0                ? u"unresolved, last retry: "_s + r.lastRetryOutcome
+                                               : u"unresolved"_s;
+            out() << u"%1 %2 %3 %4 %5 %6  %7\n"_s.arg(r.id, 8)
+                         .arg(r.campaign.isEmpty() ? u"-"_s : r.campaign, -20)
+                         .arg(r.reason, -16)
+                         .arg(r.partition, 9)
+                         .arg(r.offset, 10)
+                         .arg(timeText(r.createdAt), -24)
+                         .arg(state);
+            ++shown;
+        }
+        if (page->size() < 500)
+            break;
+        afterId = page->constLast().id;
+    }
+    out() << shown << (all ? " failed event(s)\n" : " unresolved failed event(s)\n");
+    return ExitOk;
+}
+
+int failedCommand(const Invocation &in)
+{
+    const QString verb = in.args.value(1);
+    if (verb == u"list"_s)
+        return failedListCommand(in);
+    if (verb != u"show"_s && verb != u"retry"_s && verb != u"resolve"_s)
+        return fail(ExitUsage, u"unknown failed verb \"%1\" (see --help)"_s.arg(verb));
+    qint64 id = 0;
+    if (!failedEventId(in, &id))
+        return ExitUsage;
+
+    // Retries apply through the normal protocol: Redis, then the topic.
+    std::unique_ptr<ApplyService> service;
+    FailedEventOps failed(in.ops.store(), applyThrough(in.settings, service));
+
+    if (verb == u"show"_s) {
+        Result<FailedEventRow> row = failed.get(id);
+        if (!row)
+            return failWith(row.error());
+        printFailedEvent(*row);
+        return ExitOk;
+    }
+    QString by = in.p.value(in.opt.by);
+    if (verb == u"resolve"_s) {
+        if (!in.p.isSet(in.opt.by) || !in.p.isSet(in.opt.reason))
+            return fail(ExitUsage, u"failed resolve ID needs --by WHO and --reason TEXT"_s);
+        if (Status st = failed.resolve(id, by, in.p.value(in.opt.reason)); !st)
+            return failWith(st.error());
+        out() << "resolved failed event " << id << '\n';
+        return ExitOk;
+    }
+    if (by.isEmpty())
+        by = loginName();
+    std::optional<RetryTarget> correction;
+    if (in.p.isSet(in.opt.campaign) || in.p.isSet(in.opt.user)) {
+        const std::optional<qint64> user = parseUserId(in.p.value(in.opt.user));
+        if (!in.p.isSet(in.opt.campaign) || !user)
+            return fail(ExitUsage,
+                        u"a corrected retry needs both --campaign C and --user U (1..9223372036854775807)"_s);
+        correction = RetryTarget{in.p.value(in.opt.campaign), *user, true};
+    }
+    Result<RetryReport> report = failed.retry(id, by, correction, in.p.value(in.opt.confirm));
+    if (!report)
+        return failWith(report.error());
+    out() << report->outcome << '\n'
+          << (report->resolved ? u"failed event %1 resolved"_s.arg(id)
+                               : u"failed event %1 stays unresolved (retry again, or resolve it)"_s.arg(id))
+          << '\n';
+    return report->resolved ? ExitOk : ExitCheckFailed;
+}
+
 // What main() connects before it runs a command.
 enum class Connect {
     // CampaignOps::connect(): MySQL (and its migrations), then Redis.
@@ -412,6 +562,13 @@ const QList<Command> &commands()
          Connect::CampaignOps},
         {u"lag"_s, u"  lag                                     the worker group's lag per partition"_s, lagCommand,
          Connect::Itself},
+        {u"failed"_s,
+         u"  failed list [--campaign C] [--all]       poison messages the worker recorded (unresolved by default)\n"
+         "  failed show ID                          its reason, position and bytes (hex and printable)\n"
+         "  failed retry ID [--by WHO]              apply what its bytes name, through Redis and the topic\n"
+         "  failed retry ID --campaign C --user U --confirm \"retry ID as C/U\"   ...or a correction\n"
+         "  failed resolve ID --by WHO --reason TEXT   mark it handled"_s,
+         failedCommand, Connect::CampaignOps},
     };
     return table;
 }

@@ -79,6 +79,20 @@ ServiceProcess::ServiceProcess(QString program, QString configVariable, QString 
     m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
 
+ProgramRun couponctl(const QStringList &args)
+{
+    return runProgram(QStringLiteral(COUPONCTL_BIN), args, QProcessEnvironment::systemEnvironment(), 60000);
+}
+
+QString StackFixture::start(const Settings &settings, const QString &connectionName)
+{
+    ops = std::make_unique<CampaignOps>(settings, connectionName);
+    if (Status connected = ops->connect(); !connected)
+        return connected.error().message;
+    worker = std::make_unique<WorkerProcess>();
+    return worker->start();
+}
+
 WorkerProcess::WorkerProcess(QStringList extraArgs, QString readyPattern)
     : ServiceProcess(QStringLiteral(COUPON_WORKER_BIN), u"COUPON_WORKER_CONFIG"_s,
                      // owning partitions means it consumes; "assigned 0" would not do

@@ -15,6 +15,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -47,6 +48,10 @@ struct ProgramRun
 // Runs `program` to its end within `timeoutMs` in `environment`.
 ProgramRun runProgram(const QString &program, const QStringList &args, const QProcessEnvironment &environment,
                       int timeoutMs);
+
+// couponctl with the test stack's configuration ($COUPON_CONFIG) and `args`,
+// within 60 s.
+ProgramRun couponctl(const QStringList &args);
 
 // A service binary of ours as a child process, with a role's configuration
 // ($<configVariable>, else $COUPON_CONFIG).
@@ -85,6 +90,16 @@ public:
     explicit WorkerProcess(QStringList extraArgs = {}, QString readyPattern = {});
     quint16 adminPort() const; // /healthz, /readyz, /metrics
     static constexpr const char *kAdminUp = "coupon-worker: admin on [0-9.]+:[0-9]+";
+};
+
+// What most suites on the real stack start with: CampaignOps connected
+// (MySQL, migrations, Redis) and a real coupon-worker consuming.
+struct StackFixture
+{
+    std::unique_ptr<CampaignOps> ops;
+    std::unique_ptr<WorkerProcess> worker;
+    // Returns an error text, empty on success.
+    QString start(const Settings &settings, const QString &connectionName);
 };
 
 // The real coupon-gateway on a free port; ready once it listens.

@@ -4,6 +4,7 @@
 // keeps answering while the service bar turns red.
 
 #include "backend.h"
+#include "coupon/protocol/codec.h"
 #include "coupon/service/campaigns.h"
 #include "main_window.h"
 #include "models.h"
@@ -11,6 +12,9 @@
 #include "testsupport.h"
 #include "widgets.h"
 
+#include <QApplication>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -19,6 +23,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
@@ -64,10 +69,20 @@ class TestConsoleGui : public QObject
 
     QTemporaryDir m_config; // the console's QSettings, away from the user's
     Settings m_settings = test::integrationSettings();
-    std::unique_ptr<CampaignOps> m_ops;
-    std::unique_ptr<test::WorkerProcess> m_worker;
+    test::StackFixture m_stack;
+    std::unique_ptr<CampaignOps> &m_ops = m_stack.ops;
 
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
+
+    // Shows `window` and waits (bounded) until it has `campaign` selected.
+    static bool showOn(MainWindow &window, const QString &campaign)
+    {
+        window.show();
+        if (!QTest::qWaitForWindowExposed(&window))
+            return false;
+        window.selectCampaign(campaign);
+        return test::waitFor([&] { return window.currentCampaign() == campaign; }, 20000);
+    }
 
 private slots:
     void initTestCase()
@@ -76,18 +91,14 @@ private slots:
         qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_config.path()));
         QCoreApplication::setOrganizationName(u"coupon-system-test"_s);
         QCoreApplication::setApplicationName(u"tst_console_gui"_s);
-        m_ops = std::make_unique<CampaignOps>(m_settings, u"tst_console_gui"_s);
-        const Status connected = m_ops->connect();
-        QVERIFY2(connected.ok(), qPrintable(connected.ok() ? QString() : connected.error().message));
-        m_worker = std::make_unique<test::WorkerProcess>();
-        const QString started = m_worker->start();
+        const QString started = m_stack.start(m_settings, u"tst_console_gui"_s);
         QVERIFY2(started.isEmpty(), qPrintable(started));
     }
 
     void cleanupTestCase()
     {
-        if (m_worker)
-            QCOMPARE(m_worker->terminate(10000), 0);
+        if (m_stack.worker)
+            QCOMPARE(m_stack.worker->terminate(10000), 0);
     }
 
     // The acceptance run: one click, the tutorial's drop.
@@ -95,10 +106,7 @@ private slots:
     {
         const QString campaign = openCampaign(u"console"_s, 100);
         MainWindow window(m_settings, {});
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.selectCampaign(campaign);
-        QTRY_COMPARE_WITH_TIMEOUT(window.currentCampaign(), campaign, 20000);
+        QVERIFY(showOn(window, campaign));
         QTRY_VERIFY_WITH_TIMEOUT(window.gauge()->text() == u"0/100"_s, 10000);
         auto *users = window.findChild<QSpinBox *>(u"usersSpin"_s);
         QVERIFY(users);
@@ -173,6 +181,86 @@ private slots:
             QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(key).health, int(ServiceState::Up), 10000);
     }
 
+    // The failed events tab: Retry… and Resolve… on the selected row, their
+    // dialogs, the work on the ops worker's thread, the row's new state.
+    void failedEventsRetryAndResolveFromTheTab()
+    {
+        const QString campaign = openCampaign(u"console-failed"_s, 10);
+        MainWindow window(m_settings, {});
+        QVERIFY(showOn(window, campaign));
+
+        // Poison whose bytes name user 5 of this campaign (a bad ticket
+        // header), and bytes that name nobody.
+        test::RawProducer producer(m_settings);
+        producer.send(codec::encodeKey(5), codec::encodeValue(5),
+                      {{codec::kHeaderCampaign, campaign.toLatin1()}, {codec::kHeaderTicket, "x"}});
+        producer.send(QByteArray("6"), QByteArray("\x06", 1), test::protocolHeaders(campaign, 2));
+        FailedEventsPanel *panel = window.failedEventsPanel();
+        FailedEventTableModel *model = window.failedEventModel();
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 30000);
+        QVERIFY(!panel->retryButton()->isEnabled()); // nothing selected
+        const auto stateOf = [model](int row) {
+            return model->data(model->index(row, FailedEventTableModel::State), Qt::DisplayRole).toString();
+        };
+        QCOMPARE(stateOf(0), u"unresolved"_s);
+
+        // Retry the first through its dialog, as an operator would.
+        const auto answerDialog = [](const std::function<void(QDialog *)> &fill) {
+            QTimer::singleShot(0, [fill] {
+                auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+                QVERIFY(dialog);
+                fill(dialog);
+                dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+            });
+        };
+        QSignalSpy handled(window.backend(), &Backend::failedEventHandled);
+        EventLoopProbe probe;
+        panel->view()->selectRow(0);
+        QVERIFY(panel->retryButton()->isEnabled());
+        answerDialog([](QDialog *dialog) {
+            QCOMPARE(dialog->objectName(), u"retryDialog"_s);
+            dialog->findChildren<QLineEdit *>().first()->setText(u"console-test"_s);
+        });
+        QTest::mouseClick(panel->retryButton(), Qt::LeftButton);
+        QVERIFY(handled.wait(30000));
+        QVERIFY2(handled.first().at(1).toBool(), qPrintable(handled.first().at(3).toString()));
+        QVERIFY(handled.first().at(2).toBool()); // resolved
+        QTRY_VERIFY_WITH_TIMEOUT(stateOf(0).startsWith(u"resolved by console-test: retried: accepted ticket 1"_s),
+                                 10000);
+        QVERIFY2(probe.worstMs() < 250, qPrintable(u"the event loop stalled for %1 ms"_s.arg(probe.worstMs())));
+        QVERIFY(test::waitFor([&] { return m_ops->store().hasCoupon(campaign, 5).value(); }, 30000));
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000);
+        panel->view()->selectRow(0);
+        QVERIFY(!panel->retryButton()->isEnabled()); // resolved: nothing left to do
+
+        // A second retry of user 5's message from another console answers
+        // duplicate through the protocol, and leaves it as it was.
+        handled.clear();
+        window.backend()->retryFailedEvent({model->row(0).id, u"console-test"_s, std::nullopt, {}});
+        QVERIFY(handled.wait(30000));
+        QVERIFY(!handled.first().at(1).toBool());
+        QVERIFY2(handled.first().at(3).toString().contains(u"resolved already"_s),
+                 qPrintable(handled.first().at(3).toString()));
+
+        // Resolve the second through its dialog: who and why.
+        handled.clear();
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, 10000); // read again after the answer
+        panel->view()->selectRow(1);
+        QVERIFY(panel->resolveButton()->isEnabled());
+        answerDialog([](QDialog *dialog) {
+            QCOMPARE(dialog->objectName(), u"resolveDialog"_s);
+            const QList<QLineEdit *> edits = dialog->findChildren<QLineEdit *>();
+            edits.at(0)->setText(u"console-test"_s);
+            edits.at(1)->setText(u"a one-byte test message"_s);
+        });
+        QTest::mouseClick(panel->resolveButton(), Qt::LeftButton);
+        QVERIFY(handled.wait(30000));
+        QVERIFY2(handled.first().at(1).toBool(), qPrintable(handled.first().at(3).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(stateOf(1), u"resolved by console-test: a one-byte test message"_s, 10000);
+        QCOMPARE(m_ops->store().unresolvedFailedEvents(campaign).value(), 0);
+        QCOMPARE(m_ops->status(campaign).value().redisCount, 1);
+    }
+
     // Redis gone: the window keeps answering, the service bar turns red and
     // says why, and the console reconnects by itself once Redis is back.
     void redisDownKeepsTheWindowResponsive()
@@ -182,10 +270,7 @@ private slots:
         Settings settings = m_settings;
         settings.redis.port = redis.port();
         MainWindow window(settings, {});
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        window.selectCampaign(campaign);
-        QTRY_COMPARE_WITH_TIMEOUT(window.currentCampaign(), campaign, 20000);
+        QVERIFY(showOn(window, campaign));
         QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(u"redis"_s).health, ServiceState::Up, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(window.gauge()->text() == u"0/100"_s, 10000);
 

@@ -480,6 +480,61 @@ private slots:
         QVERIFY(!create.campaign().startsAt.isValid());
     }
 
+    // Resolve asks who and why; a retry of bytes that name no user needs a
+    // correction, and the correction its typed confirmation.
+    void failedEventDialogsGuardTheirOkButton()
+    {
+        FailedEventRow row;
+        row.id = 17;
+        row.reason = u"value_size"_s;
+        row.campaign = u"spring"_s;
+        row.key = "42";
+        row.value = QByteArray("\x01\x02", 2);
+
+        ResolveDialog resolve(row, u"alice"_s);
+        auto *resolveOk = resolve.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        QVERIFY(!resolveOk->isEnabled()); // no reason yet
+        resolve.findChildren<QLineEdit *>().at(1)->setText(u"a test message"_s);
+        QVERIFY(resolveOk->isEnabled());
+        resolve.findChildren<QLineEdit *>().at(0)->setText(u"  "_s);
+        QVERIFY(!resolveOk->isEnabled());
+
+        RetryDialog retry(row, u"alice"_s);
+        auto *retryOk = retry.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok);
+        QVERIFY(!retryOk->isEnabled()); // the bytes name no user: a correction, confirmed
+        retry.findChild<QLineEdit *>(u"retryUser"_s)->setText(u"42"_s);
+        QVERIFY(!retryOk->isEnabled());
+        auto *confirm = retry.findChild<QLineEdit *>(u"retryConfirm"_s);
+        QTest::keyClicks(confirm, u"retry 17 as spring/4"_s);
+        QVERIFY(!retryOk->isEnabled());
+        QTest::keyClicks(confirm, u"2"_s);
+        QVERIFY(retryOk->isEnabled());
+        QCOMPARE(retry.retry().correction->userId, 42);
+        QCOMPARE(retry.retry().confirmation, u"retry 17 as spring/42"_s);
+        retry.findChild<QLineEdit *>(u"retryUser"_s)->setText(u"43"_s); // the phrase no longer matches
+        QVERIFY(!retryOk->isEnabled());
+
+        // Bytes that name campaign and user: retried as they are, no typing.
+        row.value = QByteArray::fromHex("000000000000002a");
+        RetryDialog plain(row, u"alice"_s);
+        QVERIFY(plain.findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->isEnabled());
+        QVERIFY(!plain.retry().correction);
+    }
+
+    void failedEventState()
+    {
+        FailedEventRow r;
+        QCOMPARE(FailedEventTableModel::stateText(r), u"unresolved"_s);
+        r.retries = 1;
+        r.lastRetryOutcome = u"duplicate as spring/42 (original bytes)"_s;
+        QCOMPARE(FailedEventTableModel::stateText(r),
+                 u"unresolved · last retry: duplicate as spring/42 (original bytes)"_s);
+        r.resolvedAt = QDateTime::currentDateTimeUtc();
+        r.resolvedBy = u"alice"_s;
+        r.resolution = u"served by hand"_s;
+        QCOMPARE(FailedEventTableModel::stateText(r), u"resolved by alice: served by hand"_s);
+    }
+
     void settingsDialogHidesPasswords()
     {
         Settings settings;

@@ -16,12 +16,7 @@ using namespace coupon;
 namespace {
 
 using Run = test::ProgramRun;
-
-// couponctl with the test stack's configuration ($COUPON_CONFIG) and `args`.
-Run couponctl(const QStringList &args)
-{
-    return test::runProgram(QStringLiteral(COUPONCTL_BIN), args, QProcessEnvironment::systemEnvironment(), 60000);
-}
+using test::couponctl;
 
 } // namespace
 

@@ -33,6 +33,9 @@ private slots:
         row(Errc::CampaignExists, u"campaign.exists"_s, false);
         row(Errc::CampaignState, u"campaign.state"_s, false);
         row(Errc::CampaignLimit, u"campaign.limit"_s, false);
+        row(Errc::FailedEventUnknown, u"failed_event.unknown"_s, false);
+        row(Errc::FailedEventResolved, u"failed_event.resolved"_s, false);
+        row(Errc::FailedEventRetry, u"failed_event.retry"_s, false);
         row(Errc::BadUserId, u"bad_user_id"_s, false);
         row(Errc::BadJson, u"bad_json"_s, false);
         row(Errc::HttpTarget, u"http.target"_s, false);

@@ -36,6 +36,7 @@ void registerMetaTypes()
     qRegisterMetaType<AnsweredApplies>();
     qRegisterMetaType<SimulationReport>();
     qRegisterMetaType<UserFilter>();
+    qRegisterMetaType<FailedEventRetry>();
 }
 
 Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
@@ -84,6 +85,7 @@ void Backend::startWorkers()
     connect(m_store, &StoreWorker::exportFinished, this, &Backend::exportFinished);
     connect(m_ops, &OpsWorker::operationFinished, this, &Backend::operationFinished);
     connect(m_ops, &OpsWorker::auditFinished, this, &Backend::auditFinished);
+    connect(m_ops, &OpsWorker::failedEventHandled, this, &Backend::failedEventHandled);
     connect(m_simulation, &SimulationWorker::finished, this, &Backend::simulationFinished);
     connect(m_gateways, &GatewayMonitor::serviceChanged, this, &Backend::serviceChanged);
 
@@ -207,6 +209,16 @@ void Backend::resetCampaign(const QString &campaign)
 void Backend::audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
 {
     QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->audit(campaign, answered, timeoutMs); });
+}
+
+void Backend::retryFailedEvent(const FailedEventRetry &retry)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->retryFailedEvent(retry); });
+}
+
+void Backend::resolveFailedEvent(qint64 id, const QString &by, const QString &reason)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->resolveFailedEvent(id, by, reason); });
 }
 
 void Backend::runSimulation(const SimulationRun &run)

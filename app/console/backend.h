@@ -66,6 +66,8 @@ public:
     void setLimit(const QString &campaign, qint64 limit);
     void resetCampaign(const QString &campaign);
     void audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs);
+    void retryFailedEvent(const FailedEventRetry &retry);
+    void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
 
     // Cancels the run in flight, if any, when the backend stops.
     void runSimulation(const SimulationRun &run);
@@ -83,6 +85,7 @@ signals:
     void exportFinished(const QString &path, qint64 rows, const QString &error);
     void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
     void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
+    void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
     void simulationFinished(const coupon::SimulationReport &report, const QString &error);
 
 private:

@@ -258,4 +258,154 @@ ResetDialog::ResetDialog(const QString &campaign, QWidget *parent)
     layout->addWidget(buttons);
 }
 
+// --- ResolveDialog and RetryDialog -------------------------------------------------------
+
+QString operatorName()
+{
+    return qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
+}
+
+namespace {
+
+QLabel *failedEventSummary(const FailedEventRow &row)
+{
+    auto *label = new QLabel(QObject::tr("Failed event <b>%1</b> (%2), partition %3 offset %4<br>"
+                                         "key <tt>%5</tt><br>value <tt>%6</tt>")
+                                 .arg(row.id)
+                                 .arg(row.reason.toHtmlEscaped())
+                                 .arg(row.partition)
+                                 .arg(row.offset)
+                                 .arg(safeBytes(row.key).toHtmlEscaped(), safeBytes(row.value).toHtmlEscaped()));
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
+
+} // namespace
+
+ResolveDialog::ResolveDialog(const FailedEventRow &row, const QString &who, QWidget *parent)
+    : QDialog(parent)
+{
+    setWindowTitle(tr("Resolve failed event %1").arg(row.id));
+    setObjectName(u"resolveDialog"_s);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(failedEventSummary(row));
+    auto *form = new QFormLayout;
+    form->addRow(tr("Resolved by"), m_by = new QLineEdit(who));
+    form->addRow(tr("Why"), m_reason = new QLineEdit);
+    m_by->setMaxLength(200);
+    m_reason->setMaxLength(1000);
+    m_reason->setPlaceholderText(tr("e.g. test message; the user was served by hand"));
+    layout->addLayout(form);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    QPushButton *ok = buttons->button(QDialogButtonBox::Ok);
+    ok->setText(tr("Resolve"));
+    const auto validate = [this, ok] {
+        ok->setEnabled(!m_by->text().trimmed().isEmpty() && !m_reason->text().trimmed().isEmpty());
+    };
+    connect(m_by, &QLineEdit::textChanged, this, validate);
+    connect(m_reason, &QLineEdit::textChanged, this, validate);
+    validate();
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(buttons);
+}
+
+QString ResolveDialog::by() const
+{
+    return m_by->text().trimmed();
+}
+
+QString ResolveDialog::reason() const
+{
+    return m_reason->text().trimmed();
+}
+
+RetryDialog::RetryDialog(const FailedEventRow &row, const QString &who, QWidget *parent)
+    : QDialog(parent)
+    , m_row(row)
+{
+    setWindowTitle(tr("Retry failed event %1").arg(row.id));
+    setObjectName(u"retryDialog"_s);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(failedEventSummary(row));
+    const Result<RetryTarget> original = originalTarget(row);
+    m_originalUsable = original.ok();
+    auto *named = new QLabel(
+        m_originalUsable
+            ? tr("Its bytes name <b>%1</b>, user <b>%2</b>. The retry applies through Redis and the topic like any "
+                 "apply: a user who holds a coupon gets <i>duplicate</i>, a full campaign <i>sold out</i>.")
+                  .arg(original->campaign.toHtmlEscaped())
+                  .arg(original->userId)
+            : original.error().message.toHtmlEscaped());
+    named->setWordWrap(true);
+    layout->addWidget(named);
+    auto *form = new QFormLayout;
+    form->addRow(tr("Retried by"), m_by = new QLineEdit(who));
+    m_by->setMaxLength(200);
+    layout->addLayout(form);
+
+    m_correct = new QCheckBox(tr("Apply for a corrected campaign and user instead"));
+    m_correct->setChecked(!m_originalUsable);
+    m_correct->setEnabled(m_originalUsable);
+    layout->addWidget(m_correct);
+    auto *corrected = new QFormLayout;
+    corrected->addRow(tr("Campaign"), m_campaign = new QLineEdit(m_originalUsable ? original->campaign : row.campaign));
+    corrected->addRow(tr("User"),
+                      m_user = new QLineEdit(m_originalUsable ? QString::number(original->userId) : QString()));
+    corrected->addRow(m_phrase = new QLabel);
+    corrected->addRow(tr("Confirm"), m_confirm = new QLineEdit);
+    m_campaign->setObjectName(u"retryCampaign"_s);
+    m_user->setObjectName(u"retryUser"_s);
+    m_confirm->setObjectName(u"retryConfirm"_s);
+    layout->addLayout(corrected);
+
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel);
+    m_ok = buttons->button(QDialogButtonBox::Ok);
+    m_ok->setText(tr("Retry"));
+    for (QLineEdit *edit : {m_by, m_campaign, m_user, m_confirm})
+        connect(edit, &QLineEdit::textChanged, this, &RetryDialog::validate);
+    connect(m_correct, &QCheckBox::toggled, this, &RetryDialog::validate);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    layout->addWidget(buttons);
+    validate();
+}
+
+std::optional<RetryTarget> RetryDialog::correction() const
+{
+    const std::optional<qint64> user = parseUserId(m_user->text().trimmed());
+    const QString campaign = m_campaign->text().trimmed();
+    if (!user || !isValidCampaignId(campaign))
+        return std::nullopt;
+    return RetryTarget{campaign, *user, true};
+}
+
+void RetryDialog::validate()
+{
+    const bool correcting = m_correct->isChecked();
+    for (QWidget *w :
+         {static_cast<QWidget *>(m_campaign), static_cast<QWidget *>(m_user), static_cast<QWidget *>(m_confirm)})
+        w->setEnabled(correcting);
+    const std::optional<RetryTarget> target = correction();
+    const QString phrase = target ? correctionConfirmation(m_row.id, target->campaign, target->userId) : QString();
+    m_phrase->setText(!correcting  ? QString()
+                          : target ? tr("Type <b>%1</b> to confirm:").arg(phrase.toHtmlEscaped())
+                                   : tr("A campaign id and a user id (1..2^63-1), please."));
+    const bool named = !m_by->text().trimmed().isEmpty();
+    m_ok->setEnabled(named && (correcting ? target && m_confirm->text() == phrase : m_originalUsable));
+}
+
+FailedEventRetry RetryDialog::retry() const
+{
+    FailedEventRetry r;
+    r.id = m_row.id;
+    r.by = m_by->text().trimmed();
+    if (m_correct->isChecked()) {
+        r.correction = correction();
+        r.confirmation = m_confirm->text();
+    }
+    return r;
+}
+
 } // namespace coupon::console

@@ -7,8 +7,10 @@
 class QCheckBox;
 class QDateTimeEdit;
 class QDialogButtonBox;
+class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
+class QPushButton;
 class QSpinBox;
 
 namespace coupon::console {
@@ -69,6 +71,47 @@ public:
 private:
     QLineEdit *m_confirm;
 };
+
+// Resolving a failed event asks who and why.
+class ResolveDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ResolveDialog)
+
+public:
+    ResolveDialog(const FailedEventRow &row, const QString &who, QWidget *parent = nullptr);
+    QString by() const;
+    QString reason() const;
+
+private:
+    QLineEdit *m_by, *m_reason;
+};
+
+// A retry applies what the bytes name; a corrected campaign and user apply
+// only once "retry ID as C/U" is typed out.
+class RetryDialog final : public QDialog
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RetryDialog)
+
+public:
+    RetryDialog(const FailedEventRow &row, const QString &who, QWidget *parent = nullptr);
+    FailedEventRetry retry() const;
+
+private:
+    void validate();
+    std::optional<RetryTarget> correction() const;
+
+    FailedEventRow m_row;
+    bool m_originalUsable = false;
+    QLineEdit *m_by, *m_campaign, *m_user, *m_confirm;
+    QCheckBox *m_correct;
+    QLabel *m_phrase;
+    QPushButton *m_ok;
+};
+
+// Who the operator is, for the rows they retry or resolve: $USER.
+QString operatorName();
 
 // Settings saved from the dialog apply when the console starts without an
 // explicit configuration (no --config, no COUPON_CONFIG).

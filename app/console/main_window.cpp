@@ -226,6 +226,14 @@ void MainWindow::wireBackend()
             message(tr("Export to %1 failed: %2").arg(path, error), true);
     });
 
+    connect(m_failedEvents, &FailedEventsPanel::retryRequested, this, &MainWindow::retryFailedEvent);
+    connect(m_failedEvents, &FailedEventsPanel::resolveRequested, this, &MainWindow::resolveFailedEvent);
+    connect(m_backend, &Backend::failedEventHandled, this, [this](qint64, bool ok, bool, const QString &text) {
+        message(text, !ok);
+        m_failedEvents->reload();
+        if (const QString campaign = currentCampaign(); !campaign.isEmpty())
+            m_backend->countFailedEvents(campaign);
+    });
     connect(m_backend, &Backend::failedEventsPage, failedEventModel(), &FailedEventTableModel::appendPage);
     connect(m_backend, &Backend::failedEventCount, m_failedEvents, &FailedEventsPanel::setCount);
     connect(failedEventModel(), &PagedTableModel::pageRequested, this,
@@ -342,6 +350,24 @@ void MainWindow::resetCampaign()
         return;
     m_backend->resetCampaign(id);
     message(tr("Resetting %1: waiting for the topic to drain…").arg(id));
+}
+
+void MainWindow::retryFailedEvent(const FailedEventRow &row)
+{
+    RetryDialog dialog(row, operatorName(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_backend->retryFailedEvent(dialog.retry());
+    message(tr("Retrying failed event %1 through Redis and the topic…").arg(row.id));
+}
+
+void MainWindow::resolveFailedEvent(const FailedEventRow &row)
+{
+    ResolveDialog dialog(row, operatorName(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_backend->resolveFailedEvent(row.id, dialog.by(), dialog.reason());
+    message(tr("Resolving failed event %1…").arg(row.id));
 }
 
 void MainWindow::onOperationFinished(const QString &tag, const QString &campaign, bool ok, const QString &text)
@@ -501,8 +527,10 @@ void MainWindow::onAuditFinished(const QString &campaign, const AuditReport &rep
         return;
     }
     const QString line = tr("%1 · %2 sold out").arg(report.summary).arg(m_lastSoldOut);
-    const QString text = report.ok ? tr("✔ All five invariants hold: %1").arg(line)
-                                   : tr("✖ %1<br>%2").arg(line, report.violations.join(u"<br>"_s).toHtmlEscaped());
+    QString text = report.ok ? tr("✔ All five invariants hold: %1").arg(line)
+                             : tr("✖ %1<br>%2").arg(line, report.violations.join(u"<br>"_s).toHtmlEscaped());
+    for (const QString &note : report.notes)
+        text += u"<br>⚠ "_s + note.toHtmlEscaped();
     m_simulation->setVerdict(text, report.ok ? u"good"_s : u"bad"_s);
     emit verdictReady(report.ok, text);
     m_backend->refreshCampaigns();

@@ -58,6 +58,7 @@ public:
     StatusBadge *lagBadge() const { return m_lag->badge(); }
     CouponTableModel *couponModel() const { return m_coupons->model(); }
     FailedEventTableModel *failedEventModel() const { return m_failedEvents->model(); }
+    FailedEventsPanel *failedEventsPanel() const { return m_failedEvents; }
     ServiceBar *serviceBar() const { return m_serviceBar; }
     QLabel *verdictLabel() const { return m_simulation->verdictLabel(); }
     QLabel *couponTotalLabel() const { return m_coupons->totalLabel(); }
@@ -98,6 +99,8 @@ private:
     void closeCampaign();
     void editLimit();
     void resetCampaign();
+    void retryFailedEvent(const FailedEventRow &row);
+    void resolveFailedEvent(const FailedEventRow &row);
     void exportCoupons();
     void editSettings();
     void message(const QString &text, bool error = false);

@@ -194,9 +194,19 @@ QVariant FailedEventTableModel::data(const QModelIndex &index, int role) const
     case Key: return hexBytes(r.key);
     case Value: return hexBytes(r.value);
     case CreatedAt: return timeText(r.createdAt);
+    case State: return stateText(r);
     case ColumnCount: break;
     }
     return {};
+}
+
+QString FailedEventTableModel::stateText(const FailedEventRow &r)
+{
+    if (r.resolved())
+        return tr("resolved by %1: %2").arg(r.resolvedBy, r.resolution);
+    if (r.retries > 0)
+        return tr("unresolved · last retry: %1").arg(r.lastRetryOutcome);
+    return tr("unresolved");
 }
 
 QVariant FailedEventTableModel::headerData(int section, Qt::Orientation orientation, int role) const
@@ -211,6 +221,7 @@ QVariant FailedEventTableModel::headerData(int section, Qt::Orientation orientat
     case Key: return tr("Key (hex)");
     case Value: return tr("Value (hex)");
     case CreatedAt: return tr("Recorded at");
+    case State: return tr("State");
     case ColumnCount: break;
     }
     return {};

@@ -113,7 +113,7 @@ class FailedEventTableModel final : public PagedTableModel
     Q_DISABLE_COPY_MOVE(FailedEventTableModel)
 
 public:
-    enum Column { Id, Partition, Offset, Reason, Key, Value, CreatedAt, ColumnCount };
+    enum Column { Id, Partition, Offset, Reason, Key, Value, CreatedAt, State, ColumnCount };
 
     explicit FailedEventTableModel(QObject *parent = nullptr)
         : PagedTableModel(parent)
@@ -123,6 +123,8 @@ public:
     void setQuery(const QString &campaign);
     QString campaign() const { return m_campaign; }
     const FailedEventRow &row(int index) const { return m_rows.at(index); }
+    // "unresolved", "unresolved · last retry: duplicate …", "resolved by alice: why".
+    static QString stateText(const FailedEventRow &row);
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -8,6 +8,7 @@
 #include "coupon/loadgen/simulation.h"
 #include "coupon/mysql/store.h"
 #include "coupon/service/campaigns.h"
+#include "coupon/service/failed_events.h"
 
 #include <QList>
 #include <QMetaType>
@@ -70,6 +71,16 @@ struct SimulationRun
 using CampaignList = QList<Campaign>;
 using CouponRows = QList<CouponRow>;
 using FailedEventRows = QList<FailedEventRow>;
+
+// A retry the operator asked for: the original bytes (no correction), or a
+// corrected campaign and user with the typed confirmation.
+struct FailedEventRetry
+{
+    qint64 id = 0;
+    QString by;
+    std::optional<RetryTarget> correction;
+    QString confirmation;
+};
 using UserFilter = std::optional<qint64>;
 
 void registerMetaTypes();
@@ -87,3 +98,4 @@ Q_DECLARE_METATYPE(coupon::AuditReport)
 Q_DECLARE_METATYPE(coupon::AnsweredApplies)
 Q_DECLARE_METATYPE(coupon::SimulationReport)
 Q_DECLARE_METATYPE(coupon::console::UserFilter)
+Q_DECLARE_METATYPE(coupon::console::FailedEventRetry)

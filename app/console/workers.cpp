@@ -475,6 +475,34 @@ void OpsWorker::audit(const QString &campaign, const AnsweredApplies &answered, 
     emit auditFinished(campaign, *report, {});
 }
 
+void OpsWorker::retryFailedEvent(const FailedEventRetry &retry)
+{
+    if (Status st = ensureConnected(); !st) {
+        emit failedEventHandled(retry.id, false, false, st.error().message);
+        return;
+    }
+    FailedEventOps failed(m_ops->store(), applyThrough(m_settings, m_apply));
+    Result<RetryReport> report = failed.retry(retry.id, retry.by, retry.correction, retry.confirmation);
+    if (!report) {
+        finish(u"retry"_s, {}, report.error(), {});
+        emit failedEventHandled(retry.id, false, false, report.error().message);
+        return;
+    }
+    emit failedEventHandled(
+        retry.id, report->resolved, report->resolved,
+        report->resolved ? tr("Failed event %1 retried and resolved: %2").arg(retry.id).arg(report->outcome)
+                         : tr("Failed event %1 retried, still unresolved: %2").arg(retry.id).arg(report->outcome));
+}
+
+void OpsWorker::resolveFailedEvent(qint64 id, const QString &by, const QString &reason)
+{
+    Status st = ensureConnected();
+    if (st)
+        st = FailedEventOps(m_ops->store(), {}).resolve(id, by, reason);
+    emit failedEventHandled(id, st.ok(), st.ok(),
+                            st ? tr("Failed event %1 resolved by %2.").arg(id).arg(by) : st.error().message);
+}
+
 // --- SimulationWorker -----------------------------------------------------------------
 
 SimulationWorker::SimulationWorker(const Settings &settings, QObject *parent)

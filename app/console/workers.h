@@ -146,11 +146,16 @@ public slots:
     void setLimit(const QString &campaign, qint64 limit);
     void reset(const QString &campaign);
     void audit(const QString &campaign, const coupon::AnsweredApplies &answered, int timeoutMs);
+    // Through the normal apply protocol (an ApplyService of this worker).
+    void retryFailedEvent(const coupon::console::FailedEventRetry &retry);
+    void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
 
 signals:
     // `tag` says which request this answers ("create", "open", ...).
     void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
     void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
+    // A retry or resolve is done: `resolved` says whether the row now is.
+    void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
 
 private:
     Status ensureConnected();
@@ -159,6 +164,7 @@ private:
     Settings m_settings;
     std::unique_ptr<CampaignOps> m_ops;
     bool m_connected = false;
+    std::unique_ptr<ApplyService> m_apply; // made by the first retry
 };
 
 // Runs simulate() against an ApplyService of this process, or

@@ -15,6 +15,9 @@ QString codeOf(Errc errc)
     case Errc::CampaignExists: return u"campaign.exists"_s;
     case Errc::CampaignState: return u"campaign.state"_s;
     case Errc::CampaignLimit: return u"campaign.limit"_s;
+    case Errc::FailedEventUnknown: return u"failed_event.unknown"_s;
+    case Errc::FailedEventResolved: return u"failed_event.resolved"_s;
+    case Errc::FailedEventRetry: return u"failed_event.retry"_s;
     case Errc::BadUserId: return u"bad_user_id"_s;
     case Errc::BadJson: return u"bad_json"_s;
     case Errc::HttpTarget: return u"http.target"_s;

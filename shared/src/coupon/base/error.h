@@ -15,14 +15,17 @@ enum class Errc : quint8 {
     ConfigUnknown, // config.unknown
     ConfigFile,    // config.file
     // Input and campaign state: the same call fails again.
-    CampaignInvalid, // campaign.invalid
-    CampaignUnknown, // campaign.unknown
-    CampaignExists,  // campaign.exists
-    CampaignState,   // campaign.state
-    CampaignLimit,   // campaign.limit
-    BadUserId,       // bad_user_id (an HTTP 400 code)
-    BadJson,         // bad_json (an HTTP 400 code)
-    HttpTarget,      // http.target
+    CampaignInvalid,     // campaign.invalid
+    CampaignUnknown,     // campaign.unknown
+    CampaignExists,      // campaign.exists
+    CampaignState,       // campaign.state
+    CampaignLimit,       // campaign.limit
+    FailedEventUnknown,  // failed_event.unknown: no failed event with that id
+    FailedEventResolved, // failed_event.resolved: it was resolved already
+    FailedEventRetry,    // failed_event.retry: cannot retry as asked (no usable original, unconfirmed correction)
+    BadUserId,           // bad_user_id (an HTTP 400 code)
+    BadJson,             // bad_json (an HTTP 400 code)
+    HttpTarget,          // http.target
     // Identity (auth/).
     AuthInvalid, // invalid_token (an HTTP 401 code): the token is missing, malformed, expired or not ours
     AuthKeys,    // auth.keys: a key file that cannot be used

@@ -70,6 +70,18 @@ const QList<Migration> &migrations()
           R"sql(INSERT INTO campaign (id, name, coupon_limit, state)
   VALUES ('default', 'The tutorial''s drop: 100 coupons', 100, 'open')
   ON DUPLICATE KEY UPDATE id = id)sql"}},
+        {2,
+         "failed_event: who resolved it and how, the last retry's outcome",
+         // IF NOT EXISTS: DDL commits by itself, so a run cut short between
+         // these statements is finished by the next one.
+         {R"sql(ALTER TABLE failed_event
+  ADD COLUMN IF NOT EXISTS resolved_by VARCHAR(200) NULL,
+  ADD COLUMN IF NOT EXISTS resolution VARCHAR(1000) NULL,
+  ADD COLUMN IF NOT EXISTS retries INT NOT NULL DEFAULT 0,
+  ADD COLUMN IF NOT EXISTS last_retry_at DATETIME(3) NULL,
+  ADD COLUMN IF NOT EXISTS last_retry_by VARCHAR(200) NULL,
+  ADD COLUMN IF NOT EXISTS last_retry_outcome VARCHAR(1000) NULL)sql",
+          R"sql(CREATE INDEX IF NOT EXISTS failed_event_unresolved ON failed_event (resolved_at, campaign_id))sql"}},
     };
     return list;
 }

@@ -130,13 +130,44 @@ Result<bool> hasCoupon(const QSqlDatabase &db, const QString &campaign, qint64 u
     return q.next();
 }
 
-Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterId, int limit, const QString &campaign)
+namespace {
+
+constexpr const char *kFailedEventColumns
+    = "id, topic, kafka_partition, kafka_offset, msg_key, msg_value, reason, campaign_id, created_at, resolved_at, "
+      "resolved_by, resolution, retries, last_retry_at, last_retry_by, last_retry_outcome";
+
+FailedEventRow failedEventFrom(const QSqlQuery &q)
+{
+    FailedEventRow r;
+    r.id = q.value(0).toLongLong();
+    r.topic = q.value(1).toString();
+    r.partition = q.value(2).toInt();
+    r.offset = q.value(3).toLongLong();
+    r.key = q.value(4).toByteArray();
+    r.value = q.value(5).toByteArray();
+    r.reason = q.value(6).toString();
+    r.campaign = q.value(7).toString();
+    r.createdAt = utc(q.value(8));
+    r.resolvedAt = utc(q.value(9));
+    r.resolvedBy = q.value(10).toString();
+    r.resolution = q.value(11).toString();
+    r.retries = q.value(12).toInt();
+    r.lastRetryAt = utc(q.value(13));
+    r.lastRetryBy = q.value(14).toString();
+    r.lastRetryOutcome = q.value(15).toString();
+    return r;
+}
+
+} // namespace
+
+Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterId, int limit, const QString &campaign,
+                                           bool unresolvedOnly)
 {
     QSqlQuery q(db);
     q.setForwardOnly(true);
-    q.prepare(u"SELECT id, topic, kafka_partition, kafka_offset, msg_key, msg_value, reason, campaign_id, created_at "
-              "FROM failed_event WHERE id > ?"_s
-              + (campaign.isEmpty() ? QString() : u" AND campaign_id = ?"_s) + u" ORDER BY id LIMIT ?"_s);
+    q.prepare(u"SELECT %1 FROM failed_event WHERE id > ?"_s.arg(QLatin1String(kFailedEventColumns))
+              + (campaign.isEmpty() ? QString() : u" AND campaign_id = ?"_s)
+              + (unresolvedOnly ? u" AND resolved_at IS NULL"_s : QString()) + u" ORDER BY id LIMIT ?"_s);
     q.addBindValue(afterId);
     if (!campaign.isEmpty())
         q.addBindValue(campaign);
@@ -144,20 +175,33 @@ Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterI
     if (!q.exec())
         return errors::fromSql(q.lastError(), u"failed events"_s);
     QList<FailedEventRow> rows;
-    while (q.next()) {
-        FailedEventRow r;
-        r.id = q.value(0).toLongLong();
-        r.topic = q.value(1).toString();
-        r.partition = q.value(2).toInt();
-        r.offset = q.value(3).toLongLong();
-        r.key = q.value(4).toByteArray();
-        r.value = q.value(5).toByteArray();
-        r.reason = q.value(6).toString();
-        r.campaign = q.value(7).toString();
-        r.createdAt = utc(q.value(8));
-        rows << r;
-    }
+    while (q.next())
+        rows << failedEventFrom(q);
     return rows;
+}
+
+Result<std::optional<FailedEventRow>> failedEvent(const QSqlDatabase &db, qint64 id)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT %1 FROM failed_event WHERE id = ?"_s.arg(QLatin1String(kFailedEventColumns)));
+    q.addBindValue(id);
+    if (!q.exec())
+        return errors::fromSql(q.lastError(), u"failed event %1"_s.arg(id));
+    if (!q.next())
+        return std::optional<FailedEventRow>();
+    return std::optional<FailedEventRow>(failedEventFrom(q));
+}
+
+Result<qint64> unresolvedFailedEvents(const QSqlDatabase &db, const QString &campaign)
+{
+    QSqlQuery q(db);
+    q.prepare(u"SELECT COUNT(*) FROM failed_event WHERE resolved_at IS NULL AND "_s
+              + (campaign.isEmpty() ? u"campaign_id IS NULL"_s : u"campaign_id = ?"_s));
+    if (!campaign.isEmpty())
+        q.addBindValue(campaign);
+    if (!q.exec() || !q.next())
+        return errors::fromSql(q.lastError(), u"count unresolved failed events"_s);
+    return q.value(0).toLongLong();
 }
 
 Result<qint64> failedEventCount(const QSqlDatabase &db, const QString &campaign)

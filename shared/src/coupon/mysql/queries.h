@@ -20,7 +20,11 @@ Result<QList<CouponRow>> coupons(const QSqlDatabase &db, const QString &campaign
 Result<QList<qint64>> couponUsers(const QSqlDatabase &db, const QString &campaign);
 Result<qint64> duplicateHolders(const QSqlDatabase &db, const QString &campaign);
 Result<bool> hasCoupon(const QSqlDatabase &db, const QString &campaign, qint64 userId);
-Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterId, int limit, const QString &campaign);
+Result<QList<FailedEventRow>> failedEvents(const QSqlDatabase &db, qint64 afterId, int limit, const QString &campaign,
+                                           bool unresolvedOnly);
+Result<std::optional<FailedEventRow>> failedEvent(const QSqlDatabase &db, qint64 id);
 Result<qint64> failedEventCount(const QSqlDatabase &db, const QString &campaign);
+// Empty campaign: the unresolved ones attributed to no campaign.
+Result<qint64> unresolvedFailedEvents(const QSqlDatabase &db, const QString &campaign);
 
 } // namespace coupon::mysql

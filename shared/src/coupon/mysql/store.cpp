@@ -2,6 +2,7 @@
 
 #include "coupon/mysql/batch_writer.h"
 #include "coupon/mysql/campaign_writes.h"
+#include "coupon/mysql/failed_event_writes.h"
 #include "coupon/mysql/migrations.h"
 #include "coupon/mysql/queries.h"
 #include "coupon/mysql/sql_errors.h"
@@ -159,9 +160,31 @@ Result<bool> CouponStore::hasCoupon(const QString &campaign, qint64 userId)
     return mysql::hasCoupon(database(), campaign, userId);
 }
 
-Result<QList<FailedEventRow>> CouponStore::failedEvents(qint64 afterId, int limit, const QString &campaign)
+Result<QList<FailedEventRow>> CouponStore::failedEvents(qint64 afterId, int limit, const QString &campaign,
+                                                        bool unresolvedOnly)
 {
-    return mysql::failedEvents(database(), afterId, limit, campaign);
+    return mysql::failedEvents(database(), afterId, limit, campaign, unresolvedOnly);
+}
+
+Result<std::optional<FailedEventRow>> CouponStore::failedEvent(qint64 id)
+{
+    return mysql::failedEvent(database(), id);
+}
+
+Result<qint64> CouponStore::unresolvedFailedEvents(const QString &campaign)
+{
+    return mysql::unresolvedFailedEvents(database(), campaign);
+}
+
+Status CouponStore::recordRetry(qint64 id, const QString &by, const QString &outcome, bool resolved,
+                                const QString &resolution)
+{
+    return mysql::recordRetry(database(), id, by, outcome, resolved, resolution);
+}
+
+Status CouponStore::resolveFailedEvent(qint64 id, const QString &by, const QString &resolution)
+{
+    return mysql::resolveFailedEvent(database(), id, by, resolution);
 }
 
 Result<qint64> CouponStore::failedEventCount(const QString &campaign)

@@ -49,6 +49,16 @@ struct FailedEventRow
     QString reason;
     QString campaign;
     QDateTime createdAt;
+    // The operator's workflow (couponctl failed, the console's tab).
+    QDateTime resolvedAt; // invalid: unresolved
+    QString resolvedBy;
+    QString resolution; // why, or what the accepted retry was
+    int retries = 0;
+    QDateTime lastRetryAt;
+    QString lastRetryBy;
+    QString lastRetryOutcome; // e.g. "duplicate (retried as spring/42)"
+
+    bool resolved() const { return resolvedAt.isValid(); }
 };
 
 // One consumed record on its way into MySQL: decoded, or poison with a reason.
@@ -122,8 +132,20 @@ public:
     Result<QList<qint64>> couponUsers(const QString &campaign); // every holder, sorted
     Result<qint64> duplicateHolders(const QString &campaign);   // users with >1 coupon
     Result<bool> hasCoupon(const QString &campaign, qint64 userId);
-    Result<QList<FailedEventRow>> failedEvents(qint64 afterId, int limit, const QString &campaign = {});
+    // Failed events by id; unresolvedOnly leaves out those resolved.
+    Result<QList<FailedEventRow>> failedEvents(qint64 afterId, int limit, const QString &campaign = {},
+                                               bool unresolvedOnly = false);
+    Result<std::optional<FailedEventRow>> failedEvent(qint64 id);
     Result<qint64> failedEventCount(const QString &campaign = {});
+    // Unresolved failed events of `campaign`; with an empty campaign, those
+    // attributed to no campaign (bytes with no readable campaign header).
+    Result<qint64> unresolvedFailedEvents(const QString &campaign);
+    // A retry's outcome on the row (who, when, what it answered); `resolved`
+    // also stamps resolved_at with `resolution`. Errc::FailedEventResolved
+    // when the row was resolved meanwhile, Errc::FailedEventUnknown when there is none.
+    Status recordRetry(qint64 id, const QString &by, const QString &outcome, bool resolved, const QString &resolution);
+    // Stamps resolved_at, resolved_by and resolution (same errors).
+    Status resolveFailedEvent(qint64 id, const QString &by, const QString &resolution);
 
     QSqlDatabase database() const;
 

@@ -570,6 +570,19 @@ Result<AuditReport> CampaignOps::audit(const QString &id, int timeoutMs, const A
                                  .arg(s->redisUsers)
                                  .arg(s->pending);
     report.ok = report.violations.isEmpty();
+    Result<qint64> unresolved = m_store->unresolvedFailedEvents(id);
+    if (!unresolved)
+        return unresolved.error();
+    Result<qint64> unattributed = m_store->unresolvedFailedEvents(QString());
+    if (!unattributed)
+        return unattributed.error();
+    report.unresolvedFailedEvents = *unresolved;
+    report.unattributedFailedEvents = *unattributed;
+    if (*unresolved > 0)
+        report.notes
+            << u"%1 unresolved failed event(s) of %2: couponctl failed list --campaign %2"_s.arg(*unresolved).arg(id);
+    if (*unattributed > 0)
+        report.notes << u"%1 unresolved failed event(s) of no campaign: couponctl failed list"_s.arg(*unattributed);
     report.summary = u"%1 issued of %2 · %3 duplicates · %4 lost · %5 stray · %6 pending"_s.arg(s->coupons)
                          .arg(c.limit)
                          .arg(*dups)

@@ -46,6 +46,12 @@ struct AuditReport
     QStringList violations; // one line per broken invariant
     QString summary;        // "100 issued of 100 · 0 duplicates · 0 lost · 0 stray"
     CampaignOverview status;
+    // Poison nobody has retried or resolved yet (couponctl failed): this
+    // campaign's, and those that name no campaign at all. Not a broken
+    // invariant, but an operator's to do: `notes` says so, one line each.
+    qint64 unresolvedFailedEvents = 0;
+    qint64 unattributedFailedEvents = 0;
+    QStringList notes;
 };
 
 // What an apply run answered, for the exact form of invariants 3 and 4.
