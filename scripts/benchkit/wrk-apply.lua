@@ -11,7 +11,8 @@ end
 function init(args)
   campaign = args[1]
   counter = 0
-  base = (thread_index + 1) * 1000000000
+  -- args[2]: a second wrk beside this one passes another number, so their users differ.
+  base = (thread_index + 1 + 100 * (tonumber(args[2]) or 0)) * 1000000000
 end
 
 function request()
