@@ -57,6 +57,7 @@ constexpr Spec kSpecs[] = {
     {"worker.settle.grace.ms", "0", Kind::Int, 0, 86400000},
     {"worker.admin.listen", "127.0.0.1:8091", Kind::HostPortOrOff},
     {"campaign.default", "default", Kind::NonEmpty},
+    {"log.level", "info", Kind::Choice, 0, 0, "debug|info|warning|error"},
     {"apply.soldout.memo.ms", "100", Kind::Int, 0, 10000},
     {"apply.soldout.memo.max.users", "1000000", Kind::Int, 0, 100000000},
     {"gateway.listen", "127.0.0.1:8080", Kind::HostPort},
@@ -301,7 +302,10 @@ Result<Settings> Settings::load(const SettingsSources &sources)
     for (const QString &item : values[u"redis.sentinels"_s].split(u',', Qt::SkipEmptyParts)) {
         const QString hostPort = item.trimmed();
         const qsizetype colon = hostPort.lastIndexOf(u':');
-        s.redis.sentinels.append({hostPort.left(colon), static_cast<quint16>(hostPort.mid(colon + 1).toUInt())});
+        QString host = hostPort.left(colon);
+        if (host.startsWith(u'[') && host.endsWith(u']'))
+            host = host.mid(1, host.size() - 2); // [::1]:26379
+        s.redis.sentinels.append({host, static_cast<quint16>(hostPort.mid(colon + 1).toUInt())});
     }
     s.redis.masterName = values[u"redis.master.name"_s];
     s.redis.sentinelUser = values[u"redis.sentinel.user"_s];
@@ -329,6 +333,7 @@ Result<Settings> Settings::load(const SettingsSources &sources)
         s.worker.adminPort = static_cast<quint16>(admin.mid(admin.lastIndexOf(u':') + 1).toUInt());
     }
     s.defaultCampaign = values[u"campaign.default"_s];
+    s.logLevel = values[u"log.level"_s];
     s.apply.soldOutMemoMs = values[u"apply.soldout.memo.ms"_s].toInt();
     s.apply.soldOutMemoMaxUsers = values[u"apply.soldout.memo.max.users"_s].toLongLong();
     const QString listen = values[u"gateway.listen"_s];

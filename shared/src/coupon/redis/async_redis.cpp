@@ -5,6 +5,7 @@
 #include <hiredis/async.h>
 
 #include <QFuture>
+#include <QFutureWatcher>
 #include <QLoggingCategory>
 #include <QPromise>
 #include <QSocketNotifier>
@@ -158,22 +159,31 @@ void AsyncRedis::askSentinels(bool check)
         promise->addResult(findRedisMaster(settings));
         promise->finish();
     });
-    // Runs on this object's thread, and not at all once it is gone.
-    future.then(this, [this, check](const Result<RedisEndpoint> &master) { sentinelAnswered(master, check); });
+    // The watcher is our child: its signal reaches us on our own thread and
+    // dies with us (QFuture::then(context) in Qt 6.4 touches the context
+    // from the pool thread, which may race our destruction).
+    auto *watcher = new QFutureWatcher<Result<RedisEndpoint>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, check] {
+        watcher->deleteLater();
+        sentinelAnswered(watcher->future().result(), check);
+    });
+    watcher->setFuture(future);
 }
 
 void AsyncRedis::sentinelAnswered(const Result<RedisEndpoint> &master, bool check)
 {
     m_asking = false;
-    if (check) {
+    if (check && m_context) {
         // While connected: a Sentinel that cannot be asked changes nothing.
-        if (master && *master != m_endpoint && m_context) {
+        if (master && *master != m_endpoint) {
             qCWarning(lcAsyncRedis, "Sentinel names %s as master, not %s: reconnecting", qPrintable(master->text()),
                       qPrintable(m_endpoint.text()));
             dropConnection(u"Sentinel names a new master, %1"_s.arg(master->text()));
         }
         return;
     }
+    // A connect is wanted (also when a check's connection dropped meanwhile:
+    // the reconnect found us asking and left the connect to this answer).
     if (m_context)
         return;
     if (!master) {

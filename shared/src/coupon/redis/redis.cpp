@@ -135,10 +135,19 @@ Status RedisConnection::ensureConnected()
 {
     if (m_context && m_settings.usesSentinels() && monotonicMs() - m_sentinelCheckedMs >= m_settings.sentinelCheckMs) {
         // Still the master? A Sentinel that cannot be asked changes nothing:
-        // the connection stays until it fails or is refused READONLY.
-        m_sentinelCheckedMs = monotonicMs();
-        if (Result<RedisEndpoint> master = findRedisMaster(m_settings); master && *master != m_endpoint)
+        // the connection stays until it fails or is refused READONLY. A new
+        // master fails this call (nothing sent) rather than reconnecting in
+        // the middle of a caller's unit of work: a caller that read
+        // instance() or began a WATCH must not go on against another Redis.
+        Result<RedisEndpoint> master = findRedisMaster(m_settings);
+        m_sentinelCheckedMs = monotonicMs(); // after the ask: a slow Sentinel must not make every call ask
+        if (master && *master != m_endpoint) {
             m_context.reset();
+            return Error(
+                Errc::RedisUnavailable,
+                u"Redis %1 is no longer the master (Sentinel names %2); connecting there on the next call"_s.arg(
+                    m_endpoint.text(), master->text()));
+        }
     }
     if (m_context)
         return Ok{};

@@ -3,6 +3,9 @@
 #include "coupon/redis/redis.h"
 #include "coupon/redis/redis_errors.h"
 
+#include <atomic>
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon {
@@ -70,16 +73,30 @@ Result<RedisEndpoint> findRedisMaster(const RedisSettings &settings)
 {
     if (!settings.usesSentinels())
         return RedisEndpoint{settings.host, settings.port};
+    // Redis' guide for Sentinel clients: ask the one that answered last
+    // first, so a dead first Sentinel costs its timeout once, not every time.
+    static std::atomic<int> lastAnswered{0};
+    const int count = int(settings.sentinels.size());
+    const int first = lastAnswered.load() % count;
     QStringList said;
-    for (const auto &[host, port] : settings.sentinels) {
+    std::optional<Error> refused;
+    for (int i = 0; i < count; ++i) {
+        const int index = (first + i) % count;
+        const auto &[host, port] = settings.sentinels.at(index);
         Result<RedisEndpoint> master = askSentinel(settings, host, port);
-        if (master)
+        if (master) {
+            lastAnswered.store(index);
             return master;
-        if (master.error().is(Errc::RedisAuth))
-            return master.error();
+        }
+        // One Sentinel refusing the password (misconfigured, restarted
+        // without it) must not stop the others from being asked.
+        if (master.error().is(Errc::RedisAuth) && !refused)
+            refused = master.error();
         said << master.error().message;
     }
-    return Error(Errc::RedisUnavailable,
+    if (refused && said.size() == 1)
+        return *refused;
+    return Error(refused ? Errc::RedisAuth : Errc::RedisUnavailable,
                  u"no Sentinel named the master \"%1\": %2"_s.arg(settings.masterName, said.join(u"; "_s)));
 }
 
