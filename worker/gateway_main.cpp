@@ -5,6 +5,7 @@
 #include "coupon/version.h"
 
 #include "gateway.h"
+#include "service_log.h"
 #include "service_notify.h"
 #include "signals.h"
 
@@ -20,14 +21,14 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-gateway"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
-    qSetMessagePattern(
-        u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
+    coupon::installServiceLog();
 
     coupon::CommonCommandLine cli(u"HTTP apply API for coupon campaigns (listens on gateway.listen)."_s);
     int exitCode = 0;
     const auto settings = cli.process(app, &exitCode);
     if (!settings)
         return exitCode;
+    coupon::setServiceLogLevel(settings->logLevel);
 
     coupon::Gateway gateway(*settings);
     // SIGHUP's default would end the process: a reload during the start

@@ -7,6 +7,7 @@
 #include "coupon/service/reconciler.h"
 #include "coupon/version.h"
 
+#include "service_log.h"
 #include "service_notify.h"
 #include "signals.h"
 #include "worker_monitor.h"
@@ -30,8 +31,7 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"coupon-worker"_s);
     QCoreApplication::setApplicationVersion(QString::fromLatin1(coupon::kVersion));
-    qSetMessagePattern(
-        u"%{time yyyy-MM-ddTHH:mm:ss.zzz} %{if-warning}W %{endif}%{if-critical}E %{endif}%{category}: %{message}"_s);
+    coupon::installServiceLog();
 
     coupon::CommonCommandLine cli(
         u"Consumes topic coupon_create (consumer group group_1) into MySQL in batched transactions."_s);
@@ -42,6 +42,7 @@ int main(int argc, char *argv[])
     const auto settings = cli.process(app, &exitCode);
     if (!settings)
         return exitCode;
+    coupon::setServiceLogLevel(settings->logLevel);
 
     auto consumer = coupon::CouponConsumer::create(*settings);
     if (!consumer) {

@@ -154,6 +154,8 @@ public:
     ApplySettings apply;
     GatewaySettings gateway;
     QString defaultCampaign;
+    // log.level: debug, info, warning or error (the services; worker/service_log.h).
+    QString logLevel;
     // auth.signing.key: the private key (PEM) or JWKS that couponctl token,
     // simulate and the console sign test tokens with; empty: they send none.
     QString signingKeyPath;

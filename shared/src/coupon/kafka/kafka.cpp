@@ -10,6 +10,7 @@
 using namespace Qt::StringLiterals;
 
 Q_LOGGING_CATEGORY(lcKafka, "coupon.kafka")
+Q_LOGGING_CATEGORY(lcKafkaClient, "coupon.kafka.client") // librdkafka's own log lines
 
 namespace coupon {
 
@@ -54,6 +55,19 @@ Result<KafkaHandle> newKafkaClient(rd_kafka_type_t type, const Settings &setting
     Result<KafkaConfHandle> conf = makeKafkaConf(settings, defaults, forced);
     if (!conf)
         return conf.error();
+    // librdkafka's own log lines go through Qt's logging, as every other
+    // line of ours does (the services write them as logfmt or to the
+    // journal), instead of its default printing to stderr. Called from
+    // librdkafka's threads; the message handler takes whole lines.
+    rd_kafka_conf_set_log_cb(conf->get(), [](const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+        const char *name = rk ? rd_kafka_name(rk) : "kafka";
+        if (level <= 4)
+            qCWarning(lcKafkaClient, "%s: %s: %s", name, fac, buf);
+        else if (level <= 6)
+            qCInfo(lcKafkaClient, "%s: %s: %s", name, fac, buf);
+        else
+            qCDebug(lcKafkaClient, "%s: %s: %s", name, fac, buf);
+    });
     if (hooks)
         hooks(conf->get());
     char errstr[512];
