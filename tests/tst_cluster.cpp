@@ -14,6 +14,7 @@
 // COUPON_STACK_REDIS_REPLICA=1); killed servers are started again with
 // `scripts/stack up` before the next case.
 #include "coupon/kafka/kafka.h"
+#include "coupon/protocol/keys.h"
 #include "coupon/redis/redis.h"
 #include "coupon/service/campaigns.h"
 #include "testsupport.h"
@@ -56,6 +57,35 @@ pid_t stackPid(const QString &name)
 bool alive(pid_t pid)
 {
     return pid > 0 && ::kill(pid, 0) == 0;
+}
+
+// Kafka's default partitioner for a keyed record (Java's murmur2, which
+// librdkafka's "murmur2_random" reproduces): the partition of a user.
+int partitionOf(qint64 user, int partitions)
+{
+    const QByteArray key = QByteArray::number(user);
+    const auto *data = reinterpret_cast<const uint8_t *>(key.constData());
+    const uint32_t length = uint32_t(key.size()), m = 0x5bd1e995;
+    uint32_t h = 0x9747b28c ^ length;
+    for (uint32_t i = 0; i + 4 <= length; i += 4) {
+        uint32_t k = uint32_t(data[i]) | uint32_t(data[i + 1]) << 8 | uint32_t(data[i + 2]) << 16
+            | uint32_t(data[i + 3]) << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    const uint32_t tail = length & ~3u;
+    switch (length % 4) {
+    case 3: h ^= uint32_t(data[tail + 2]) << 16; [[fallthrough]];
+    case 2: h ^= uint32_t(data[tail + 1]) << 8; [[fallthrough]];
+    case 1: h ^= uint32_t(data[tail]); h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return int((h & 0x7fffffff) % uint32_t(partitions));
 }
 
 // Starts whatever of the stack is not running (and waits until it answers).
@@ -277,10 +307,114 @@ private slots:
         QVERIFY(startGateway(0));
     }
 
-private:
-    bool startWorker(int i)
+    // e) An in-sync follower stalls (frozen: SIGSTOP) while an apply is in
+    //    flight. The leader has appended the message but cannot commit it
+    //    until the follower is dropped from the ISR, past the producer's
+    //    delivery timeout: the apply answers outcome_unknown and stays
+    //    pending. Settlement must not release it on the strength of the
+    //    high watermark: the message is committed moments later and becomes
+    //    a coupon. Here the delivery timeout is 1 s (so the grace is 2 s)
+    //    and the stack fences a silent broker after 4 s, so a settlement
+    //    that trusts the high watermark decides in between.
+    void eFollowerStallsWithAnApplyInFlight()
     {
-        m_workers[i] = std::make_unique<test::WorkerProcess>();
+        const QStringList fast{u"--set"_s, u"kafka.message.timeout.ms=1000"_s, u"--set"_s,
+                               u"worker.reconcile.interval.ms=100"_s};
+        for (int i = 0; i < 2; ++i) {
+            m_workers[i]->terminate();
+            QVERIFY(startWorker(i, fast));
+        }
+        struct Restore
+        {
+            ClusterTest *test;
+            pid_t frozen = 0;
+            ~Restore()
+            {
+                if (frozen > 0)
+                    ::kill(frozen, SIGCONT);
+                for (int i = 0; i < 2; ++i) {
+                    test->m_workers[i]->terminate();
+                    test->startWorker(i);
+                }
+                if (const QString up = stackUp(); !up.isEmpty())
+                    qWarning("scripts/stack up: %s", qPrintable(up));
+            }
+        } restore{this};
+        // The workers' waits use the longest delivery timeout any producer
+        // announced: only the 1 s ones of this case count.
+        QVERIFY(m_ops->redis().command({"DEL", kDeliveryTimeoutsKey}).ok());
+        QVERIFY2(test::waitFor([&] { return m_ops->instance().ok(); }, 60000), "Redis does not answer the test");
+        const QString campaign = test::openCampaign(*m_ops, u"stall"_s, 1000);
+        const QStringList apply{u"--set"_s, u"kafka.message.timeout.ms=1000"_s, u"apply"_s, u"--campaign"_s, campaign,
+                                u"--user"_s};
+
+        // A first apply says where user 1 lands; the partitioner agrees.
+        test::ProgramRun first = test::couponctl(apply + QStringList{u"1"_s});
+        static const QRegularExpression landed(u"accepted ticket 1 partition ([0-9]+)"_s);
+        const QRegularExpressionMatch where = landed.match(first.out);
+        QVERIFY2(where.hasMatch(), qPrintable(first.text()));
+        const int partition = where.captured(1).toInt();
+        QCOMPARE(partitionOf(1, 3), partition);
+        const auto [leader, follower] = leaderAndFollowerOf(partition);
+        QVERIFY2(leader > 0 && follower > 0, "no leader and follower for the partition");
+        qint64 user = 2;
+        while (partitionOf(user, 3) != partition)
+            ++user;
+
+        // The apply goes through a gateway whose producer is up before the
+        // freeze (a new one would first need its producer id, which the
+        // frozen follower holds up too, and time out unsent).
+        test::GatewayProcess gateway({u"--set"_s, u"kafka.message.timeout.ms=1000"_s});
+        QVERIFY2(gateway.start(60000).isEmpty(), qPrintable(gateway.output()));
+        QVERIFY2(test::waitFor([&] { return test::http(gateway.adminPort(), "GET", "/readyz").status == 200; }, 60000),
+                 "the gateway is not ready");
+        qint64 elsewhere = user + 1; // a produce elsewhere: the gateway's producer has its id
+        while (partitionOf(elsewhere, 3) == partition)
+            ++elsewhere;
+        QCOMPARE(test::apply(gateway.port(), applyPath(campaign), elsewhere).status, 202);
+        // The group has committed everything so far: nothing else holds a
+        // settlement back (a commit would wait on the frozen node too).
+        QVERIFY2(test::waitFor(
+                     [&] {
+                         const Result<QList<PartitionLag>> lag = m_ops->lag();
+                         return lag.ok() && LagProbe::total(*lag) == 0;
+                     },
+                     30000),
+                 "the group did not drain before the freeze");
+
+        const pid_t frozen = stackPid(follower == 1 ? u"kafka"_s : u"kafka%1"_s.arg(follower));
+        QVERIFY(alive(frozen));
+        QCOMPARE(::kill(frozen, SIGSTOP), 0);
+        restore.frozen = frozen;
+        const test::HttpResult stalled = test::apply(gateway.port(), applyPath(campaign), user);
+        qInfo("follower node %d of partition %d frozen; user %lld: %d %s", follower, partition, user, stalled.status,
+              stalled.body.constData());
+        QVERIFY2(stalled.status == 503 && stalled.body.contains("outcome_unknown"), stalled.body.constData());
+
+        // The follower is fenced (4 s), the message committed and consumed;
+        // settlement has decided by then, one way or the other.
+        QVERIFY2(test::waitFor(
+                     [&] {
+                         const Result<qint64> n = m_ops->store().couponCount(campaign);
+                         return n.ok() && *n == 3;
+                     },
+                     30000),
+                 "the stalled apply's message never became a coupon");
+        ::kill(frozen, SIGCONT);
+        restore.frozen = 0;
+        AnsweredApplies answered;
+        answered.accepted.insert(1);
+        answered.accepted.insert(elsewhere);
+        Result<AuditReport> audit = m_ops->audit(campaign, 60000, &answered);
+        QVERIFY2(audit.ok(), qPrintable(audit.ok() ? QString() : audit.error().message));
+        QVERIFY2(audit->ok, qPrintable(audit->violations.join(u"; "_s)));
+        QCOMPARE(audit->status.redisCount, 3); // the stalled apply's reservation was kept, not released
+    }
+
+private:
+    bool startWorker(int i, const QStringList &extraArgs = {})
+    {
+        m_workers[i] = std::make_unique<test::WorkerProcess>(extraArgs);
         const QString error = m_workers[i]->start(90000);
         if (!error.isEmpty())
             qWarning("worker %d: %s", i, qPrintable(error));
@@ -294,6 +428,32 @@ private:
         if (!error.isEmpty())
             qWarning("gateway %d: %s", i, qPrintable(error));
         return error.isEmpty();
+    }
+
+    // The leader of `partition` and one other replica of it.
+    std::pair<int, int> leaderAndFollowerOf(int partition)
+    {
+        Result<KafkaHandle> rk = newKafkaClient(RD_KAFKA_PRODUCER, m_settings, {}, {});
+        if (!rk)
+            return {-1, -1};
+        const QByteArray topicName = m_settings.kafka.topic.toUtf8();
+        KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
+        const rd_kafka_metadata_t *md = nullptr;
+        if (rd_kafka_metadata(rk->get(), 0, topic.get(), &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            return {-1, -1};
+        std::pair<int, int> found{-1, -1};
+        for (int t = 0; t < md->topic_cnt; ++t)
+            for (int p = 0; p < md->topics[t].partition_cnt; ++p) {
+                const rd_kafka_metadata_partition_t &mp = md->topics[t].partitions[p];
+                if (mp.id != partition)
+                    continue;
+                found.first = mp.leader;
+                for (int r = 0; r < mp.replica_cnt; ++r)
+                    if (mp.replicas[r] != mp.leader)
+                        found.second = mp.replicas[r];
+            }
+        rd_kafka_metadata_destroy(md);
+        return found;
     }
 
     // The node id leading `partition` of the topic, from the cluster's metadata.

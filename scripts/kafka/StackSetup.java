@@ -74,13 +74,16 @@ public class StackSetup {
 
             // The gateway writes the topic (and, producing idempotently, needs
             // nothing more since Kafka 3.0: WRITE on a topic implies it). The
-            // worker reads it in its group. The admin role (couponctl, the
+            // worker reads it in its group, and writes barrier records. The admin role (couponctl, the
             // console, the tests) also produces (couponctl apply), reads in
             // groups of its own, and watches every group's lag.
             List<AclBinding> acls = List.of(
                     allow("coupon_gateway", ResourceType.TOPIC, topic, AclOperation.WRITE),
                     allow("coupon_gateway", ResourceType.TOPIC, topic, AclOperation.DESCRIBE),
                     allow("coupon_worker", ResourceType.TOPIC, topic, AclOperation.READ),
+                    // The reconciler's barriers (DESIGN.md): a worker already
+                    // writes coupons into MySQL, so this gives it no new power.
+                    allow("coupon_worker", ResourceType.TOPIC, topic, AclOperation.WRITE),
                     allow("coupon_worker", ResourceType.TOPIC, topic, AclOperation.DESCRIBE),
                     allow("coupon_worker", ResourceType.GROUP, group, AclOperation.READ),
                     allow("coupon_admin", ResourceType.TOPIC, topic, AclOperation.WRITE),

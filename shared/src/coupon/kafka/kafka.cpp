@@ -409,6 +409,70 @@ Result<QList<PartitionLag>> LagProbe::query(int timeoutMs)
     return lags;
 }
 
+Result<QList<PartitionLag>> appendBarriers(const Settings &settings, const QByteArray &who, int timeoutMs)
+{
+    struct Slot
+    {
+        int32_t partition = -1;
+        rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__IN_PROGRESS;
+        int64_t offset = -1;
+    };
+    // Not idempotent: a barrier written twice is two barriers, both harmless.
+    Result<KafkaHandle> rk = newKafkaClient(
+        RD_KAFKA_PRODUCER, settings,
+        {{u"client.id"_s, u"coupon-barrier"_s},
+         {u"linger.ms"_s, u"0"_s},
+         {u"message.timeout.ms"_s, QString::number(std::max(1000, timeoutMs))}},
+        {{u"enable.idempotence"_s, u"false"_s}, {u"acks"_s, u"all"_s}}, [](rd_kafka_conf_t *conf) {
+            rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t *, const rd_kafka_message_t *m, void *) {
+                auto *slot = static_cast<Slot *>(m->_private);
+                slot->err = m->err;
+                slot->offset = m->offset;
+            });
+        });
+    if (!rk)
+        return rk.error();
+    const QByteArray topicName = settings.kafka.topic.toUtf8();
+    KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
+    const rd_kafka_metadata_t *metadata = nullptr;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk->get(), 0, topic.get(), &metadata, timeoutMs);
+    if (err)
+        return errors::fromKafka(err, u"metadata of "_s + settings.kafka.topic);
+    std::vector<Slot> marks;
+    {
+        std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(
+            metadata, rd_kafka_metadata_destroy);
+        if (metadata->topic_cnt != 1 || metadata->topics[0].err)
+            return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
+                                                         : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                     u"topic "_s + settings.kafka.topic);
+        for (int i = 0; i < metadata->topics[0].partition_cnt; ++i)
+            marks.push_back(Slot{metadata->topics[0].partitions[i].id});
+    }
+    for (Slot &slot : marks) {
+        err = rd_kafka_producev(rk->get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(slot.partition),
+                                RD_KAFKA_V_HEADER(codec::kHeaderBarrier, who.constData(), who.size()),
+                                RD_KAFKA_V_OPAQUE(&slot), RD_KAFKA_V_END);
+        if (err)
+            return errors::fromKafka(err, u"barrier on partition %1"_s.arg(slot.partition));
+    }
+    rd_kafka_flush(rk->get(), timeoutMs + 1000); // every delivery report, or the message timeout's
+    QList<PartitionLag> barriers;
+    for (const Slot &slot : marks) {
+        if (slot.err != RD_KAFKA_RESP_ERR_NO_ERROR || slot.offset < 0)
+            return errors::fromKafka(slot.err == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__FAIL : slot.err,
+                                     u"barrier on partition %1"_s.arg(slot.partition));
+        PartitionLag barrier;
+        barrier.partition = slot.partition;
+        barrier.logStart = slot.offset;
+        barrier.logEnd = slot.offset + 1;
+        barriers << barrier;
+    }
+    std::sort(barriers.begin(), barriers.end(),
+              [](const PartitionLag &a, const PartitionLag &b) { return a.partition < b.partition; });
+    return barriers;
+}
+
 int64_t LagProbe::total(const QList<PartitionLag> &lags)
 {
     int64_t sum = 0;

@@ -122,4 +122,16 @@ private:
     QByteArray m_topic;
 };
 
+// A barrier through the log (docs/DESIGN.md, "Redis is a cache of
+// promises"): one record with the header `coupon-barrier` (value `who`) on
+// every partition of the topic, acks=all, waiting up to timeoutMs for all
+// of them. Returns per partition the offset just past its barrier (logStart
+// = the barrier's offset, logEnd = one past it), to wait on as a topic
+// snapshot. Unlike the high watermark, this also covers a record a leader
+// had appended but not yet committed (a follower in the ISR that stalls):
+// such a record lies before the barrier and is committed with it, or is
+// truncated and never read. The worker skips barrier records.
+// Errors: "kafka.create", "kafka.unavailable" (metadata or a delivery failed).
+Result<QList<PartitionLag>> appendBarriers(const Settings &settings, const QByteArray &who, int timeoutMs);
+
 } // namespace coupon

@@ -42,6 +42,8 @@ Status BatchWriter::writeRecords(const std::vector<IncomingRecord> &records)
     QHash<QString, Records> byCampaign;
     QStringList campaignOrder;
     for (const IncomingRecord &r : records) {
+        if (r.barrier)
+            continue; // committed past with the batch, written nowhere
         if (!r.message) {
             m_poison.push_back({&r, r.poisonReason, r.poisonCampaign});
             continue;

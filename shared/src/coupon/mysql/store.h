@@ -68,7 +68,8 @@ struct IncomingRecord
     qint64 offset = -1;
     QByteArray key;
     QByteArray value;
-    std::optional<CouponMessage> message; // empty: poison
+    std::optional<CouponMessage> message; // empty: poison, or a barrier
+    bool barrier = false;                 // a reconciler's barrier: nothing to write, only to pass
     QString poisonReason;
     QString poisonCampaign; // the campaign header, when there was a readable one
 };

@@ -32,6 +32,9 @@ inline constexpr const char *kHeaderCampaign = "campaign";
 inline constexpr const char *kHeaderTicket = "ticket";
 inline constexpr const char *kHeaderRequestId = "request-id";
 inline constexpr const char *kHeaderAppliedAt = "applied-at";
+// Not an apply: a reconciler's barrier (kafka.h, appendBarriers); the worker
+// commits past it and records nothing.
+inline constexpr const char *kHeaderBarrier = "coupon-barrier";
 
 QByteArray encodeKey(qint64 userId);
 QByteArray encodeValue(qint64 userId);

@@ -3,6 +3,7 @@
 #include "coupon/base/validation.h"
 #include "coupon/protocol/scripts.h"
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDeadlineTimer>
 #include <QRandomGenerator>
@@ -292,13 +293,19 @@ Status CampaignOps::setLimit(const QString &id, qint64 limit)
     return loadMeta(*c, false);
 }
 
+Result<QList<PartitionLag>> CampaignOps::barrier()
+{
+    return appendBarriers(m_settings, QCoreApplication::applicationName().toUtf8(), int(deliveryTimeoutMs()) + 30000);
+}
+
 Status CampaignOps::waitForRecord(int drainTimeoutMs)
 {
     // A reservation made before now may still have its message on the way:
-    // wait out the delivery timeout, then for the worker to drain past the
-    // topic's end as it is then.
+    // wait out the delivery timeout, then for the worker to drain past a
+    // barrier written then (past the topic's end as it is then would miss
+    // a message a leader holds uncommitted).
     QThread::msleep(ulong(deliveryTimeoutMs() + 500));
-    Result<QList<PartitionLag>> snapshot = topicSnapshot();
+    Result<QList<PartitionLag>> snapshot = barrier();
     if (!snapshot)
         return snapshot.error();
     return waitForDrainPast(*snapshot, drainTimeoutMs);

@@ -104,6 +104,11 @@ public:
     // The high watermark of every partition now, and whether the worker
     // group has committed up to a snapshot like it.
     Result<QList<PartitionLag>> topicSnapshot() { return lag(); }
+    // The point every record that will ever precede "now" in the log is
+    // behind: a barrier on every partition (kafka.h, appendBarriers), waited
+    // for up to the delivery timeout + 30 s (an in-sync follower that stalls
+    // holds it until it catches up or leaves the ISR).
+    Result<QList<PartitionLag>> barrier();
     Result<bool> drainedPast(const QList<PartitionLag> &snapshot);
     static bool drainedPast(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now);
     Status waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs);

@@ -9,6 +9,7 @@
 
 #include <QLoggingCategory>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -125,8 +126,14 @@ void CouponConsumer::add(const rd_kafka_message_t *message)
             headers.push_back(h);
         }
     }
-    codec::Decoded decoded = codec::decode(key, value, headers, m_settings.defaultCampaign);
-    if (decoded.message) {
+    const bool barrier = std::any_of(headers.cbegin(), headers.cend(),
+                                     [](const codec::RawHeader &h) { return h.name == codec::kHeaderBarrier; });
+    codec::Decoded decoded = barrier ? codec::Decoded{}
+                                     : codec::decode(key, value, headers, m_settings.defaultCampaign);
+    if (barrier) {
+        record.barrier = true; // the batch carries it so its offset is committed in turn
+        m_stats.barriers.fetch_add(1, std::memory_order_relaxed);
+    } else if (decoded.message) {
         record.message = std::move(decoded.message);
     } else {
         record.poisonReason = codec::toString(*decoded.error);

@@ -67,6 +67,7 @@ inline constexpr const char kOverLimitReason[] = "over_limit";
 struct ConsumerStats
 {
     std::atomic<qint64> consumed{0};
+    std::atomic<qint64> barriers{0}; // reconcilers' barrier records passed (of consumed)
     std::atomic<qint64> inserted{0};
     std::atomic<qint64> duplicates{0};
     std::atomic<qint64> poison{0};    // every reason, over_limit included

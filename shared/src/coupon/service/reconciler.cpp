@@ -153,12 +153,15 @@ Status Reconciler::pass()
     const qint64 waitMs = deliveryMs + 500;
     // One snapshot and one look at the group's offsets per pass, shared.
     std::optional<QList<PartitionLag>> snapshot, offsets;
+    // The "end" is a barrier written now, not the high watermark: a message
+    // a leader holds uncommitted (a stalled in-sync follower) lies before
+    // the barrier and is consumed before the group passes it.
     auto topicEnd = [&]() -> const std::optional<QList<PartitionLag>> & {
         if (!snapshot) {
-            if (Result<QList<PartitionLag>> s = m_ops.topicSnapshot())
+            if (Result<QList<PartitionLag>> s = m_ops.barrier())
                 snapshot = *s;
             else
-                qCWarning(lcReconciler, "topic snapshot: %s", qPrintable(s.error().message));
+                qCWarning(lcReconciler, "barrier: %s", qPrintable(s.error().message));
         }
         return snapshot;
     };
