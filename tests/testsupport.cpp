@@ -295,13 +295,15 @@ Settings RedisServer::pointed(Settings settings) const
     settings.redis.port = m_port;
     settings.redis.user.clear(); // no ACL users here: the default user, no password
     settings.redis.password.clear();
+    settings.redis.sentinels.clear(); // this Redis, not the master a Sentinel names
     return settings;
 }
 
 QStringList RedisServer::serviceArgs() const
 {
     return {u"--set"_s, u"redis.host=127.0.0.1"_s, u"--set"_s, u"redis.port=%1"_s.arg(m_port),
-            u"--set"_s, u"redis.user="_s,          u"--set"_s, u"redis.password="_s};
+            u"--set"_s, u"redis.user="_s,          u"--set"_s, u"redis.password="_s,
+            u"--set"_s, u"redis.sentinels="_s};
 }
 
 MockKafka::MockKafka(const QString &topic)
