@@ -1,6 +1,7 @@
 // The console's models and rules without any server: keyset paging and the
 // user filter against a fake page source, the lag table's shape, Burrow-like
-// status rules over sample sequences, the member assignment decoder.
+// status rules over sample sequences, the member assignment decoder, a
+// coupon without a ticket.
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
@@ -564,6 +565,25 @@ private slots:
         QFETCH(QStringList, fields);
         QFETCH(QString, expected);
         QCOMPARE(csvRecord(fields), expected);
+    }
+
+    // A coupon written by another producer may carry no ticket (NULL, read
+    // as 0): the browser and the export leave the cell empty.
+    void couponWithoutTicket()
+    {
+        FakeCouponSource source;
+        source.add(2);
+        source.rows[0].ticket = 0;
+        CouponTableModel model;
+        source.attach(model);
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), 2);
+        const QModelIndex none = model.index(0, CouponTableModel::Ticket);
+        QCOMPARE(model.data(none, Qt::DisplayRole).toString(), QString());
+        QCOMPARE(model.data(model.index(1, CouponTableModel::Ticket), Qt::DisplayRole).toLongLong(), 2);
+        QCOMPARE(couponCsvFields(source.rows[0]).at(couponCsvHeader().indexOf(u"ticket"_s)), QString());
+        QCOMPARE(couponCsvFields(source.rows[1]).at(couponCsvHeader().indexOf(u"ticket"_s)), u"2"_s);
     }
 };
 
