@@ -1,17 +1,19 @@
 // The console's models and rules without any server: keyset paging and the
 // user filter against a fake page source, the lag table's shape, Burrow-like
-// status rules over sample sequences, the member assignment decoder, a
-// coupon without a ticket.
+// status rules over sample sequences, the member assignment decoder, how
+// a run's progress is shown.
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
 #include "lag_status.h"
 #include "models.h"
+#include "simulation_panel.h"
 
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QHeaderView>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QTableView>
@@ -584,6 +586,24 @@ private slots:
         QCOMPARE(model.data(model.index(1, CouponTableModel::Ticket), Qt::DisplayRole).toLongLong(), 2);
         QCOMPARE(couponCsvFields(source.rows[0]).at(couponCsvHeader().indexOf(u"ticket"_s)), QString());
         QCOMPARE(couponCsvFields(source.rows[1]).at(couponCsvHeader().indexOf(u"ticket"_s)), u"2"_s);
+    }
+
+    // Before the first run there is nothing to count: no "0 of 1 applies".
+    void progressBeforeTheFirstRun()
+    {
+        SimulationPanel panel({});
+        auto *bar = panel.findChild<QProgressBar *>(u"simulationProgress"_s);
+        QVERIFY(bar);
+        QCOMPARE(bar->text(), u"no run yet"_s);
+        auto progress = std::make_shared<SimulationProgress>();
+        panel.runStarted(1000, progress);
+        // (QProgressBar's own number format: with or without a group separator)
+        const auto counted = [bar] { return QString(bar->text()).remove(bar->locale().groupSeparator()); };
+        QCOMPARE(counted(), u"0 of 1000 applies"_s);
+        SimulationReport report;
+        report.attempts = 1000;
+        panel.runFinished(&report);
+        QCOMPARE(counted(), u"1000 of 1000 applies"_s);
     }
 };
 

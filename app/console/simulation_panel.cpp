@@ -101,7 +101,7 @@ SimulationPanel::SimulationPanel(const QStringList &gatewayUrls, QWidget *parent
     m_progress->setObjectName(u"simulationProgress"_s);
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
-    m_progress->setFormat(tr("%v of %m applies"));
+    m_progress->setFormat(tr("no run yet")); // runStarted() makes it count
     layout->addWidget(m_progress);
     auto *counts = new QGridLayout;
     counts->setHorizontalSpacing(10);
@@ -199,6 +199,7 @@ void SimulationPanel::runStarted(qint64 attempts, std::shared_ptr<const Simulati
     m_cancel->setEnabled(true);
     m_progress->setRange(0, progressMaximum(attempts));
     m_progress->setValue(0);
+    m_progress->setFormat(tr("%v of %m applies"));
     showOutcome({}, 0);
     m_progressTimer->start();
 }
