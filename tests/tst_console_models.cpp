@@ -1,7 +1,7 @@
 // The console's models and rules without any server: keyset paging and the
 // user filter against a fake page source, the lag table's shape, Burrow-like
 // status rules over sample sequences, the member assignment decoder, how
-// a run's progress is shown.
+// latencies and a run's progress are shown.
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
@@ -12,9 +12,11 @@
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollBar>
 #include <QTableView>
 #include <QTest>
@@ -586,6 +588,53 @@ private slots:
         QCOMPARE(model.data(model.index(1, CouponTableModel::Ticket), Qt::DisplayRole).toLongLong(), 2);
         QCOMPARE(couponCsvFields(source.rows[0]).at(couponCsvHeader().indexOf(u"ticket"_s)), QString());
         QCOMPARE(couponCsvFields(source.rows[1]).at(couponCsvHeader().indexOf(u"ticket"_s)), u"2"_s);
+    }
+
+    void latencyUnits_data()
+    {
+        QTest::addColumn<double>("ms");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("none") << 0.0 << u"0 µs"_s;
+        QTest::newRow("sub-µs") << 0.0004 << u"0.40 µs"_s;
+        QTest::newRow("memo") << 0.0123 << u"12.3 µs"_s;
+        QTest::newRow("µs") << 0.25 << u"250 µs"_s;
+        QTest::newRow("rounds up to 1 ms") << 0.9996 << u"1.00 ms"_s;
+        QTest::newRow("ms") << 1.5 << u"1.50 ms"_s;
+        QTest::newRow("tens of ms") << 12.345 << u"12.3 ms"_s;
+        QTest::newRow("hundreds of ms") << 250.0 << u"250 ms"_s;
+        QTest::newRow("s") << 1234.0 << u"1.23 s"_s;
+    }
+
+    void latencyUnits()
+    {
+        QFETCH(double, ms);
+        QFETCH(QString, expected);
+        QCOMPARE(latencyText(ms), expected);
+    }
+
+    // Answers from the sold-out memo take microseconds: the panel and
+    // couponctl simulate's summary say so, in the shape scripts/bench-cluster
+    // reads ("p50 12.3 µs", with its pattern).
+    void microsecondLatenciesAreShown()
+    {
+        SimulationReport report;
+        report.attempts = 1000;
+        report.byStatus[size_t(ApplyOutcome::SoldOut)] = 1000;
+        report.seconds = 0.05;
+        report.p50Ms = 0.0123;
+        report.p95Ms = 0.2;
+        report.p99Ms = 3;
+        const QString summary = report.summary();
+        QVERIFY2(summary.contains(u"latency p50 12.3 µs, p95 200 µs, p99 3.00 ms"_s), qPrintable(summary));
+        for (const QString &p : {u"p50"_s, u"p95"_s, u"p99"_s})
+            QVERIFY2(QRegularExpression(p + u" ([0-9.]+ (µs|ms|s))"_s).match(summary).hasMatch(), qPrintable(summary));
+
+        SimulationPanel panel({});
+        panel.runStarted(1000, std::make_shared<SimulationProgress>());
+        panel.runFinished(&report);
+        auto *rate = panel.findChild<QLabel *>(u"rateLabel"_s);
+        QVERIFY(rate);
+        QVERIFY2(rate->text().contains(u"p50 12.3 µs · p95 200 µs · p99 3.00 ms"_s), qPrintable(rate->text()));
     }
 
     // Before the first run there is nothing to count: no "0 of 1 applies".

@@ -258,11 +258,9 @@ void SimulationPanel::showOutcome(const std::array<qint64, kApplyOutcomeCount> &
 
 void SimulationPanel::showRate(double appliesPerSecond, double p50Ms, double p95Ms, double p99Ms)
 {
-    m_rate->setText(tr("%1 applies/s · p50 %2 ms · p95 %3 ms · p99 %4 ms")
-                        .arg(QLocale().toString(appliesPerSecond, 'f', 0))
-                        .arg(p50Ms, 0, 'f', 2)
-                        .arg(p95Ms, 0, 'f', 2)
-                        .arg(p99Ms, 0, 'f', 2));
+    m_rate->setText(tr("%1 applies/s · p50 %2 · p95 %3 · p99 %4")
+                        .arg(QLocale().toString(appliesPerSecond, 'f', 0), latencyText(p50Ms), latencyText(p95Ms),
+                             latencyText(p99Ms)));
 }
 
 } // namespace coupon::console
