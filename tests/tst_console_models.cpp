@@ -1,16 +1,18 @@
 // The console's models and rules without any server: keyset paging and the
 // user filter against a fake page source, the lag table's shape, Burrow-like
 // status rules over sample sequences, the member assignment decoder, how
-// latencies and a run's progress are shown.
+// counts, latencies and a run's progress are shown.
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
 #include "lag_status.h"
 #include "models.h"
 #include "simulation_panel.h"
+#include "widgets.h"
 
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QFontMetricsF>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -21,6 +23,8 @@
 #include <QTableView>
 #include <QTest>
 #include <QtEndian>
+
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -653,6 +657,80 @@ private slots:
         report.attempts = 1000;
         panel.runFinished(&report);
         QCOMPARE(counted(), u"1000 of 1000 applies"_s);
+    }
+
+    void compactCounts_data()
+    {
+        QTest::addColumn<qint64>("n");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("0") << qint64(0) << u"0"_s;
+        QTest::newRow("999") << qint64(999) << u"999"_s;
+        QTest::newRow("9,999") << qint64(9999) << u"9,999"_s;
+        QTest::newRow("10k") << qint64(10'000) << u"10.0k"_s;
+        QTest::newRow("12.3k") << qint64(12'345) << u"12.3k"_s;
+        // Never rounded up: a count one short of the limit does not read as it.
+        QTest::newRow("999.9k") << qint64(999'999) << u"999.9k"_s;
+        QTest::newRow("1.0M") << qint64(1'000'000) << u"1.0M"_s;
+        QTest::newRow("1.9M") << qint64(1'999'999) << u"1.9M"_s;
+        QTest::newRow("123.4M") << qint64(123'456'789) << u"123.4M"_s;
+        QTest::newRow("2.5B") << qint64(2'500'000'000) << u"2.5B"_s;
+    }
+
+    void compactCounts()
+    {
+        QFETCH(qint64, n);
+        QFETCH(QString, expected);
+        const QLocale before;
+        QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+        const QString text = compactCount(n);
+        QLocale::setDefault(before);
+        QCOMPARE(text, expected);
+    }
+
+    // The count and its "of limit" line stay inside the ring, at the
+    // gauge's smallest size and above, for a million coupons and more.
+    void gaugeTextFitsInsideTheRing_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::addColumn<qint64>("count");
+        QTest::addColumn<qint64>("limit");
+        for (const QSize &size : {QSize(140, 130), QSize(190, 170), QSize(420, 200)}) {
+            const QByteArray at = QByteArray::number(size.width()) + 'x' + QByteArray::number(size.height());
+            QTest::newRow(QByteArray(at + " 100/100").constData()) << size << qint64(100) << qint64(100);
+            QTest::newRow(QByteArray(at + " 1M/1M").constData()) << size << qint64(1'000'000) << qint64(1'000'000);
+            QTest::newRow(QByteArray(at + " 999999/1M").constData()) << size << qint64(999'999) << qint64(1'000'000);
+            QTest::newRow(QByteArray(at + " 123456789/200M").constData())
+                << size << qint64(123'456'789) << qint64(200'000'000);
+        }
+    }
+
+    void gaugeTextFitsInsideTheRing()
+    {
+        QFETCH(QSize, size);
+        QFETCH(qint64, count);
+        QFETCH(qint64, limit);
+        CounterGauge gauge;
+        gauge.resize(size);
+        gauge.setValues(count, limit, true);
+        QCOMPARE(gauge.text(), u"%1/%2"_s.arg(count).arg(limit)); // exact, for whoever reads it
+        const CounterGauge::Face face = gauge.face();
+        const QPointF center = face.arc.center();
+        const double inner = face.arc.width() / 2 - face.thickness / 2; // the ring's inner edge
+        const auto fits = [&](const QString &text, const QFont &font, const QRectF &rect) {
+            const QFontMetricsF metrics(font);
+            const double halfWidth = metrics.horizontalAdvance(text) / 2;
+            const double top = rect.center().y() - metrics.height() / 2 - center.y();
+            const double bottom = rect.center().y() + metrics.height() / 2 - center.y();
+            const double reach = std::hypot(halfWidth, std::max(std::abs(top), std::abs(bottom)));
+            return reach <= inner
+                ? QString()
+                : u"\"%1\" reaches %2 px from the centre, the ring starts at %3"_s.arg(text).arg(reach).arg(inner);
+        };
+        QVERIFY(!face.value.isEmpty());
+        const QString value = fits(face.value, face.valueFont, face.valueRect);
+        QVERIFY2(value.isEmpty(), qPrintable(value));
+        const QString of = fits(face.limit, face.limitFont, face.limitRect);
+        QVERIFY2(of.isEmpty(), qPrintable(of));
     }
 };
 
