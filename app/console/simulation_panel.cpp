@@ -73,6 +73,8 @@ SimulationPanel::SimulationPanel(const QStringList &gatewayUrls, QWidget *parent
     m_repeats->setValue(prefs.value(u"simulation/repeats"_s, 0).toInt());
     m_target->setObjectName(u"targetBox"_s);
     m_target->setEditable(true);
+    m_target->setToolTip(tr("In this process, or gateway URLs: several, separated by commas or spaces, "
+                            "take the applies in turn (round robin)."));
     m_target->addItem(tr("in-process (this console)"));
     setGatewayUrls(gatewayUrls);
     form->addRow(tr("Users"), m_users);
@@ -167,8 +169,12 @@ void SimulationPanel::setGatewayUrls(const QStringList &urls)
 {
     while (m_target->count() > 1)
         m_target->removeItem(1);
+    QStringList bases;
     for (const QString &line : urls) // "<base URL> [<admin URL>]": the simulation uses the base
-        m_target->addItem(line.section(u' ', 0, 0, QString::SectionSkipEmpty));
+        bases << line.section(u' ', 0, 0, QString::SectionSkipEmpty);
+    if (bases.size() > 1)
+        m_target->addItem(bases.join(u", "_s)); // all of them, round robin
+    m_target->addItems(bases);
 }
 
 QString SimulationPanel::simulateText() const

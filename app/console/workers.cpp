@@ -523,6 +523,11 @@ void SimulationWorker::run(const SimulationRun &run)
         emit finished(simulate(*m_service, run.options, run.progress.get(), run.cancel.get()), {});
         return;
     }
+    Result<QList<QUrl>> targets = parseTargets(run.target);
+    if (!targets) {
+        emit finished({}, targets.error().message);
+        return;
+    }
     // A gateway wants a token per user: minted with auth.signing.key.
     Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(m_settings);
     if (!tokens) {
@@ -531,7 +536,7 @@ void SimulationWorker::run(const SimulationRun &run)
     }
     SimulationOptions options = run.options;
     options.tokens = *tokens;
-    Result<SimulationReport> report = simulateHttp(QUrl(run.target), options, run.progress.get(), run.cancel.get());
+    Result<SimulationReport> report = simulateHttp(*targets, options, run.progress.get(), run.cancel.get());
     if (!report)
         emit finished({}, report.error().message);
     else
