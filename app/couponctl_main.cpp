@@ -79,9 +79,9 @@ struct Options
     const QCommandLineOption concurrency{u"concurrency"_s, u"Applies in flight."_s, u"n"_s, u"32"_s};
     const QCommandLineOption duplicates{u"duplicates"_s, u"Repeat attempts, % of users."_s, u"pct"_s, u"0"_s};
     const QCommandLineOption target{u"target"_s,
-                                    u"simulate: drive a gateway (http://HOST:PORT) instead of "
-                                    "the in-process apply service."_s,
-                                    u"url"_s};
+                                    u"simulate: drive gateways (http://HOST:PORT, several separated by "
+                                    "commas or spaces: round robin) instead of the in-process apply service."_s,
+                                    u"urls"_s};
     const QCommandLineOption audit{u"audit"_s, u"After simulate: wait for the drain and audit."_s};
     const QCommandLineOption limit{u"limit"_s, u"Coupon limit."_s, u"n"_s};
     const QCommandLineOption name{u"name"_s, u"Campaign name."_s, u"text"_s};
@@ -309,11 +309,14 @@ int simulateCommand(const Invocation &in)
     }
     SimulationReport report;
     if (in.p.isSet(opt.target)) {
+        Result<QList<QUrl>> targets = parseTargets(in.p.value(opt.target));
+        if (!targets)
+            return fail(ExitUsage, targets.error().message);
         Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(in.settings);
         if (!tokens)
             return failWith(tokens.error());
         options.tokens = *tokens;
-        Result<SimulationReport> viaHttp = simulateHttp(QUrl(in.p.value(opt.target)), options);
+        Result<SimulationReport> viaHttp = simulateHttp(*targets, options);
         if (!viaHttp)
             return fail(ExitUsage, viaHttp.error().message);
         report = *viaHttp;
@@ -552,7 +555,7 @@ const QList<Command> &commands()
         {u"apply"_s, u"  apply --campaign C --user U"_s, applyCommand, Connect::Itself},
         {u"simulate"_s,
          u"  simulate --campaign C [--users 1000] [--concurrency 32] [--duplicates PCT]\n"
-         "           [--first-user N] [--target http://HOST:PORT] [--audit]"_s,
+         "           [--first-user N] [--target http://HOST:PORT[,http://HOST:PORT...]] [--audit]"_s,
          simulateCommand, Connect::Itself},
         {u"token"_s, u"  token --user U [--count 1] [--ttl 300]   test tokens for U.., signed with auth.signing.key"_s,
          tokenCommand, Connect::Itself},

@@ -13,6 +13,7 @@
 #include "widgets.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
@@ -60,6 +61,19 @@ private:
     qint64 m_worstMs = 0;
     qint64 m_ticks = 0;
 };
+
+// Apply requests a gateway answered so far, whatever the answer
+// (coupon_gateway_requests_total of the apply route, on its admin port).
+qint64 appliesServed(const test::GatewayProcess &gateway)
+{
+    const QByteArray body = test::http(gateway.adminPort(), "GET", "/metrics").body;
+    qint64 total = 0;
+    for (const QByteArray &line : body.split('\n')) {
+        if (line.startsWith("coupon_gateway_requests_total{route=\"apply\","))
+            total += line.mid(line.lastIndexOf(' ') + 1).toLongLong();
+    }
+    return total;
+}
 
 } // namespace
 
@@ -259,6 +273,58 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(1), u"resolved by console-test: a one-byte test message"_s, 10000);
         QCOMPARE(m_ops->store().unresolvedFailedEvents(campaign).value(), 0);
         QCOMPARE(m_ops->status(campaign).value().redisCount, 1);
+    }
+
+    // Several gateways in the target box (commas or spaces between them):
+    // the simulation sends its applies round robin, with a token each; so
+    // does couponctl simulate --target with the same list.
+    void simulationRoundRobinsOverGateways()
+    {
+        test::GatewayProcess first, second;
+        for (test::GatewayProcess *gateway : {&first, &second}) {
+            const QString started = gateway->start();
+            QVERIFY2(started.isEmpty(), qPrintable(started));
+            QVERIFY(
+                test::waitFor([&] { return test::http(gateway->adminPort(), "GET", "/readyz").status == 200; }, 30000));
+        }
+        const QString firstUrl = u"http://127.0.0.1:%1"_s.arg(first.port());
+        const QString secondUrl = u"http://127.0.0.1:%1"_s.arg(second.port());
+
+        const QString campaign = openCampaign(u"console-rr"_s, 100);
+        MainWindow window(m_settings, {firstUrl, secondUrl});
+        QVERIFY(showOn(window, campaign));
+        auto *target = window.findChild<QComboBox *>(u"targetBox"_s);
+        QVERIFY(target && target->lineEdit());
+        target->lineEdit()->clear();
+        QTest::keyClicks(target->lineEdit(), firstUrl + u", "_s + secondUrl);
+        window.findChild<QSpinBox *>(u"usersSpin"_s)->setValue(300);
+
+        QSignalSpy finished(&window, &MainWindow::simulationFinished);
+        QSignalSpy verdict(&window, &MainWindow::verdictReady);
+        QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isSimulating(), 60000);
+        QVERIFY2(finished.size() == 1, qPrintable(window.verdictLabel()->text()));
+        const auto report = finished.first().first().value<SimulationReport>();
+        QCOMPARE(report.attempts, 300);
+        QCOMPARE(report.count(ApplyOutcome::Accepted), 100);
+        QCOMPARE(report.count(ApplyOutcome::SoldOut), 200);
+        // Every second apply went to each: 150 and 150, none refused for a missing token.
+        QCOMPARE(appliesServed(first), 150);
+        QCOMPARE(appliesServed(second), 150);
+        QTRY_VERIFY_WITH_TIMEOUT(!verdict.isEmpty(), 120000);
+        QVERIFY2(verdict.first().first().toBool(), qPrintable(verdict.first().at(1).toString()));
+
+        // couponctl: the same list, spaces between.
+        const QString other = openCampaign(u"console-rr-ctl"_s, 10);
+        const test::ProgramRun run = test::couponctl({u"simulate"_s, u"--campaign"_s, other, u"--users"_s, u"40"_s,
+                                                      u"--target"_s, firstUrl + u"  "_s + secondUrl});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.text()));
+        QVERIFY2(run.out.contains(u"40 applies in"_s) && run.out.contains(u"10 accepted, 30 sold_out"_s),
+                 qPrintable(run.text()));
+        QCOMPARE(appliesServed(first), 170);
+        QCOMPARE(appliesServed(second), 170);
+        QCOMPARE(first.terminate(15000), 0);
+        QCOMPARE(second.terminate(15000), 0);
     }
 
     // Redis gone: the window keeps answering, the service bar turns red and

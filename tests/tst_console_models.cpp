@@ -1,21 +1,30 @@
 // The console's models and rules without any server: keyset paging and the
 // user filter against a fake page source, the lag table's shape, Burrow-like
-// status rules over sample sequences, the member assignment decoder.
+// status rules over sample sequences, the member assignment decoder, how
+// counts, latencies and a run's progress are shown.
 
 #include "coupon/kafka/group.h"
 #include "dialogs.h"
 #include "lag_status.h"
 #include "models.h"
+#include "simulation_panel.h"
+#include "widgets.h"
 
 #include <QDialogButtonBox>
 #include <QElapsedTimer>
+#include <QFontMetricsF>
 #include <QHeaderView>
+#include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QScrollBar>
 #include <QTableView>
 #include <QTest>
 #include <QtEndian>
+
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -564,6 +573,164 @@ private slots:
         QFETCH(QStringList, fields);
         QFETCH(QString, expected);
         QCOMPARE(csvRecord(fields), expected);
+    }
+
+    // A coupon written by another producer may carry no ticket (NULL, read
+    // as 0): the browser and the export leave the cell empty.
+    void couponWithoutTicket()
+    {
+        FakeCouponSource source;
+        source.add(2);
+        source.rows[0].ticket = 0;
+        CouponTableModel model;
+        source.attach(model);
+        model.setQuery(u"c"_s);
+        fetchAll(model);
+        QCOMPARE(model.rowCount(), 2);
+        const QModelIndex none = model.index(0, CouponTableModel::Ticket);
+        QCOMPARE(model.data(none, Qt::DisplayRole).toString(), QString());
+        QCOMPARE(model.data(model.index(1, CouponTableModel::Ticket), Qt::DisplayRole).toLongLong(), 2);
+        QCOMPARE(couponCsvFields(source.rows[0]).at(couponCsvHeader().indexOf(u"ticket"_s)), QString());
+        QCOMPARE(couponCsvFields(source.rows[1]).at(couponCsvHeader().indexOf(u"ticket"_s)), u"2"_s);
+    }
+
+    void latencyUnits_data()
+    {
+        QTest::addColumn<double>("ms");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("none") << 0.0 << u"0 µs"_s;
+        QTest::newRow("sub-µs") << 0.0004 << u"0.40 µs"_s;
+        QTest::newRow("memo") << 0.0123 << u"12.3 µs"_s;
+        QTest::newRow("µs") << 0.25 << u"250 µs"_s;
+        QTest::newRow("rounds up to 1 ms") << 0.9996 << u"1.00 ms"_s;
+        QTest::newRow("ms") << 1.5 << u"1.50 ms"_s;
+        QTest::newRow("tens of ms") << 12.345 << u"12.3 ms"_s;
+        QTest::newRow("hundreds of ms") << 250.0 << u"250 ms"_s;
+        QTest::newRow("s") << 1234.0 << u"1.23 s"_s;
+    }
+
+    void latencyUnits()
+    {
+        QFETCH(double, ms);
+        QFETCH(QString, expected);
+        QCOMPARE(latencyText(ms), expected);
+    }
+
+    // Answers from the sold-out memo take microseconds: the panel and
+    // couponctl simulate's summary say so, in the shape scripts/bench-cluster
+    // reads ("p50 12.3 µs", with its pattern).
+    void microsecondLatenciesAreShown()
+    {
+        SimulationReport report;
+        report.attempts = 1000;
+        report.byStatus[size_t(ApplyOutcome::SoldOut)] = 1000;
+        report.seconds = 0.05;
+        report.p50Ms = 0.0123;
+        report.p95Ms = 0.2;
+        report.p99Ms = 3;
+        const QString summary = report.summary();
+        QVERIFY2(summary.contains(u"latency p50 12.3 µs, p95 200 µs, p99 3.00 ms"_s), qPrintable(summary));
+        for (const QString &p : {u"p50"_s, u"p95"_s, u"p99"_s})
+            QVERIFY2(QRegularExpression(p + u" ([0-9.]+ (µs|ms|s))"_s).match(summary).hasMatch(), qPrintable(summary));
+
+        SimulationPanel panel({});
+        panel.runStarted(1000, std::make_shared<SimulationProgress>());
+        panel.runFinished(&report);
+        auto *rate = panel.findChild<QLabel *>(u"rateLabel"_s);
+        QVERIFY(rate);
+        QVERIFY2(rate->text().contains(u"p50 12.3 µs · p95 200 µs · p99 3.00 ms"_s), qPrintable(rate->text()));
+    }
+
+    // Before the first run there is nothing to count: no "0 of 1 applies".
+    void progressBeforeTheFirstRun()
+    {
+        SimulationPanel panel({});
+        auto *bar = panel.findChild<QProgressBar *>(u"simulationProgress"_s);
+        QVERIFY(bar);
+        QCOMPARE(bar->text(), u"no run yet"_s);
+        auto progress = std::make_shared<SimulationProgress>();
+        panel.runStarted(1000, progress);
+        // (QProgressBar's own number format: with or without a group separator)
+        const auto counted = [bar] { return QString(bar->text()).remove(bar->locale().groupSeparator()); };
+        QCOMPARE(counted(), u"0 of 1000 applies"_s);
+        SimulationReport report;
+        report.attempts = 1000;
+        panel.runFinished(&report);
+        QCOMPARE(counted(), u"1000 of 1000 applies"_s);
+    }
+
+    void compactCounts_data()
+    {
+        QTest::addColumn<qint64>("n");
+        QTest::addColumn<QString>("expected");
+        QTest::newRow("0") << qint64(0) << u"0"_s;
+        QTest::newRow("999") << qint64(999) << u"999"_s;
+        QTest::newRow("9,999") << qint64(9999) << u"9,999"_s;
+        QTest::newRow("10k") << qint64(10'000) << u"10.0k"_s;
+        QTest::newRow("12.3k") << qint64(12'345) << u"12.3k"_s;
+        // Never rounded up: a count one short of the limit does not read as it.
+        QTest::newRow("999.9k") << qint64(999'999) << u"999.9k"_s;
+        QTest::newRow("1.0M") << qint64(1'000'000) << u"1.0M"_s;
+        QTest::newRow("1.9M") << qint64(1'999'999) << u"1.9M"_s;
+        QTest::newRow("123.4M") << qint64(123'456'789) << u"123.4M"_s;
+        QTest::newRow("2.5B") << qint64(2'500'000'000) << u"2.5B"_s;
+    }
+
+    void compactCounts()
+    {
+        QFETCH(qint64, n);
+        QFETCH(QString, expected);
+        const QLocale before;
+        QLocale::setDefault(QLocale(QLocale::English, QLocale::UnitedStates));
+        const QString text = compactCount(n);
+        QLocale::setDefault(before);
+        QCOMPARE(text, expected);
+    }
+
+    // The count and its "of limit" line stay inside the ring, at the
+    // gauge's smallest size and above, for a million coupons and more.
+    void gaugeTextFitsInsideTheRing_data()
+    {
+        QTest::addColumn<QSize>("size");
+        QTest::addColumn<qint64>("count");
+        QTest::addColumn<qint64>("limit");
+        for (const QSize &size : {QSize(140, 130), QSize(190, 170), QSize(420, 200)}) {
+            const QByteArray at = QByteArray::number(size.width()) + 'x' + QByteArray::number(size.height());
+            QTest::newRow(QByteArray(at + " 100/100").constData()) << size << qint64(100) << qint64(100);
+            QTest::newRow(QByteArray(at + " 1M/1M").constData()) << size << qint64(1'000'000) << qint64(1'000'000);
+            QTest::newRow(QByteArray(at + " 999999/1M").constData()) << size << qint64(999'999) << qint64(1'000'000);
+            QTest::newRow(QByteArray(at + " 123456789/200M").constData())
+                << size << qint64(123'456'789) << qint64(200'000'000);
+        }
+    }
+
+    void gaugeTextFitsInsideTheRing()
+    {
+        QFETCH(QSize, size);
+        QFETCH(qint64, count);
+        QFETCH(qint64, limit);
+        CounterGauge gauge;
+        gauge.resize(size);
+        gauge.setValues(count, limit, true);
+        QCOMPARE(gauge.text(), u"%1/%2"_s.arg(count).arg(limit)); // exact, for whoever reads it
+        const CounterGauge::Face face = gauge.face();
+        const QPointF center = face.arc.center();
+        const double inner = face.arc.width() / 2 - face.thickness / 2; // the ring's inner edge
+        const auto fits = [&](const QString &text, const QFont &font, const QRectF &rect) {
+            const QFontMetricsF metrics(font);
+            const double halfWidth = metrics.horizontalAdvance(text) / 2;
+            const double top = rect.center().y() - metrics.height() / 2 - center.y();
+            const double bottom = rect.center().y() + metrics.height() / 2 - center.y();
+            const double reach = std::hypot(halfWidth, std::max(std::abs(top), std::abs(bottom)));
+            return reach <= inner
+                ? QString()
+                : u"\"%1\" reaches %2 px from the centre, the ring starts at %3"_s.arg(text).arg(reach).arg(inner);
+        };
+        QVERIFY(!face.value.isEmpty());
+        const QString value = fits(face.value, face.valueFont, face.valueRect);
+        QVERIFY2(value.isEmpty(), qPrintable(value));
+        const QString of = fits(face.limit, face.limitFont, face.limitRect);
+        QVERIFY2(of.isEmpty(), qPrintable(of));
     }
 };
 

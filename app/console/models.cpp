@@ -44,6 +44,22 @@ QString csvRecord(const QStringList &fields)
     return quoted.join(u',');
 }
 
+QStringList couponCsvHeader()
+{
+    return {u"id"_s, u"campaign"_s, u"user_id"_s, u"ticket"_s, u"issued_at"_s, u"kafka_partition"_s, u"kafka_offset"_s};
+}
+
+QStringList couponCsvFields(const CouponRow &r)
+{
+    return {QString::number(r.id),
+            r.campaign,
+            QString::number(r.userId),
+            r.ticket > 0 ? QString::number(r.ticket) : QString(),
+            r.issuedAt.toUTC().toString(Qt::ISODateWithMs),
+            QString::number(r.partition),
+            QString::number(r.offset)};
+}
+
 // --- PagedTableModel ---------------------------------------------------------
 
 bool PagedTableModel::canFetchMore(const QModelIndex &parent) const
@@ -121,7 +137,8 @@ QVariant CouponTableModel::data(const QModelIndex &index, int role) const
     switch (Column(index.column())) {
     case Id: return r.id;
     case User: return r.userId;
-    case Ticket: return r.ticket;
+    case Ticket: // 0: the message carried none (another producer); nothing to show
+        return role == SortRole || r.ticket > 0 ? QVariant(r.ticket) : QVariant(QString());
     case IssuedAt: return role == SortRole ? QVariant(r.issuedAt) : QVariant(timeText(r.issuedAt));
     case Partition: return r.partition;
     case Offset: return r.offset;

@@ -179,5 +179,8 @@ private:
 QString hexBytes(const QByteArray &bytes);
 // One CSV record (RFC 4180 quoting), no line end.
 QString csvRecord(const QStringList &fields);
+// The coupon export's columns, and one coupon's fields in that order.
+QStringList couponCsvHeader();
+QStringList couponCsvFields(const CouponRow &row);
 
 } // namespace coupon::console

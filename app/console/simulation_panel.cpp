@@ -73,6 +73,8 @@ SimulationPanel::SimulationPanel(const QStringList &gatewayUrls, QWidget *parent
     m_repeats->setValue(prefs.value(u"simulation/repeats"_s, 0).toInt());
     m_target->setObjectName(u"targetBox"_s);
     m_target->setEditable(true);
+    m_target->setToolTip(tr("In this process, or gateway URLs: several, separated by commas or spaces, "
+                            "take the applies in turn (round robin)."));
     m_target->addItem(tr("in-process (this console)"));
     setGatewayUrls(gatewayUrls);
     form->addRow(tr("Users"), m_users);
@@ -101,7 +103,7 @@ SimulationPanel::SimulationPanel(const QStringList &gatewayUrls, QWidget *parent
     m_progress->setObjectName(u"simulationProgress"_s);
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
-    m_progress->setFormat(tr("%v of %m applies"));
+    m_progress->setFormat(tr("no run yet")); // runStarted() makes it count
     layout->addWidget(m_progress);
     auto *counts = new QGridLayout;
     counts->setHorizontalSpacing(10);
@@ -167,8 +169,12 @@ void SimulationPanel::setGatewayUrls(const QStringList &urls)
 {
     while (m_target->count() > 1)
         m_target->removeItem(1);
+    QStringList bases;
     for (const QString &line : urls) // "<base URL> [<admin URL>]": the simulation uses the base
-        m_target->addItem(line.section(u' ', 0, 0, QString::SectionSkipEmpty));
+        bases << line.section(u' ', 0, 0, QString::SectionSkipEmpty);
+    if (bases.size() > 1)
+        m_target->addItem(bases.join(u", "_s)); // all of them, round robin
+    m_target->addItems(bases);
 }
 
 QString SimulationPanel::simulateText() const
@@ -199,6 +205,7 @@ void SimulationPanel::runStarted(qint64 attempts, std::shared_ptr<const Simulati
     m_cancel->setEnabled(true);
     m_progress->setRange(0, progressMaximum(attempts));
     m_progress->setValue(0);
+    m_progress->setFormat(tr("%v of %m applies"));
     showOutcome({}, 0);
     m_progressTimer->start();
 }
@@ -257,11 +264,9 @@ void SimulationPanel::showOutcome(const std::array<qint64, kApplyOutcomeCount> &
 
 void SimulationPanel::showRate(double appliesPerSecond, double p50Ms, double p95Ms, double p99Ms)
 {
-    m_rate->setText(tr("%1 applies/s · p50 %2 ms · p95 %3 ms · p99 %4 ms")
-                        .arg(QLocale().toString(appliesPerSecond, 'f', 0))
-                        .arg(p50Ms, 0, 'f', 2)
-                        .arg(p95Ms, 0, 'f', 2)
-                        .arg(p99Ms, 0, 'f', 2));
+    m_rate->setText(tr("%1 applies/s · p50 %2 · p95 %3 · p99 %4")
+                        .arg(QLocale().toString(appliesPerSecond, 'f', 0), latencyText(p50Ms), latencyText(p95Ms),
+                             latencyText(p99Ms)));
 }
 
 } // namespace coupon::console

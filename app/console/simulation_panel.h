@@ -39,7 +39,8 @@ public:
     int concurrency() const;
     void setConcurrency(int concurrency);
     int duplicatePercent() const;
-    // Empty: in this process; else the gateway base URL picked or typed.
+    // Empty: in this process; else the gateway base URLs picked or typed
+    // (several, separated by commas or spaces: the run goes round robin).
     QString target() const;
     void setGatewayUrls(const QStringList &urls);
     // "Simulate N users", for the button and the window's action alike.

@@ -63,7 +63,7 @@ struct LagSnapshot
 struct SimulationRun
 {
     SimulationOptions options;
-    QString target; // empty: in this process; else a gateway base URL
+    QString target; // empty: in this process; else gateway base URLs (parseTargets())
     std::shared_ptr<SimulationProgress> progress;
     std::shared_ptr<std::atomic<bool>> cancel;
 };

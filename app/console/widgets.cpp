@@ -3,12 +3,14 @@
 #include <QChart>
 #include <QDateTime>
 #include <QDateTimeAxis>
+#include <QFontMetricsF>
 #include <QHBoxLayout>
 #include <QLineSeries>
 #include <QPainter>
 #include <QPen>
 #include <QValueAxis>
 
+#include <array>
 #include <cmath>
 
 using namespace Qt::StringLiterals;
@@ -35,6 +37,34 @@ double niceCeiling(double value)
 }
 
 } // namespace
+
+QString compactCount(qint64 n)
+{
+    const QLocale locale;
+    if (n > -10'000 && n < 10'000)
+        return locale.toString(n);
+    // One decimal, cut rather than rounded: a count one short of a
+    // million reads 999.9k, never the 1.0M of a full campaign.
+    struct Unit
+    {
+        qint64 size;
+        QStringView suffix;
+    };
+    static constexpr std::array<Unit, 4> kUnits{
+        {{1'000'000'000'000, u"T"}, {1'000'000'000, u"B"}, {1'000'000, u"M"}, {1'000, u"k"}}};
+    const quint64 magnitude = n < 0 ? quint64(-(n + 1)) + 1 : quint64(n);
+    for (const Unit &unit : kUnits) {
+        if (magnitude < quint64(unit.size))
+            continue;
+        const quint64 tenths = magnitude / quint64(unit.size / 10);
+        return (n < 0 ? locale.negativeSign() : QString())
+            .append(locale.toString(tenths / 10))
+            .append(locale.decimalPoint())
+            .append(QString::number(tenths % 10))
+            .append(unit.suffix);
+    }
+    return locale.toString(n);
+}
 
 // --- ServiceBar ----------------------------------------------------------------
 
@@ -129,6 +159,8 @@ void CounterGauge::setValues(qint64 count, qint64 limit, bool known)
     m_limit = limit;
     m_known = known;
     setAccessibleDescription(text());
+    // The face may print 1.2M: the exact figures are a hover away.
+    setToolTip(known ? tr("%1 of %2 reserved").arg(QLocale().toString(count), QLocale().toString(limit)) : QString());
     update();
 }
 
@@ -137,44 +169,74 @@ QString CounterGauge::text() const
     return m_known ? u"%1/%2"_s.arg(m_count).arg(m_limit) : u"-/-"_s;
 }
 
+CounterGauge::Face CounterGauge::face() const
+{
+    Face f;
+    const double side = std::min(width(), height()) - 12;
+    f.arc = QRectF((width() - side) / 2.0, (height() - side) / 2.0 + 6, side, side);
+    f.thickness = std::max(8, int(side) / 11);
+    const QRectF center = f.arc.adjusted(f.thickness, f.thickness, -f.thickness, -f.thickness);
+
+    f.value = m_known ? compactCount(m_count) : u"–"_s;
+    f.valueFont = font();
+    f.valueFont.setPointSizeF(std::max(10.0, side / 7.5));
+    f.valueFont.setBold(true);
+    f.valueRect = center.adjusted(0, -side / 10.0, 0, -side / 10.0);
+
+    f.limit = m_known ? tr("of %1").arg(compactCount(m_limit)) : tr("no campaign");
+    f.limitFont = font();
+    f.limitFont.setPointSizeF(std::max(8.0, side / 15.0));
+    f.limitRect = center.adjusted(0, side / 5.5, 0, side / 5.5);
+
+    // Whatever the font and the size, the text stays inside the ring's inner
+    // edge: a smaller font where the compact form alone is not enough.
+    const QPointF middle = f.arc.center();
+    const double inner = side / 2 - f.thickness / 2 - 1;
+    const auto shrinkToFit = [&](const QString &text, QFont &font, const QRectF &rect) {
+        for (int step = 0; step < 20 && font.pointSizeF() > 4; ++step) {
+            const QFontMetricsF metrics(font);
+            const double halfWidth = metrics.horizontalAdvance(text) / 2;
+            const double reach = std::max(std::abs(rect.center().y() - metrics.height() / 2 - middle.y()),
+                                          std::abs(rect.center().y() + metrics.height() / 2 - middle.y()));
+            if (std::hypot(halfWidth, reach) <= inner)
+                return;
+            font.setPointSizeF(font.pointSizeF() * 0.9);
+        }
+    };
+    shrinkToFit(f.value, f.valueFont, f.valueRect);
+    shrinkToFit(f.limit, f.limitFont, f.limitRect);
+    return f;
+}
+
 void CounterGauge::paintEvent(QPaintEvent *)
 {
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing);
-    const int side = std::min(width(), height()) - 12;
-    const QRectF arc((width() - side) / 2.0, (height() - side) / 2.0 + 6, side, side);
+    const Face f = face();
+    const double side = f.arc.width();
     const double fraction = m_known && m_limit > 0 ? std::clamp(double(m_count) / double(m_limit), 0.0, 1.0) : 0.0;
-    const int thickness = std::max(8, side / 11);
 
-    QPen track(palette().color(QPalette::Mid), thickness, Qt::SolidLine, Qt::RoundCap);
+    QPen track(palette().color(QPalette::Mid), f.thickness, Qt::SolidLine, Qt::RoundCap);
     track.setColor(QColor(0xe3, 0xe6, 0xea));
     p.setPen(track);
     constexpr int kStart = 225 * 16, kSpan = -270 * 16;
-    p.drawArc(arc, kStart, kSpan);
+    p.drawArc(f.arc, kStart, kSpan);
     if (fraction > 0) {
         const QColor color = fraction >= 1.0 ? QColor(0x15, 0x65, 0xc0) : fraction > 0.8 ? kAmber : kGreen;
-        QPen value(color, thickness, Qt::SolidLine, Qt::RoundCap);
+        QPen value(color, f.thickness, Qt::SolidLine, Qt::RoundCap);
         p.setPen(value);
-        p.drawArc(arc, kStart, int(kSpan * fraction));
+        p.drawArc(f.arc, kStart, int(kSpan * fraction));
     }
 
     p.setPen(palette().color(QPalette::WindowText));
-    QFont big = font();
-    big.setPointSizeF(std::max(10.0, side / 7.5));
-    big.setBold(true);
-    p.setFont(big);
-    const QRectF center = arc.adjusted(thickness, thickness, -thickness, -thickness);
-    p.drawText(center.adjusted(0, -side / 10.0, 0, -side / 10.0), Qt::AlignCenter,
-               m_known ? QString::number(m_count) : u"–"_s);
-    QFont small = font();
-    small.setPointSizeF(std::max(8.0, side / 15.0));
-    p.setFont(small);
+    p.setFont(f.valueFont);
+    p.drawText(f.valueRect, Qt::AlignCenter, f.value);
+    p.setFont(f.limitFont);
     p.setPen(kGrey);
-    p.drawText(center.adjusted(0, side / 5.5, 0, side / 5.5), Qt::AlignCenter,
-               m_known ? tr("of %1").arg(m_limit) : tr("no campaign"));
+    p.drawText(f.limitRect, Qt::AlignCenter, f.limit);
     if (m_known && m_count >= m_limit && m_limit > 0) {
         p.setPen(QColor(0x15, 0x65, 0xc0));
-        p.drawText(QRectF(arc.left(), arc.bottom() - side / 7.0, arc.width(), side / 7.0), Qt::AlignCenter,
+        p.drawText(QRectF(f.arc.left(), f.arc.bottom() - side / 7.0, f.arc.width(), side / 7.0), Qt::AlignCenter,
                    tr("SOLD OUT"));
     }
 }

@@ -15,6 +15,9 @@ class QValueAxis;
 
 namespace coupon::console {
 
+// A count short enough for the gauge's face.
+QString compactCount(qint64 n);
+
 // Up/down, endpoint and last error of every dependency, one chip each.
 class ServiceBar final : public QWidget
 {
@@ -53,7 +56,21 @@ public:
     void setValues(qint64 count, qint64 limit, bool known);
     qint64 count() const { return m_count; }
     qint64 limit() const { return m_limit; }
+    // "count/limit", exact (what the gauge stands for, not what it prints).
     QString text() const;
+
+    // What paintEvent() draws at the widget's current size: the ring (its
+    // path's rectangle and pen width), the count and the "of limit" line
+    // with their fonts and the rectangles they are centred in.
+    struct Face
+    {
+        QRectF arc;
+        double thickness = 0;
+        QString value, limit;
+        QFont valueFont, limitFont;
+        QRectF valueRect, limitRect;
+    };
+    Face face() const;
     QSize sizeHint() const override { return {190, 170}; }
     QSize minimumSizeHint() const override { return {140, 130}; }
 

@@ -359,7 +359,7 @@ void StoreWorker::exportCoupons(const QString &campaign, UserFilter user, const 
         return;
     }
     auto line = [&file](const QStringList &fields) { file.write((csvRecord(fields) + u'\n').toUtf8()); };
-    line({u"id"_s, u"campaign"_s, u"user_id"_s, u"ticket"_s, u"issued_at"_s, u"kafka_partition"_s, u"kafka_offset"_s});
+    line(couponCsvHeader());
     constexpr int kPage = 5000;
     qint64 afterId = 0, written = 0;
     for (;;) {
@@ -370,11 +370,8 @@ void StoreWorker::exportCoupons(const QString &campaign, UserFilter user, const 
             emit exportFinished(path, written, rows.error().message);
             return;
         }
-        for (const CouponRow &r : *rows) {
-            line({QString::number(r.id), r.campaign, QString::number(r.userId), QString::number(r.ticket),
-                  r.issuedAt.toUTC().toString(Qt::ISODateWithMs), QString::number(r.partition),
-                  QString::number(r.offset)});
-        }
+        for (const CouponRow &r : *rows)
+            line(couponCsvFields(r));
         written += rows->size();
         emit exportProgress(written);
         if (rows->size() < kPage)
@@ -526,6 +523,11 @@ void SimulationWorker::run(const SimulationRun &run)
         emit finished(simulate(*m_service, run.options, run.progress.get(), run.cancel.get()), {});
         return;
     }
+    Result<QList<QUrl>> targets = parseTargets(run.target);
+    if (!targets) {
+        emit finished({}, targets.error().message);
+        return;
+    }
     // A gateway wants a token per user: minted with auth.signing.key.
     Result<std::shared_ptr<const TokenMinter>> tokens = TokenMinter::fromSettings(m_settings);
     if (!tokens) {
@@ -534,7 +536,7 @@ void SimulationWorker::run(const SimulationRun &run)
     }
     SimulationOptions options = run.options;
     options.tokens = *tokens;
-    Result<SimulationReport> report = simulateHttp(QUrl(run.target), options, run.progress.get(), run.cancel.get());
+    Result<SimulationReport> report = simulateHttp(*targets, options, run.progress.get(), run.cancel.get());
     if (!report)
         emit finished({}, report.error().message);
     else

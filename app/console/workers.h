@@ -168,7 +168,7 @@ private:
 };
 
 // Runs simulate() against an ApplyService of this process, or
-// simulateHttp() against a gateway.
+// simulateHttp() against one or more gateways (round robin).
 class SimulationWorker final : public QObject
 {
     Q_OBJECT

@@ -53,6 +53,28 @@ double SimulationProgress::latencyPercentileMs(double p) const
     return std::exp2(double(kLatencyBuckets - 1) / 4) / 1000.0;
 }
 
+QString latencyText(double ms)
+{
+    if (!(ms > 0))
+        return u"0 µs"_s;
+    // Three significant digits in the largest unit that keeps the number
+    // below 1000 once rounded: 0.40 µs, 12.3 µs, 250 µs, 1.00 ms, 1.23 s.
+    struct Unit
+    {
+        double perMs;
+        QStringView name;
+    };
+    static constexpr std::array<Unit, 3> kUnits{{{1000.0, u"µs"}, {1.0, u"ms"}, {0.001, u"s"}}};
+    for (size_t i = 0; i < kUnits.size(); ++i) {
+        const double value = ms * kUnits[i].perMs;
+        if (value < 999.5 || i + 1 == kUnits.size()) {
+            const int decimals = value < 9.995 ? 2 : value < 99.95 ? 1 : 0;
+            return QString::number(value, 'f', decimals).append(u' ').append(kUnits[i].name);
+        }
+    }
+    return {};
+}
+
 QString SimulationReport::summary() const
 {
     QStringList counts;
@@ -60,16 +82,12 @@ QString SimulationReport::summary() const
         if (byStatus[size_t(s)] > 0)
             counts << u"%1 %2"_s.arg(byStatus[size_t(s)]).arg(toString(ApplyOutcome(s)));
     }
-    return u"%1 applies in %2 s: %3 · %4 applies/s, %5 accepted/s · latency p50 %6 ms, p95 %7 ms, p99 %8 ms%9"_s
-        .arg(attempts)
+    return u"%1 applies in %2 s: %3 · %4 applies/s, %5 accepted/s · latency p50 %6, p95 %7, p99 %8%9"_s.arg(attempts)
         .arg(seconds, 0, 'f', 2)
         .arg(counts.join(u", "_s))
         .arg(appliesPerSecond, 0, 'f', 0)
         .arg(acceptedPerSecond, 0, 'f', 0)
-        .arg(p50Ms, 0, 'f', 2)
-        .arg(p95Ms, 0, 'f', 2)
-        .arg(p99Ms, 0, 'f', 2)
-        .arg(cancelled ? u" (cancelled)"_s : QString());
+        .arg(latencyText(p50Ms), latencyText(p95Ms), latencyText(p99Ms), cancelled ? u" (cancelled)"_s : QString());
 }
 
 std::vector<qint64> simulationAttempts(const SimulationOptions &options)

@@ -59,6 +59,12 @@ struct SimulationReport
     QString summary() const; // one line: counts by outcome, rate, latencies
 };
 
+// A latency for people and scripts alike, wherever one is shown: three
+// significant digits in µs, ms or s ("12.3 µs", "250 µs", "1.50 ms",
+// "1.23 s"); always "<number> <unit>", the number with a '.' whatever the
+// locale (scripts/bench-cluster reads "p50 ([0-9.]+ (µs|ms|s))").
+QString latencyText(double ms);
+
 // The shuffled attempt order for `options`: every user once plus repeats.
 std::vector<qint64> simulationAttempts(const SimulationOptions &options);
 
