@@ -430,51 +430,31 @@ private:
         return error.isEmpty();
     }
 
-    // The leader of `partition` and one other replica of it.
+    // The leader of `partition` and one other replica of it, from the
+    // cluster's metadata ({-1, -1} when it cannot be read).
     std::pair<int, int> leaderAndFollowerOf(int partition)
     {
         Result<KafkaHandle> rk = newKafkaClient(RD_KAFKA_PRODUCER, m_settings, {}, {});
         if (!rk)
             return {-1, -1};
-        const QByteArray topicName = m_settings.kafka.topic.toUtf8();
-        KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
-        const rd_kafka_metadata_t *md = nullptr;
-        if (rd_kafka_metadata(rk->get(), 0, topic.get(), &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        Result<KafkaMetadataHandle> md = topicMetadata(rk->get(), m_settings.kafka.topic, 10000);
+        if (!md)
             return {-1, -1};
         std::pair<int, int> found{-1, -1};
-        for (int t = 0; t < md->topic_cnt; ++t)
-            for (int p = 0; p < md->topics[t].partition_cnt; ++p) {
-                const rd_kafka_metadata_partition_t &mp = md->topics[t].partitions[p];
-                if (mp.id != partition)
-                    continue;
-                found.first = mp.leader;
-                for (int r = 0; r < mp.replica_cnt; ++r)
-                    if (mp.replicas[r] != mp.leader)
-                        found.second = mp.replicas[r];
-            }
-        rd_kafka_metadata_destroy(md);
+        const rd_kafka_metadata_topic_t &t = (*md)->topics[0];
+        for (int p = 0; p < t.partition_cnt; ++p) {
+            const rd_kafka_metadata_partition_t &mp = t.partitions[p];
+            if (mp.id != partition)
+                continue;
+            found.first = mp.leader;
+            for (int r = 0; r < mp.replica_cnt; ++r)
+                if (mp.replicas[r] != mp.leader)
+                    found.second = mp.replicas[r];
+        }
         return found;
     }
 
-    // The node id leading `partition` of the topic, from the cluster's metadata.
-    int leaderOf(int partition)
-    {
-        Result<KafkaHandle> rk = newKafkaClient(RD_KAFKA_PRODUCER, m_settings, {}, {});
-        if (!rk)
-            return -1;
-        const QByteArray topicName = m_settings.kafka.topic.toUtf8();
-        KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
-        const rd_kafka_metadata_t *md = nullptr;
-        if (rd_kafka_metadata(rk->get(), 0, topic.get(), &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            return -1;
-        int leader = -1;
-        for (int t = 0; t < md->topic_cnt; ++t)
-            for (int p = 0; p < md->topics[t].partition_cnt; ++p)
-                if (md->topics[t].partitions[p].id == partition)
-                    leader = md->topics[t].partitions[p].leader;
-        rd_kafka_metadata_destroy(md);
-        return leader;
-    }
+    int leaderOf(int partition) { return leaderAndFollowerOf(partition).first; }
 
     // Load through both gateways; `fault` once applies flow; load on until
     // applies flow again after it (or a deadline); the audit, the direct

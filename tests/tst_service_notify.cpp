@@ -138,20 +138,18 @@ quint16 kafkaPort(const Settings &settings)
 // writer opening without one gets ENXIO), within `timeoutMs`.
 bool feedFifo(const QByteArray &path, const QByteArray &bytes, int timeoutMs)
 {
-    const QDeadlineTimer deadline(timeoutMs);
-    while (!deadline.hasExpired()) {
-        const int fd = ::open(path.constData(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno != ENXIO)
-                return false;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            continue;
-        }
-        const bool written = ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
-        ::close(fd);
-        return written;
-    }
-    return false;
+    int fd = -1;
+    const bool opened = test::waitFor(
+        [&] {
+            fd = ::open(path.constData(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            return fd >= 0 || errno != ENXIO;
+        },
+        timeoutMs);
+    if (!opened || fd < 0)
+        return false;
+    const bool written = ::write(fd, bytes.constData(), size_t(bytes.size())) == bytes.size();
+    ::close(fd);
+    return written;
 }
 
 // A coupon-worker whose MySQL is behind a proxy (to cut or stall), telling

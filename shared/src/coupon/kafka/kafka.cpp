@@ -273,21 +273,28 @@ Status CouponProducer::checkTopic(int timeoutMs) const
     return checkTopicMetadata(handle->rk.get(), m_settings.kafka.topic, timeoutMs);
 }
 
-Status checkTopicMetadata(rd_kafka_t *rk, const QString &topicName, int timeoutMs)
+Result<KafkaMetadataHandle> topicMetadata(rd_kafka_t *rk, const QString &topicName, int timeoutMs)
 {
     const QByteArray name = topicName.toUtf8();
     KafkaTopicHandle topic(rd_kafka_topic_new(rk, name.constData(), nullptr));
-    const rd_kafka_metadata_t *metadata = nullptr;
-    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &metadata, timeoutMs);
+    const rd_kafka_metadata_t *raw = nullptr;
+    const rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &raw, timeoutMs);
     if (err)
         return errors::fromKafka(err, u"metadata of "_s + topicName);
-    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(metadata,
-                                                                                            rd_kafka_metadata_destroy);
+    KafkaMetadataHandle metadata(raw);
     if (metadata->topic_cnt != 1 || metadata->topics[0].err)
         return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
                                                      : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
                                  u"topic "_s + topicName);
-    const rd_kafka_metadata_topic_t &t = metadata->topics[0];
+    return metadata;
+}
+
+Status checkTopicMetadata(rd_kafka_t *rk, const QString &topicName, int timeoutMs)
+{
+    Result<KafkaMetadataHandle> metadata = topicMetadata(rk, topicName, timeoutMs);
+    if (!metadata)
+        return metadata.error();
+    const rd_kafka_metadata_topic_t &t = (*metadata)->topics[0];
     if (t.partition_cnt == 0)
         return errors::fromKafka(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
                                  u"topic %1 has no partitions"_s.arg(topicName));
@@ -369,23 +376,14 @@ Result<std::unique_ptr<LagProbe>> LagProbe::create(const Settings &settings, con
 Result<QList<PartitionLag>> LagProbe::query(int timeoutMs)
 {
     rd_kafka_t *rk = m_client.get();
-    KafkaTopicHandle topic(rd_kafka_topic_new(rk, m_topic.constData(), nullptr));
-    const rd_kafka_metadata_t *metadata = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &metadata, timeoutMs);
-    if (err)
-        return errors::fromKafka(err, u"metadata of "_s + QString::fromUtf8(m_topic));
-    std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(metadata,
-                                                                                            rd_kafka_metadata_destroy);
-    if (metadata->topic_cnt != 1 || metadata->topics[0].err)
-        return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
-                                                     : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                                 u"topic "_s + QString::fromUtf8(m_topic));
-
-    const rd_kafka_metadata_topic_t &t = metadata->topics[0];
+    Result<KafkaMetadataHandle> metadata = topicMetadata(rk, QString::fromUtf8(m_topic), timeoutMs);
+    if (!metadata)
+        return metadata.error();
+    const rd_kafka_metadata_topic_t &t = (*metadata)->topics[0];
     KafkaPartitionListHandle list(rd_kafka_topic_partition_list_new(t.partition_cnt));
     for (int i = 0; i < t.partition_cnt; ++i)
         rd_kafka_topic_partition_list_add(list.get(), m_topic.constData(), t.partitions[i].id);
-    err = rd_kafka_committed(rk, list.get(), timeoutMs);
+    rd_kafka_resp_err_t err = rd_kafka_committed(rk, list.get(), timeoutMs);
     if (err)
         return errors::fromKafka(err, u"committed offsets"_s);
 
@@ -432,27 +430,22 @@ Result<QList<PartitionLag>> appendBarriers(const Settings &settings, const QByte
         });
     if (!rk)
         return rk.error();
-    const QByteArray topicName = settings.kafka.topic.toUtf8();
-    KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
-    const rd_kafka_metadata_t *metadata = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk->get(), 0, topic.get(), &metadata, timeoutMs);
-    if (err)
-        return errors::fromKafka(err, u"metadata of "_s + settings.kafka.topic);
     std::vector<Slot> marks;
     {
-        std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t *)> guard(
-            metadata, rd_kafka_metadata_destroy);
-        if (metadata->topic_cnt != 1 || metadata->topics[0].err)
-            return errors::fromKafka(metadata->topic_cnt ? metadata->topics[0].err
-                                                         : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-                                     u"topic "_s + settings.kafka.topic);
-        for (int i = 0; i < metadata->topics[0].partition_cnt; ++i)
-            marks.push_back(Slot{metadata->topics[0].partitions[i].id});
+        Result<KafkaMetadataHandle> metadata = topicMetadata(rk->get(), settings.kafka.topic, timeoutMs);
+        if (!metadata)
+            return metadata.error();
+        const rd_kafka_metadata_topic_t &t = (*metadata)->topics[0];
+        for (int i = 0; i < t.partition_cnt; ++i)
+            marks.push_back(Slot{t.partitions[i].id});
     }
+    const QByteArray topicName = settings.kafka.topic.toUtf8();
+    KafkaTopicHandle topic(rd_kafka_topic_new(rk->get(), topicName.constData(), nullptr));
     for (Slot &slot : marks) {
-        err = rd_kafka_producev(rk->get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(slot.partition),
-                                RD_KAFKA_V_HEADER(codec::kHeaderBarrier, who.constData(), who.size()),
-                                RD_KAFKA_V_OPAQUE(&slot), RD_KAFKA_V_END);
+        const rd_kafka_resp_err_t err = rd_kafka_producev(
+            rk->get(), RD_KAFKA_V_RKT(topic.get()), RD_KAFKA_V_PARTITION(slot.partition),
+            RD_KAFKA_V_HEADER(codec::kHeaderBarrier, who.constData(), who.size()), RD_KAFKA_V_OPAQUE(&slot),
+            RD_KAFKA_V_END);
         if (err)
             return errors::fromKafka(err, u"barrier on partition %1"_s.arg(slot.partition));
     }

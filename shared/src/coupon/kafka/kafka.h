@@ -45,6 +45,9 @@ qint64 producerDeliveryTimeoutMs(const KafkaSettings &kafka);
 // `timeoutMs`, returning as soon as a broker answers. Thread-safe (any
 // client's handle, the consumer's too, while it polls on another thread).
 Status checkTopicMetadata(rd_kafka_t *rk, const QString &topic, int timeoutMs);
+// The cluster's metadata of one topic (topics[0] is it); errors name the
+// topic, a topic the cluster does not know included.
+Result<KafkaMetadataHandle> topicMetadata(rd_kafka_t *rk, const QString &topic, int timeoutMs);
 
 class CouponProducer
 {

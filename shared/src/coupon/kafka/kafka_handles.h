@@ -24,6 +24,7 @@ struct RdKafkaDeleter
     void operator()(rd_kafka_error_t *p) const { rd_kafka_error_destroy(p); }
     void operator()(rd_kafka_AdminOptions_t *p) const { rd_kafka_AdminOptions_destroy(p); }
     void operator()(rd_kafka_NewTopic_t *p) const { rd_kafka_NewTopic_destroy(p); }
+    void operator()(const rd_kafka_metadata_t *p) const { rd_kafka_metadata_destroy(p); }
 };
 
 using KafkaHandle = std::unique_ptr<rd_kafka_t, RdKafkaDeleter>;
@@ -37,5 +38,6 @@ using KafkaEventHandle = std::unique_ptr<rd_kafka_event_t, RdKafkaDeleter>;
 using KafkaErrorHandle = std::unique_ptr<rd_kafka_error_t, RdKafkaDeleter>;
 using KafkaAdminOptionsHandle = std::unique_ptr<rd_kafka_AdminOptions_t, RdKafkaDeleter>;
 using KafkaNewTopicHandle = std::unique_ptr<rd_kafka_NewTopic_t, RdKafkaDeleter>;
+using KafkaMetadataHandle = std::unique_ptr<const rd_kafka_metadata_t, RdKafkaDeleter>;
 
 } // namespace coupon

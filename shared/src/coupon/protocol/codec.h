@@ -55,6 +55,7 @@ struct Decoded
 {
     std::optional<CouponMessage> message;
     std::optional<DecodeError> error;
+    bool barrier = false; // a barrier record (kHeaderBarrier): neither an apply nor poison
 };
 
 struct RawHeader
@@ -83,6 +84,11 @@ Decoded decode(std::optional<QByteArrayView> key, std::optional<QByteArrayView> 
     std::optional<QByteArrayView> campaign, ticket, requestId, appliedAt;
     bool campaignPresent = false;
     for (const RawHeader &h : headers) {
+        if (h.name == kHeaderBarrier) {
+            Decoded barrier;
+            barrier.barrier = true;
+            return barrier;
+        }
         if (h.name == kHeaderCampaign) {
             campaign = h.value;
             campaignPresent = true;

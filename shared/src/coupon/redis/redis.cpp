@@ -1,5 +1,6 @@
 #include "coupon/redis/redis.h"
 
+#include "coupon/base/clock.h"
 #include "coupon/base/threads.h"
 #include "coupon/redis/redis_errors.h"
 
@@ -48,28 +49,17 @@ RedisConnection::RedisConnection(RedisSettings settings)
     : m_settings(std::move(settings))
 { }
 
-namespace {
-
 timeval toTimeval(int ms)
 {
     return timeval{ms / 1000, (ms % 1000) * 1000};
 }
 
-redisReply *send(redisContext *context, const RedisArgs &args)
+RedisReplyHandle sendCommand(redisContext *context, const RedisArgs &args)
 {
     RedisArgv argv(args); // hiredis 0.14 takes a non-const argv
-    return static_cast<redisReply *>(
-        redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data()));
+    return RedisReplyHandle(
+        static_cast<redisReply *>(redisCommandArgv(context, argv.count(), argv.pointers.data(), argv.lengths.data())));
 }
-
-qint64 monotonicMs()
-{
-    timespec now{};
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return qint64(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
-}
-
-} // namespace
 
 Status RedisConnection::connect()
 {
@@ -78,7 +68,7 @@ Status RedisConnection::connect()
     if (!endpoint)
         return endpoint.error();
     m_endpoint = *endpoint;
-    m_sentinelCheckedMs = monotonicMs();
+    m_sentinelCheckedMs = SteadyClock::instance().nowMs();
     const QByteArray host = m_endpoint.host.toUtf8();
     RedisContextHandle context(
         redisConnectWithTimeout(host.constData(), m_endpoint.port, toTimeval(m_settings.connectTimeoutMs)));
@@ -90,7 +80,7 @@ Status RedisConnection::connect()
     redisEnableKeepAlive(context.get());
 
     auto handshake = [&](const RedisArgs &args) -> Status {
-        RedisReplyHandle reply(send(context.get(), args));
+        RedisReplyHandle reply = sendCommand(context.get(), args);
         if (!reply)
             return errors::fromRedisContext(context.get(), where);
         if (reply->type == REDIS_REPLY_ERROR) {
@@ -110,7 +100,7 @@ Status RedisConnection::connect()
         if (Status st = handshake({"SELECT", QByteArray::number(m_settings.database)}); !st)
             return st;
     }
-    RedisReplyHandle info(send(context.get(), {"INFO"}));
+    RedisReplyHandle info = sendCommand(context.get(), {"INFO"});
     if (!info)
         return errors::fromRedisContext(context.get(), where);
     if (info->type == REDIS_REPLY_ERROR && errors::isNoAuth(QString::fromUtf8(info->str, qsizetype(info->len))))
@@ -133,14 +123,16 @@ Status RedisConnection::connect()
 
 Status RedisConnection::ensureConnected()
 {
-    if (m_context && m_settings.usesSentinels() && monotonicMs() - m_sentinelCheckedMs >= m_settings.sentinelCheckMs) {
+    if (m_context && m_settings.usesSentinels()
+        && SteadyClock::instance().nowMs() - m_sentinelCheckedMs >= m_settings.sentinelCheckMs) {
         // Still the master? A Sentinel that cannot be asked changes nothing:
         // the connection stays until it fails or is refused READONLY. A new
         // master fails this call (nothing sent) rather than reconnecting in
         // the middle of a caller's unit of work: a caller that read
         // instance() or began a WATCH must not go on against another Redis.
         Result<RedisEndpoint> master = findRedisMaster(m_settings);
-        m_sentinelCheckedMs = monotonicMs(); // after the ask: a slow Sentinel must not make every call ask
+        m_sentinelCheckedMs
+            = SteadyClock::instance().nowMs(); // after the ask: a slow Sentinel must not make every call ask
         if (master && *master != m_endpoint) {
             m_context.reset();
             return Error(
@@ -179,7 +171,7 @@ Result<RedisReplyHandle> RedisConnection::command(const RedisArgs &args)
 {
     if (Status st = ensureConnected(); !st)
         return st.error();
-    RedisReplyHandle reply(send(m_context.get(), args));
+    RedisReplyHandle reply = sendCommand(m_context.get(), args);
     if (!reply)
         return dropWith(u"Redis %1"_s.arg(QString::fromUtf8(args.front())), Errc::RedisNoReply);
     if (errors::isReadOnly(reply.get()))

@@ -41,6 +41,12 @@ struct RedisIdentity
 };
 RedisIdentity parseRedisInfo(QByteArrayView info);
 
+// One command on a blocking hiredis context: the reply, or null when the
+// connection failed (context->err says why).
+RedisReplyHandle sendCommand(redisContext *context, const RedisArgs &args);
+// A timeout in milliseconds as hiredis takes it.
+timeval toTimeval(int ms);
+
 // The AUTH a connection sends before anything else: `AUTH user password` for
 // an ACL user, `AUTH password` for the default user; empty when neither is set.
 RedisArgs authCommand(const RedisSettings &settings);

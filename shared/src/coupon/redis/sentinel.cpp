@@ -21,7 +21,7 @@ Result<RedisEndpoint> askSentinel(const RedisSettings &settings, const QString &
     credentials.user = settings.sentinelUser;
     credentials.password = settings.sentinelPassword;
     const QByteArray hostText = host.toUtf8();
-    const timeval timeout{settings.connectTimeoutMs / 1000, (settings.connectTimeoutMs % 1000) * 1000};
+    const timeval timeout = toTimeval(settings.connectTimeoutMs);
     RedisContextHandle context(redisConnectWithTimeout(hostText.constData(), port, timeout));
     const QString where = u"Sentinel %1:%2"_s.arg(host).arg(port);
     if (!context || context->err)
@@ -29,9 +29,7 @@ Result<RedisEndpoint> askSentinel(const RedisSettings &settings, const QString &
     if (redisSetTimeout(context.get(), timeout) != REDIS_OK)
         return errors::fromRedisContext(context.get(), where);
     auto run = [&](const RedisArgs &args) -> Result<RedisReplyHandle> {
-        RedisArgv argv(args);
-        RedisReplyHandle reply(static_cast<redisReply *>(
-            redisCommandArgv(context.get(), argv.count(), argv.pointers.data(), argv.lengths.data())));
+        RedisReplyHandle reply = sendCommand(context.get(), args);
         if (!reply)
             return errors::fromRedisContext(context.get(), where);
         return reply;

@@ -126,11 +126,8 @@ void CouponConsumer::add(const rd_kafka_message_t *message)
             headers.push_back(h);
         }
     }
-    const bool barrier = std::any_of(headers.cbegin(), headers.cend(),
-                                     [](const codec::RawHeader &h) { return h.name == codec::kHeaderBarrier; });
-    codec::Decoded decoded = barrier ? codec::Decoded{}
-                                     : codec::decode(key, value, headers, m_settings.defaultCampaign);
-    if (barrier) {
+    codec::Decoded decoded = codec::decode(key, value, headers, m_settings.defaultCampaign);
+    if (decoded.barrier) {
         record.barrier = true; // the batch carries it so its offset is committed in turn
         m_stats.barriers.fetch_add(1, std::memory_order_relaxed);
     } else if (decoded.message) {
