@@ -55,6 +55,7 @@ private slots:
         row(Errc::KafkaClosed, u"kafka.closed"_s, false);
         row(Errc::KafkaLag, u"kafka.lag"_s, true);
         row(Errc::GatewayListen, u"gateway.listen"_s, false);
+        row(Errc::RunHistory, u"run.history"_s, false);
     }
     void stableCodes()
     {

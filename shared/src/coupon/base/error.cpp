@@ -38,6 +38,7 @@ QString codeOf(Errc errc)
     case Errc::KafkaClosed: return u"kafka.closed"_s;
     case Errc::KafkaLag: return u"kafka.lag"_s;
     case Errc::GatewayListen: return u"gateway.listen"_s;
+    case Errc::RunHistory: return u"run.history"_s;
     }
     return u"unknown"_s;
 }

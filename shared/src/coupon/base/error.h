@@ -48,6 +48,8 @@ enum class Errc : quint8 {
     KafkaLag,    // kafka.lag (retriable)
     // Services.
     GatewayListen, // gateway.listen
+    // Tools.
+    RunHistory, // run.history: a simulation run's record cannot be written or read
 };
 
 // A setting is missing or wrong: a process stops at start and names it.

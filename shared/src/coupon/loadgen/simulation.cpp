@@ -37,10 +37,22 @@ void SimulationProgress::recordLatency(qint64 ns)
 
 double SimulationProgress::latencyPercentileMs(double p) const
 {
-    std::array<qint64, kLatencyBuckets> counts{};
-    qint64 answers = 0;
+    return percentileMs(latencySnapshot(), p);
+}
+
+SimulationProgress::LatencyCounts SimulationProgress::latencySnapshot() const
+{
+    LatencyCounts counts{};
     for (int i = 0; i < kLatencyBuckets; ++i)
-        answers += counts[size_t(i)] = latencyBuckets[size_t(i)].load(std::memory_order_relaxed);
+        counts[size_t(i)] = latencyBuckets[size_t(i)].load(std::memory_order_relaxed);
+    return counts;
+}
+
+double SimulationProgress::percentileMs(const LatencyCounts &counts, double p)
+{
+    qint64 answers = 0;
+    for (const qint64 n : counts)
+        answers += n;
     if (answers == 0)
         return 0;
     const qint64 rank = std::max<qint64>(1, qint64(std::ceil(p * double(answers))));

@@ -40,8 +40,13 @@ struct SimulationProgress
     // 1 µs), so a watcher can show percentiles while the run goes on.
     static constexpr int kLatencyBuckets = 112;
     std::array<std::atomic<qint64>, kLatencyBuckets> latencyBuckets{};
+    using LatencyCounts = std::array<qint64, kLatencyBuckets>;
     void recordLatency(qint64 ns);
     double latencyPercentileMs(double p) const; // 0 before the first answer
+    LatencyCounts latencySnapshot() const;
+    // The p-quantile (0..1) of `counts` in ms: the upper bound of the bucket
+    // it falls in; 0 when `counts` is empty.
+    static double percentileMs(const LatencyCounts &counts, double p);
 };
 
 struct SimulationReport
