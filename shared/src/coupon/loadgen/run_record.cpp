@@ -94,20 +94,6 @@ qint64 RunSample::answered() const
     return sum;
 }
 
-void RunRecord::setReport(const SimulationReport &report)
-{
-    attempts = report.attempts;
-    byStatus = report.byStatus;
-    seconds = report.seconds;
-    appliesPerSecond = report.appliesPerSecond;
-    acceptedPerSecond = report.acceptedPerSecond;
-    p50Ms = report.p50Ms;
-    p95Ms = report.p95Ms;
-    p99Ms = report.p99Ms;
-    maxMs = report.maxMs;
-    cancelled = report.cancelled;
-}
-
 void RunRecord::setOptions(const SimulationOptions &options)
 {
     campaign = options.campaign;
@@ -125,6 +111,7 @@ QString RunRecord::makeId(qint64 startedAtMs, const QString &campaign)
 
 QJsonObject toJson(const RunRecord &r)
 {
+    const SimulationFigures &f = r.figures;
     QJsonArray samples;
     for (const RunSample &s : r.samples)
         samples.append(sampleJson(s));
@@ -150,16 +137,16 @@ QJsonObject toJson(const RunRecord &r)
                      {u"duplicatePercent"_s, r.duplicatePercent},
                      {u"seed"_s, double(r.seed)}}},
         {u"figures"_s,
-         QJsonObject{{u"attempts"_s, double(r.attempts)},
-                     {u"byOutcome"_s, outcomesJson(r.byStatus)},
-                     {u"seconds"_s, r.seconds},
-                     {u"appliesPerSecond"_s, r.appliesPerSecond},
-                     {u"acceptedPerSecond"_s, r.acceptedPerSecond},
-                     {u"p50Ms"_s, r.p50Ms},
-                     {u"p95Ms"_s, r.p95Ms},
-                     {u"p99Ms"_s, r.p99Ms},
-                     {u"maxMs"_s, r.maxMs},
-                     {u"cancelled"_s, r.cancelled},
+         QJsonObject{{u"attempts"_s, double(f.attempts)},
+                     {u"byOutcome"_s, outcomesJson(f.byStatus)},
+                     {u"seconds"_s, f.seconds},
+                     {u"appliesPerSecond"_s, f.appliesPerSecond},
+                     {u"acceptedPerSecond"_s, f.acceptedPerSecond},
+                     {u"p50Ms"_s, f.p50Ms},
+                     {u"p95Ms"_s, f.p95Ms},
+                     {u"p99Ms"_s, f.p99Ms},
+                     {u"maxMs"_s, f.maxMs},
+                     {u"cancelled"_s, f.cancelled},
                      {u"drainSeconds"_s, r.drainSeconds}}},
         {u"error"_s, r.error},
         {u"samples"_s, samples},
@@ -188,16 +175,16 @@ Result<RunRecord> runRecordFromJson(const QJsonObject &json)
     r.duplicatePercent = settings.value(u"duplicatePercent"_s).toInt();
     r.seed = quint32(settings.value(u"seed"_s).toInteger());
     const QJsonObject figures = json.value(u"figures"_s).toObject();
-    r.attempts = figures.value(u"attempts"_s).toInteger();
-    r.byStatus = outcomesFrom(figures.value(u"byOutcome"_s).toObject());
-    r.seconds = figures.value(u"seconds"_s).toDouble();
-    r.appliesPerSecond = figures.value(u"appliesPerSecond"_s).toDouble();
-    r.acceptedPerSecond = figures.value(u"acceptedPerSecond"_s).toDouble();
-    r.p50Ms = figures.value(u"p50Ms"_s).toDouble();
-    r.p95Ms = figures.value(u"p95Ms"_s).toDouble();
-    r.p99Ms = figures.value(u"p99Ms"_s).toDouble();
-    r.maxMs = figures.value(u"maxMs"_s).toDouble();
-    r.cancelled = figures.value(u"cancelled"_s).toBool();
+    r.figures.attempts = figures.value(u"attempts"_s).toInteger();
+    r.figures.byStatus = outcomesFrom(figures.value(u"byOutcome"_s).toObject());
+    r.figures.seconds = figures.value(u"seconds"_s).toDouble();
+    r.figures.appliesPerSecond = figures.value(u"appliesPerSecond"_s).toDouble();
+    r.figures.acceptedPerSecond = figures.value(u"acceptedPerSecond"_s).toDouble();
+    r.figures.p50Ms = figures.value(u"p50Ms"_s).toDouble();
+    r.figures.p95Ms = figures.value(u"p95Ms"_s).toDouble();
+    r.figures.p99Ms = figures.value(u"p99Ms"_s).toDouble();
+    r.figures.maxMs = figures.value(u"maxMs"_s).toDouble();
+    r.figures.cancelled = figures.value(u"cancelled"_s).toBool();
     r.drainSeconds = figures.value(u"drainSeconds"_s).toDouble(-1);
     r.error = json.value(u"error"_s).toString();
     for (const QJsonValue &s : json.value(u"samples"_s).toArray())

@@ -48,13 +48,7 @@ struct RunRecord
     quint32 seed = 0;
 
     // The figures (SimulationReport without the answered sets).
-    qint64 attempts = 0;
-    std::array<qint64, kApplyOutcomeCount> byStatus{};
-    double seconds = 0;
-    double appliesPerSecond = 0;
-    double acceptedPerSecond = 0;
-    double p50Ms = 0, p95Ms = 0, p99Ms = 0, maxMs = 0;
-    bool cancelled = false;
+    SimulationFigures figures;
     QString error; // the run failed to start or stopped early: why
 
     // From the last answer until the worker group's lag reached 0 (-1: not seen).
@@ -68,9 +62,7 @@ struct RunRecord
     QStringList violations;
     QStringList auditNotes;
 
-    qint64 count(ApplyOutcome s) const { return byStatus[size_t(s)]; }
-    // Takes the figures of a finished run.
-    void setReport(const SimulationReport &report);
+    qint64 count(ApplyOutcome s) const { return figures.count(s); }
     // Takes the settings of a run.
     void setOptions(const SimulationOptions &options);
     // A fresh id from the start time and campaign.

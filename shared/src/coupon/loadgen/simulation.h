@@ -49,7 +49,8 @@ struct SimulationProgress
     static double percentileMs(const LatencyCounts &counts, double p);
 };
 
-struct SimulationReport
+// A run's figures, as they are kept in its record (run_record.h).
+struct SimulationFigures
 {
     qint64 attempts = 0;
     std::array<qint64, kApplyOutcomeCount> byStatus{};
@@ -58,9 +59,14 @@ struct SimulationReport
     double acceptedPerSecond = 0;
     double p50Ms = 0, p95Ms = 0, p99Ms = 0, maxMs = 0;
     bool cancelled = false;
-    AnsweredApplies answered; // for an exact audit
 
     qint64 count(ApplyOutcome s) const { return byStatus[size_t(s)]; }
+};
+
+struct SimulationReport : SimulationFigures
+{
+    AnsweredApplies answered; // for an exact audit
+
     QString summary() const; // one line: counts by outcome, rate, latencies
 };
 
