@@ -383,6 +383,15 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs)
     return result;
 }
 
+double metricSample(const QByteArray &page, const QByteArray &series)
+{
+    for (const QByteArray &line : page.split('\n')) {
+        if (line.startsWith(QByteArray(series + ' ')))
+            return line.mid(series.size() + 1).toDouble();
+    }
+    return -1;
+}
+
 HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body,
                 const QList<std::pair<QByteArray, QByteArray>> &headers)
 {

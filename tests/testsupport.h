@@ -174,6 +174,8 @@ HttpResult httpRaw(quint16 port, const QByteArray &raw, int timeoutMs = 10000);
 // A well-formed request.
 HttpResult http(quint16 port, const QByteArray &method, const QByteArray &path, const QByteArray &body = {},
                 const QList<std::pair<QByteArray, QByteArray>> &headers = {{"Content-Type", "application/json"}});
+// The value of one sample line of a /metrics page ("name{labels} value"), or -1.
+double metricSample(const QByteArray &page, const QByteArray &series);
 
 // A bearer token for `user`, signed with the test stack's key
 // (auth.signing.key of $COUPON_CONFIG; scripts/stack makes it).

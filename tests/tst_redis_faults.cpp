@@ -6,6 +6,7 @@
 // coupon-worker, and checks that no promise breaks and that everything heals
 // with no operator command run.
 
+#include "coupon/protocol/keys.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
 #include "testsupport.h"
@@ -442,6 +443,12 @@ private slots:
                      60000),
                  qPrintable(worker.output().right(1500)));
         QCOMPARE(answer.status, 409); // user 1's coupon is known again
+        // The rebuild waited for a barrier it wrote, and the worker passed it.
+        const QByteArray metrics = test::http(worker.adminPort(), "GET", "/metrics").body;
+        QVERIFY2(test::metricSample(metrics, "coupon_worker_reconciler_barriers_total{result=\"ok\"}") >= 1,
+                 metrics.constData());
+        QVERIFY2(test::metricSample(metrics, "coupon_worker_barriers_consumed_total") >= 1, metrics.constData());
+        QVERIFY(test::metricSample(metrics, "coupon_worker_reconciler_barrier_last_seconds") >= 0);
         QCOMPARE(rig.apply(gateway, 2).status, 202);
         AnsweredApplies answered;
         answered.accepted = {1, 2};
@@ -449,6 +456,74 @@ private slots:
         QVERIFY2(broken.isEmpty(), qPrintable(broken));
         QCOMPARE(gateway.terminate(), 0);
         QCOMPARE(worker.terminate(), 0);
+    }
+
+    // What Sentinel does to a master that was cut off while its replica was
+    // promoted, then to the promoted one when it fails in turn: the old
+    // master becomes a replica of the new one (so it holds the new one's
+    // data, without the writes it acknowledged alone), then is promoted
+    // back. It kept its run_id, and the campaign's meta came over still
+    // stamped with it. Nothing may be decided on that copy: the campaign
+    // answers reconciling. (Each REPLICAOF comes with CLIENT KILL TYPE
+    // normal, as Sentinel sends it, so the gateway reconnects.)
+    void aMasterPromotedBackIsReconciled()
+    {
+        Rig rig;
+        const QString up = rig.open(m_settings, u"promoted"_s, 5);
+        QVERIFY2(up.isEmpty(), qPrintable(up));
+        test::RedisServer other;
+        QVERIFY2(other.start().isEmpty(), "the second Redis did not start");
+        RedisConnection a(rig.settings.redis);
+        RedisConnection b(other.pointed(m_settings).redis);
+        const CampaignKeys keys(rig.campaign);
+        auto replicaOf = [](RedisConnection &node, quint16 port) {
+            return node.command({"REPLICAOF", "127.0.0.1", QByteArray::number(port)}).ok()
+                && node.command({"CLIENT", "KILL", "TYPE", "normal"}).ok();
+        };
+        auto promote = [](RedisConnection &node) {
+            return node.command({"REPLICAOF", "NO", "ONE"}).ok()
+                && node.command({"CLIENT", "KILL", "TYPE", "normal"}).ok();
+        };
+        auto synced = [](RedisConnection &node) {
+            Result<RedisReplyHandle> info = node.command({"INFO", "replication"});
+            return info && (*info)->type == REDIS_REPLY_STRING
+                && QByteArray((*info)->str, qsizetype((*info)->len)).contains("master_link_status:up");
+        };
+        auto holds = [&keys](RedisConnection &node, qint64 user) {
+            Result<RedisReplyHandle> r = node.command({"SISMEMBER", keys.users, QByteArray::number(user)});
+            return r && (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 1;
+        };
+        auto metaThere = [&keys](RedisConnection &node) {
+            Result<RedisReplyHandle> r = node.command({"EXISTS", keys.meta});
+            return r && (*r)->type == REDIS_REPLY_INTEGER && (*r)->integer == 1;
+        };
+
+        // B replicates A (A's first replica must not change its instance),
+        // then is promoted while A goes on alone.
+        QVERIFY(replicaOf(b, rig.redis.port()));
+        QVERIFY(test::waitFor([&] { return synced(b) && metaThere(b); }, 30000));
+        QVERIFY(promote(b));
+        test::GatewayProcess gateway(rig.redis.serviceArgs() + kFastGateway);
+        const QString ready = rig.startGateway(gateway);
+        QVERIFY2(ready.isEmpty(), qPrintable(ready));
+        QCOMPARE(rig.apply(gateway, 1).status, 202); // on A alone: B never hears of it
+
+        // A comes back as B's replica, then is promoted back.
+        QVERIFY(replicaOf(a, other.port()));
+        QVERIFY(test::waitFor([&] { return synced(a) && !holds(a, 1) && metaThere(a); }, 30000));
+        QVERIFY(promote(a));
+
+        test::HttpResult answer;
+        QVERIFY(test::waitFor(
+            [&] {
+                answer = rig.apply(gateway, 1);
+                return answer.status != 503 || codeOf(answer) != u"redis_unavailable"_s;
+            },
+            30000));
+        QVERIFY2(answer.status == 503 && codeOf(answer) == u"reconciling"_s,
+                 qPrintable(u"user 1, accepted before on the lost history, was answered %1 %2"_s.arg(answer.status)
+                                .arg(codeOf(answer))));
+        QCOMPARE(gateway.terminate(), 0);
     }
 
     // Redis restarts and takes seconds to load its data. The gateway must

@@ -21,15 +21,7 @@ QByteArray answer(quint16 port, const QByteArray &path)
     return QByteArray::number(r.status) + ' ' + r.body;
 }
 
-// The value of one sample line of a /metrics page ("name{labels} value"), or -1.
-double sample(const QByteArray &page, const QByteArray &series)
-{
-    for (const QByteArray &line : page.split('\n')) {
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toDouble();
-    }
-    return -1;
-}
+using test::metricSample;
 
 quint16 kafkaPort(const Settings &settings)
 {
@@ -72,10 +64,14 @@ private slots:
               QByteArray("coupon_worker_up{dependency=\"kafka\"}"), QByteArray("coupon_worker_ready"),
               QByteArray("coupon_worker_assigned_partitions"), QByteArray("coupon_worker_reconciler_leading"),
               QByteArray("coupon_worker_pending_oldest_age_seconds"),
-              QByteArray("coupon_worker_reconciling_oldest_seconds")})
-            QVERIFY2(sample(first.body, series) >= 0, QByteArray(series + " missing:\n" + first.body).constData());
-        QCOMPARE(sample(first.body, "coupon_worker_ready"), 1.0);
-        QVERIFY(sample(first.body, "coupon_worker_rebalances_total{kind=\"assign\"}") >= 1);
+              QByteArray("coupon_worker_reconciling_oldest_seconds"),
+              QByteArray("coupon_worker_barriers_consumed_total"),
+              QByteArray("coupon_worker_reconciler_barriers_total{result=\"ok\"}"),
+              QByteArray("coupon_worker_reconciler_barrier_last_seconds")})
+            QVERIFY2(metricSample(first.body, series) >= 0,
+                     QByteArray(series + " missing:\n" + first.body).constData());
+        QCOMPARE(metricSample(first.body, "coupon_worker_ready"), 1.0);
+        QVERIFY(metricSample(first.body, "coupon_worker_rebalances_total{kind=\"assign\"}") >= 1);
         // Lag per partition, once the first fetches brought the watermarks.
         QByteArray lagPage;
         QVERIFY2(test::waitFor(
@@ -95,16 +91,17 @@ private slots:
         QVERIFY2(test::waitFor(
                      [&] {
                          page = test::http(admin, "GET", "/metrics").body;
-                         return sample(page, "coupon_worker_poison_total{reason=\"value_size\"}")
-                             > sample(first.body, "coupon_worker_poison_total{reason=\"value_size\"}");
+                         return metricSample(page, "coupon_worker_poison_total{reason=\"value_size\"}")
+                             > metricSample(first.body, "coupon_worker_poison_total{reason=\"value_size\"}");
                      },
                      30000),
                  page.constData());
-        QVERIFY(sample(page, "coupon_worker_consumed_total") > sample(first.body, "coupon_worker_consumed_total"));
-        QVERIFY(sample(page, "coupon_worker_batch_messages_count")
-                > sample(first.body, "coupon_worker_batch_messages_count"));
-        QVERIFY(sample(page, "coupon_worker_commit_duration_seconds_count")
-                > sample(first.body, "coupon_worker_commit_duration_seconds_count"));
+        QVERIFY(metricSample(page, "coupon_worker_consumed_total")
+                > metricSample(first.body, "coupon_worker_consumed_total"));
+        QVERIFY(metricSample(page, "coupon_worker_batch_messages_count")
+                > metricSample(first.body, "coupon_worker_batch_messages_count"));
+        QVERIFY(metricSample(page, "coupon_worker_commit_duration_seconds_count")
+                > metricSample(first.body, "coupon_worker_commit_duration_seconds_count"));
         QCOMPARE(worker.terminate(30000), 0);
     }
 
@@ -171,12 +168,12 @@ private slots:
                  ready.constData());
         QVERIFY2(ready.startsWith("503 "), ready.constData());
         QCOMPARE(test::http(admin, "GET", "/healthz").status, 200);
-        QCOMPARE(sample(test::http(admin, "GET", "/metrics").body, up), 0.0);
+        QCOMPARE(metricSample(test::http(admin, "GET", "/metrics").body, up), 0.0);
 
         proxy.heal();
         QVERIFY2(test::waitFor([&] { return (ready = answer(admin, "/readyz")).startsWith("200 "); }, 60000),
                  QByteArray(ready + "\n" + worker.output().toUtf8()).constData());
-        QCOMPARE(sample(test::http(admin, "GET", "/metrics").body, up), 1.0);
+        QCOMPARE(metricSample(test::http(admin, "GET", "/metrics").body, up), 1.0);
         QCOMPARE(worker.terminate(30000), 0);
     }
 };

@@ -188,6 +188,8 @@ QByteArray WorkerMonitor::metrics() const
                  number(s.overLimit.load()));
     appendMetric(out, "coupon_worker_batches_total", "counter", "Batches committed to MySQL.",
                  number(s.batches.load()));
+    appendMetric(out, "coupon_worker_barriers_consumed_total", "counter",
+                 "Reconcilers' barrier records consumed (committed past, nothing written).", number(s.barriers.load()));
     http::appendHistogram(out, "coupon_worker_batch_messages", "Messages per committed batch.", s.batchSize.bounds(),
                           s.batchSize.counts(), s.batchSize.sum());
     http::appendHistogram(out, "coupon_worker_commit_duration_seconds",
@@ -233,6 +235,15 @@ QByteArray WorkerMonitor::metrics() const
                      QByteArray::number(double(r.graceMs.load()) / 1000.0));
         appendMetric(out, "coupon_worker_reconciler_errors_total", "counter", "Reconciler passes that failed.",
                      number(r.errors.load()));
+        appendFamily(out, "coupon_worker_reconciler_barriers_total", "counter",
+                     "Barriers the reconciler wrote on every partition (acks=all): acknowledged, or failed "
+                     "(a partition below its in-sync replicas, or a follower stalled past the wait).");
+        appendSample(out, "coupon_worker_reconciler_barriers_total", "result=\"ok\"", number(r.barriers.load()));
+        appendSample(out, "coupon_worker_reconciler_barriers_total", "result=\"error\"",
+                     number(r.barrierErrors.load()));
+        appendMetric(out, "coupon_worker_reconciler_barrier_last_seconds", "gauge",
+                     "How long the last barrier took to be acknowledged on every partition.",
+                     QByteArray::number(double(r.barrierLastMs.load()) / 1000.0));
     }
     return out;
 }

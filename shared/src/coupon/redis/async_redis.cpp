@@ -275,7 +275,7 @@ void AsyncRedis::identify()
                                QString::fromUtf8(id.role)));
             return;
         }
-        m_instance = id.runId;
+        m_instance = id.instance();
         m_backoff.reset();
         setConnected(true, {});
     });

@@ -28,6 +28,8 @@ RedisIdentity parseRedisInfo(QByteArrayView info)
         const QByteArray line = raw.trimmed();
         if (line.startsWith("run_id:"))
             id.runId = line.mid(7);
+        else if (line.startsWith("master_replid2:"))
+            id.promotedFrom = line.mid(15);
         else if (line.startsWith("loading:"))
             id.loading = line.mid(8) == "1";
         else if (line.startsWith("role:"))

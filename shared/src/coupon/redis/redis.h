@@ -36,8 +36,20 @@ struct RedisArgv
 struct RedisIdentity
 {
     QByteArray runId;
+    // master_replid2: the replication history a promotion continued (all
+    // zeros until the first promotion since start). A node that was made a
+    // replica took over its master's history, so once promoted back it
+    // shows that one here. (master_replid itself would not do: it also
+    // changes when a master without a backlog gets its first replica.)
+    QByteArray promotedFrom;
     bool loading = false;
     QByteArray role; // "master" or "slave" (INFO's word for a replica)
+
+    // What a campaign's meta is stamped with: "<run_id>:<master_replid2>".
+    // The run_id alone would pass a master that was demoted (taking over
+    // another's data, without the writes it acknowledged alone) and
+    // promoted back without a restart.
+    QByteArray instance() const { return promotedFrom.isEmpty() ? runId : runId + ':' + promotedFrom; }
 };
 RedisIdentity parseRedisInfo(QByteArrayView info);
 
@@ -72,7 +84,7 @@ public:
     bool isConnected() const { return m_context != nullptr; }
     // The run_id of the Redis this connection talks to (empty while
     // disconnected); fixed for the life of one connection.
-    QByteArray instance() const { return m_context ? m_identity.runId : QByteArray(); }
+    QByteArray instance() const { return m_context ? m_identity.instance() : QByteArray(); }
     // Where it is connected (or was last), e.g. for messages.
     const RedisEndpoint &endpoint() const { return m_endpoint; }
 

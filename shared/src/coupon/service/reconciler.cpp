@@ -3,6 +3,7 @@
 #include "coupon/protocol/scripts.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QHostInfo>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
@@ -158,10 +159,17 @@ Status Reconciler::pass()
     // the barrier and is consumed before the group passes it.
     auto topicEnd = [&]() -> const std::optional<QList<PartitionLag>> & {
         if (!snapshot) {
-            if (Result<QList<PartitionLag>> s = m_ops.barrier())
+            QElapsedTimer took;
+            took.start();
+            Result<QList<PartitionLag>> s = m_ops.barrier();
+            m_stats.barrierLastMs.store(took.elapsed());
+            if (s) {
                 snapshot = *s;
-            else
+                m_stats.barriers.fetch_add(1);
+            } else {
+                m_stats.barrierErrors.fetch_add(1);
                 qCWarning(lcReconciler, "barrier: %s", qPrintable(s.error().message));
+            }
         }
         return snapshot;
     };

@@ -36,6 +36,14 @@ struct ReconcilerStats
     std::atomic<qint64> pendingOldestAgeMs{0};  // the oldest pending reservation's age (Redis time)
     std::atomic<qint64> graceMs{0};             // the settle grace in force
     std::atomic<qint64> errors{0};              // passes that failed
+    // Barriers (CampaignOps::barrier) this leader wrote: acknowledged on
+    // every partition, or failed (a partition below its in-sync replicas,
+    // or a follower stalled past the wait), and how long the last one took.
+    // Reconciliation and settlement wait on them: a slow barrier is a slow
+    // ISR, seen here before a campaign has reconciled for long.
+    std::atomic<qint64> barriers{0};
+    std::atomic<qint64> barrierErrors{0};
+    std::atomic<qint64> barrierLastMs{0};
 };
 
 class Reconciler
