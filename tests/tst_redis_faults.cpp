@@ -34,11 +34,6 @@ QByteArray applyPath(const QString &campaign)
     return "/api/v1/campaigns/" + campaign.toLatin1() + "/applications";
 }
 
-QByteArray body(qint64 user)
-{
-    return "{\"userId\":" + QByteArray::number(user) + '}';
-}
-
 QString codeOf(const test::HttpResult &r)
 {
     return QJsonDocument::fromJson(r.body).object().value(u"code"_s).toString();
