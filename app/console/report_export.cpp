@@ -15,12 +15,13 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPainter>
-#include <QPainterPath>
 #include <QPdfWriter>
 #include <QPushButton>
 #include <QSaveFile>
 #include <QTextDocument>
 #include <QVBoxLayout>
+
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -111,25 +112,54 @@ Status writeReportHtml(const DropReport &report, const QString &path)
     return Ok{};
 }
 
+namespace {
+
+// A4 with 12 mm margins, in the document's pixels (96 dpi, as QTextDocument::print lays out).
+constexpr qreal kPageWidthPx = 210 / 25.4 * 96, kPageHeightPx = 297 / 25.4 * 96, kMarginPx = 12 / 25.4 * 96;
+
+} // namespace
+
+std::unique_ptr<QTextDocument> reportDocument(const DropReport &report)
+{
+    auto doc = std::make_unique<QTextDocument>();
+    addChartImages(*doc, report);
+    doc->setHtml(renderReportHtml(report, ChartMarkup::ImageResources));
+    return doc;
+}
+
 Status writeReportPdf(const DropReport &report, const QString &path)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return reportError(QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    QTextDocument doc;
-    addChartImages(doc, report);
-    doc.setHtml(renderReportHtml(report, ChartMarkup::ImageResources));
+    const std::unique_ptr<QTextDocument> doc = reportDocument(report);
     {
         QPdfWriter writer(&file);
         writer.setPageSize(QPageSize(QPageSize::A4));
         writer.setPageMargins(QMarginsF(12, 12, 12, 12), QPageLayout::Millimeter);
         writer.setTitle(u"Drop report: "_s + report.campaign);
         writer.setCreator(u"coupon-console "_s + QString::fromLatin1(kVersion));
-        doc.print(&writer);
+        doc->print(&writer);
     }
     if (!file.commit())
         return reportError(QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
     return Ok{};
+}
+
+QImage reportPageImage(const DropReport &report, int page, int width)
+{
+    const std::unique_ptr<QTextDocument> doc = reportDocument(report);
+    const QSizeF body(kPageWidthPx - 2 * kMarginPx, kPageHeightPx - 2 * kMarginPx);
+    doc->setPageSize(body);
+    const qreal scale = width / kPageWidthPx;
+    QImage image(QSize(width, int(kPageHeightPx * scale)), QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::white);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.scale(scale, scale);
+    p.translate(kMarginPx, kMarginPx - page * body.height());
+    doc->drawContents(&p, QRectF(QPointF(0, page * body.height()), body));
+    return image;
 }
 
 // --- ReportWorker --------------------------------------------------------------------------
@@ -170,8 +200,24 @@ Status ReportWorker::write(const ReportRequest &request)
         m_connected = false;
         return report.error();
     }
-    return request.format == ReportRequest::Format::Pdf ? writeReportPdf(*report, request.path)
-                                                        : writeReportHtml(*report, request.path);
+    switch (request.format) {
+    case ReportRequest::Format::Html: return writeReportHtml(*report, request.path);
+    case ReportRequest::Format::Pdf: return writeReportPdf(*report, request.path);
+    case ReportRequest::Format::PagePng: {
+        // Pages 1 and 2 side by side: the figures, then the timeline.
+        const QImage first = reportPageImage(*report, 0, 900), second = reportPageImage(*report, 1, 900);
+        QImage both(QSize(first.width() * 2 + 20, first.height()), QImage::Format_ARGB32_Premultiplied);
+        both.fill(QColor(u"#9e9e9e"_s));
+        QPainter p(&both);
+        p.drawImage(0, 0, first);
+        p.drawImage(first.width() + 20, 0, second);
+        p.end();
+        if (!both.save(request.path, "PNG"))
+            return reportError(QObject::tr("cannot write %1").arg(request.path));
+        return Ok{};
+    }
+    }
+    return Ok{};
 }
 
 // --- ReportDialog --------------------------------------------------------------------------

@@ -20,6 +20,7 @@
 class QComboBox;
 class QDialogButtonBox;
 class QLineEdit;
+class QTextDocument;
 
 namespace coupon {
 class CampaignOps;
@@ -29,7 +30,10 @@ namespace coupon::console {
 
 struct ReportRequest
 {
-    enum class Format { Html, Pdf };
+    // PagePng: pages 1 and 2 as the PDF has them, for README's picture
+    // (coupon-console --report-page, scripts/report-picture); not offered
+    // in the dialog.
+    enum class Format { Html, Pdf, PagePng };
 
     QString campaign;
     QString runId; // empty: the campaign as it stands, no run
@@ -42,9 +46,14 @@ struct ReportRequest
 // The report's chart drawn from the same layout as its SVG (layoutChart),
 // at `scale` device pixels per layout pixel.
 QImage chartImage(const Chart &chart, QSizeF size, qreal scale);
-// The report as a PDF through Qt's printing: QTextDocument (the HTML with
-// the charts as images) printed on a QPdfWriter, A4, paginated.
+// The report as Qt's printing lays it out: the HTML with the charts as
+// images, in a QTextDocument (QTextDocument::print paginates it).
+std::unique_ptr<QTextDocument> reportDocument(const DropReport &report);
+// The report as a PDF: reportDocument() printed on a QPdfWriter, A4.
 Status writeReportPdf(const DropReport &report, const QString &path);
+// Page `page` (0-based) of the report as the PDF has it, `width` pixels
+// wide (a picture for README: scripts/report-picture).
+QImage reportPageImage(const DropReport &report, int page, int width);
 Status writeReportHtml(const DropReport &report, const QString &path);
 
 // Gathers and writes reports on its own thread, one CampaignOps of its own.
@@ -58,14 +67,14 @@ public:
     ~ReportWorker() override;
 
     void exportReport(const coupon::console::ReportRequest &request);
+    // The same, synchronously on the caller's thread.
+    Status write(const ReportRequest &request);
 
 signals:
     // `error` empty: written.
     void reportExported(const QString &path, const QString &error);
 
 private:
-    Status write(const ReportRequest &request);
-
     Settings m_settings;
     std::unique_ptr<CampaignOps> m_ops;
     bool m_connected = false;

@@ -4,13 +4,22 @@
 
 #include <QSysInfo>
 
+#include <pwd.h>
+#include <unistd.h>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon {
 
 ReportStamp ReportStamp::now(const QString &by, const QString &tool)
 {
-    return ReportStamp{by, QSysInfo::machineHostName(), QDateTime::currentDateTimeUtc(), tool,
+    QString who = by;
+    // No $USER (a service, a container): the account of the effective uid.
+    if (who.isEmpty()) {
+        if (const passwd *pw = ::getpwuid(::geteuid()))
+            who = QString::fromLocal8Bit(pw->pw_name);
+    }
+    return ReportStamp{who, QSysInfo::machineHostName(), QDateTime::currentDateTimeUtc(), tool,
                        QString::fromLatin1(kVersion)};
 }
 

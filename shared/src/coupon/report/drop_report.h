@@ -25,7 +25,8 @@ struct ReportStamp
     QString tool; // "couponctl" or "coupon-console"
     QString version;
 
-    // Now, on this host, in this build's version.
+    // Now, on this host, in this build's version; `by` empty: the login
+    // name of the effective uid.
     static ReportStamp now(const QString &by, const QString &tool);
 };
 

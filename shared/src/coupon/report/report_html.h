@@ -22,7 +22,7 @@ enum class ChartMarkup {
     ImageResources,
 };
 
-inline constexpr QSizeF kReportChartSize{720, 260};
+inline constexpr QSizeF kReportChartSize{660, 240}; // fits an A4 page with 12 mm margins
 
 QString chartImageUrl(const QString &chartId);
 
