@@ -15,7 +15,6 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QSaveFile>
 #include <QTextStream>
 
 #include <cstdio>
@@ -555,14 +554,13 @@ int reportCommand(const Invocation &in)
                                                  ReportStamp::now(loginName(), u"couponctl"_s));
     if (!report)
         return failWith(report.error());
-    const QByteArray html = renderReportHtml(*report).toUtf8();
     const QString path = in.p.value(in.opt.outFile);
     if (path.isEmpty() || path == u"-"_s) {
+        const QByteArray html = renderReportHtml(*report).toUtf8();
         std::fwrite(html.constData(), 1, size_t(html.size()), stdout);
     } else {
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(html) != html.size() || !file.commit())
-            return fail(ExitUsage, u"cannot write %1: %2"_s.arg(path, file.errorString()));
+        if (Status written = writeReportHtml(*report, path); !written)
+            return fail(ExitUsage, written.error().message);
         out() << "report on " << campaign << " written to " << path << '\n';
     }
     // Like audit: 1 when an invariant is broken (the report says which).

@@ -103,15 +103,6 @@ QImage chartImage(const Chart &chart, QSizeF size, qreal scale)
     return image;
 }
 
-Status writeReportHtml(const DropReport &report, const QString &path)
-{
-    QSaveFile file(path);
-    const QByteArray html = renderReportHtml(report).toUtf8();
-    if (!file.open(QIODevice::WriteOnly) || file.write(html) != html.size() || !file.commit())
-        return reportError(QObject::tr("cannot write %1: %2").arg(path, file.errorString()));
-    return Ok{};
-}
-
 namespace {
 
 // A4 with 12 mm margins, in the document's pixels (96 dpi, as QTextDocument::print lays out).

@@ -54,7 +54,6 @@ Status writeReportPdf(const DropReport &report, const QString &path);
 // Page `page` (0-based) of the report as the PDF has it, `width` pixels
 // wide (a picture for README: scripts/report-picture).
 QImage reportPageImage(const DropReport &report, int page, int width);
-Status writeReportHtml(const DropReport &report, const QString &path);
 
 // Gathers and writes reports on its own thread, one CampaignOps of its own.
 class ReportWorker final : public QObject

@@ -4,6 +4,8 @@
 #include "coupon/report/report_chart.h"
 #include "coupon/service/failed_events.h"
 
+#include <QSaveFile>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon {
@@ -279,6 +281,15 @@ QString renderReportHtml(const DropReport &r, ChartMarkup charts)
     failedEventsSection(h, r);
     h.raw(u"</body>\n</html>\n"_s);
     return h.out;
+}
+
+Status writeReportHtml(const DropReport &report, const QString &path)
+{
+    QSaveFile file(path);
+    const QByteArray html = renderReportHtml(report).toUtf8();
+    if (!file.open(QIODevice::WriteOnly) || file.write(html) != html.size() || !file.commit())
+        return Error(Errc::RunHistory, u"cannot write %1: %2"_s.arg(path, file.errorString()));
+    return Ok{};
 }
 
 } // namespace coupon

@@ -27,5 +27,8 @@ inline constexpr QSizeF kReportChartSize{660, 240}; // fits an A4 page with 12 m
 QString chartImageUrl(const QString &chartId);
 
 QString renderReportHtml(const DropReport &report, ChartMarkup charts = ChartMarkup::InlineSvg);
+// The HTML, written atomically to `path` (Errc::RunHistory naming the file
+// when it cannot be).
+Status writeReportHtml(const DropReport &report, const QString &path);
 
 } // namespace coupon
