@@ -3,6 +3,7 @@
 #include "coupon/version.h"
 #include "dialogs.h"
 #include "main_window.h"
+#include "report_export.h"
 
 #include <QApplication>
 #include <QTimer>
@@ -65,7 +66,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption concurrency = hidden(u"concurrency"_s, u"n"_s);
     const QCommandLineOption warmupMs = hidden(u"warmup-ms"_s, u"ms"_s);
     const QCommandLineOption grabAt = hidden(u"grab-at-percent"_s, u"percent"_s);
+    // For scripts/report-picture: pages 1 and 2 of a campaign's drop report (with
+    // its latest run; without --report-campaign, the latest run's campaign)
+    // as the PDF has it, saved as PNG; no window.
+    const QCommandLineOption reportPage = hidden(u"report-page"_s, u"file"_s);
+    const QCommandLineOption reportCampaign = hidden(u"report-campaign"_s, u"id"_s);
     cli.parser().addOptions({screenshot, afterMs, users, limit, concurrency, warmupMs, grabAt});
+    cli.parser().addOptions({reportPage, reportCampaign});
     int exitCode = 0;
     std::optional<coupon::Settings> settings = cli.process(app, &exitCode);
     if (!settings)
@@ -74,6 +81,20 @@ int main(int argc, char *argv[])
     // otherwise explicitly.
     if (!cli.parser().isSet(u"config"_s) && qEnvironmentVariableIsEmpty("COUPON_CONFIG"))
         coupon::console::applySavedEndpoints(*settings);
+
+    if (cli.parser().isSet(reportPage)) {
+        // No campaign: the latest run's.
+        const coupon::Result<coupon::RunRecord> run = coupon::RunHistory().latest(cli.parser().value(reportCampaign));
+        const QString campaign = cli.parser().isSet(reportCampaign) || !run ? cli.parser().value(reportCampaign)
+                                                                            : run->campaign;
+        coupon::console::ReportRequest request{campaign, run ? run->id : QString(),
+                                               coupon::console::ReportRequest::Format::PagePng,
+                                               cli.parser().value(reportPage), coupon::console::operatorName()};
+        const coupon::Status written = coupon::console::ReportWorker(*settings).write(request);
+        std::fprintf(stderr, "coupon-console: %s\n",
+                     qPrintable(written ? u"saved "_s + request.path : written.error().message));
+        return written ? coupon::ExitOk : coupon::ExitCheckFailed;
+    }
 
     coupon::console::MainWindow window(*settings, coupon::console::savedGatewayUrls(*settings));
     window.show();

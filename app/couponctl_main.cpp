@@ -7,6 +7,7 @@
 #include "coupon/loadgen/simulation.h"
 #include "coupon/loadgen/tokens.h"
 #include "coupon/protocol/soldout_memo.h"
+#include "coupon/report/report_html.h"
 #include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
 #include "coupon/service/failed_events.h"
@@ -99,12 +100,16 @@ struct Options
                                      u"failed retry with --campaign/--user: the typed confirmation "
                                      "\"retry ID as C/U\"."_s,
                                      u"text"_s};
+    const QCommandLineOption run{u"run"_s, u"report: a run from the run history, or \"latest\" (of --campaign)."_s,
+                                 u"id"_s};
+    const QCommandLineOption outFile{u"out"_s, u"report: the HTML file to write (default: standard output)."_s,
+                                     u"file"_s};
 
     void addTo(QCommandLineParser &p) const
     {
         for (const QCommandLineOption &o :
-             {campaign, user, users,   firstUser, concurrency, duplicates, target, audit, limit,  name,   starts,
-              ends,     open, timeout, grace,     ttl,         count,      all,    by,    reason, confirm})
+             {campaign, user,    users, firstUser, concurrency, duplicates, target, audit,  limit,   name, starts, ends,
+              open,     timeout, grace, ttl,       count,       all,        by,     reason, confirm, run,  outFile})
             p.addOption(o);
     }
 };
@@ -522,6 +527,50 @@ int failedCommand(const Invocation &in)
     return report->resolved ? ExitOk : ExitCheckFailed;
 }
 
+// The drop report: the audit (after the drain), the failed events and, with
+// --run, a run from the history, as one HTML file. No PDF: that takes Qt
+// Gui, which this headless tool does not link; the console writes both.
+int reportCommand(const Invocation &in)
+{
+    std::optional<RunRecord> run;
+    if (in.p.isSet(in.opt.run)) {
+        const RunHistory history;
+        const QString id = in.p.value(in.opt.run);
+        Result<RunRecord> loaded = id == u"latest"_s ? history.latest(in.p.value(in.opt.campaign)) : history.load(id);
+        if (!loaded)
+            return fail(ExitUsage, loaded.error().message);
+        run = std::move(loaded).value();
+    }
+    QString campaign;
+    if (in.p.isSet(in.opt.campaign) || !run) {
+        if (!in.campaignArg(&campaign))
+            return ExitUsage;
+    } else {
+        campaign = run->campaign;
+    }
+    if (run && run->campaign != campaign)
+        return fail(ExitUsage, u"run %1 is of campaign %2, not %3"_s.arg(run->id, run->campaign, campaign));
+    Result<DropReport> report = gatherDropReport(in.ops, campaign, in.timeoutMs(), std::move(run),
+                                                 ReportStamp::now(loginName(), u"couponctl"_s));
+    if (!report)
+        return failWith(report.error());
+    const QString path = in.p.value(in.opt.outFile);
+    if (path.isEmpty() || path == u"-"_s) {
+        const QByteArray html = renderReportHtml(*report).toUtf8();
+        std::fwrite(html.constData(), 1, size_t(html.size()), stdout);
+    } else {
+        if (Status written = writeReportHtml(*report, path); !written)
+            return fail(ExitUsage, written.error().message);
+        out() << "report on " << campaign << " written to " << path << '\n';
+    }
+    // Like audit: 1 when an invariant is broken (the report says which).
+    if (!report->audit.ok)
+        return fail(
+            ExitCheckFailed,
+            u"%1: %2 invariant violation(s), see the report"_s.arg(campaign).arg(report->audit.violations.size()));
+    return ExitOk;
+}
+
 // What main() connects before it runs a command.
 enum class Connect {
     // CampaignOps::connect(): MySQL (and its migrations), then Redis.
@@ -572,6 +621,11 @@ const QList<Command> &commands()
          "  failed retry ID --campaign C --user U --confirm \"retry ID as C/U\"   ...or a correction\n"
          "  failed resolve ID --by WHO --reason TEXT   mark it handled"_s,
          failedCommand, Connect::CampaignOps},
+        {u"report"_s,
+         u"  report --campaign C [--run ID|latest] [--out FILE.html]\n"
+         "                                          the drop report: one self-contained HTML file (stdout\n"
+         "                                          without --out); the console writes PDF as well"_s,
+         reportCommand, Connect::CampaignOps},
     };
     return table;
 }

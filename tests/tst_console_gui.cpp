@@ -8,6 +8,8 @@
 #include "coupon/service/campaigns.h"
 #include "main_window.h"
 #include "models.h"
+#include "report_export.h"
+#include "report_fields.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 #include "widgets.h"
@@ -20,7 +22,10 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -278,6 +283,107 @@ private slots:
     // Several gateways in the target box (commas or spaces between them):
     // the simulation sends its applies round robin, with a token each; so
     // does couponctl simulate --target with the same list.
+    // File → Export report…: the dialog, the gathering on the report thread,
+    // an HTML file with the audit's figures and a PDF of its pages.
+    void exportReportWritesHtmlAndPdf()
+    {
+        QTemporaryDir history, out;
+        qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(history.path()));
+        const QString campaign = openCampaign(u"console-report"_s, 30);
+        MainWindow window(m_settings, {});
+        QVERIFY(showOn(window, campaign));
+        QSignalSpy finished(&window, &MainWindow::simulationFinished);
+        QSignalSpy verdict(&window, &MainWindow::verdictReady);
+        window.findChild<QSpinBox *>(u"usersSpin"_s)->setValue(100);
+        QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(!verdict.isEmpty(), 120000);
+        // The run as the history keeps it (this branch's console does not
+        // save its runs yet): its real figures, one sample of all its answers.
+        const auto sim = finished.first().first().value<SimulationReport>();
+        RunRecord run;
+        run.campaign = campaign;
+        run.users = 100;
+        run.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+        run.id = RunRecord::makeId(run.startedAtMs, campaign);
+        run.figures = sim;
+        RunSample all;
+        all.atMs = qint64(sim.seconds * 1000) + 1;
+        all.answers = sim.byStatus;
+        all.p50Ms = sim.p50Ms;
+        run.samples = {all};
+        QVERIFY(RunHistory().save(run).ok());
+
+        // The File menu holds the report, the coupons' CSV and Quit.
+        auto *fileMenu = window.menuBar()->findChild<QMenu *>(u"fileMenu"_s);
+        QVERIFY(fileMenu);
+        QStringList texts;
+        for (QAction *a : fileMenu->actions())
+            texts.append(a->text());
+        QCOMPARE(texts, (QStringList{u"Export report…"_s, u"Export coupons to CSV…"_s, QString(), u"Quit"_s}));
+        auto *action = window.findChild<QAction *>(u"exportReportAction"_s);
+        QVERIFY(action && action->isEnabled());
+
+        const auto exportAs = [&](int format, const QString &path) {
+            QTimer::singleShot(0, [format, path] {
+                auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
+                QVERIFY(dialog);
+                QCOMPARE(dialog->objectName(), u"reportDialog"_s);
+                auto *subject = dialog->findChild<QComboBox *>(u"reportSubject"_s);
+                QCOMPARE(subject->count(), 2); // the campaign alone, its one run
+                QCOMPARE(subject->currentIndex(), 1);
+                dialog->findChild<QComboBox *>(u"reportFormat"_s)->setCurrentIndex(format);
+                dialog->findChild<QLineEdit *>(u"reportPath"_s)->setText(path);
+                dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
+            });
+            QSignalSpy exported(window.backend(), &Backend::reportExported);
+            action->trigger();
+            return exported.wait(120000) && exported.first().at(1).toString().isEmpty();
+        };
+
+        const QString htmlPath = out.filePath(u"report.html"_s);
+        QVERIFY(exportAs(0, htmlPath));
+        QTRY_VERIFY(window.statusBar()->currentMessage().contains(u"Report written to"_s));
+        QFile htmlFile(htmlPath);
+        QVERIFY(htmlFile.open(QIODevice::ReadOnly));
+        const test::ParsedReport p = test::parseReport(QString::fromUtf8(htmlFile.readAll()));
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        Result<AuditReport> audit = m_ops->audit(campaign, 60000);
+        QVERIFY(audit.ok());
+        QCOMPARE(p.field(u"issued"_s), QString::number(audit->status.coupons));
+        QCOMPARE(p.field(u"issued"_s), u"30"_s);
+        QCOMPARE(p.field(u"redis-count"_s), QString::number(audit->status.redisCount));
+        QCOMPARE(p.field(u"verdict"_s), u"ok"_s);
+        QCOMPARE(p.field(u"run-id"_s), run.id);
+        QCOMPARE(p.field(u"outcome-accepted"_s), u"30"_s);
+        QCOMPARE(p.field(u"generated-tool"_s), u"coupon-console"_s);
+
+        const QString pdfPath = out.filePath(u"report.pdf"_s);
+        QVERIFY(exportAs(1, pdfPath));
+        QFile pdf(pdfPath);
+        QVERIFY(pdf.open(QIODevice::ReadOnly));
+        const QByteArray bytes = pdf.readAll();
+        QVERIFY(bytes.startsWith("%PDF-"));
+        QVERIFY(bytes.trimmed().endsWith("%%EOF"));
+        const QString pdfText = QString::fromLatin1(bytes);
+        const qsizetype pages = pdfText.count(QRegularExpression(u"/Type\\s*/Page\\b"_s));
+        QVERIFY2(pages >= 2, qPrintable(QString::number(pages))); // the figures, then the charts and verdicts
+        // The three charts went in as images.
+        QVERIFY(pdfText.count(QRegularExpression(u"/Subtype\\s*/Image"_s)) >= 3);
+        // And page 1 as the PDF lays it out is drawn, not blank.
+        Result<DropReport> again = gatherDropReport(*m_ops, campaign, 60000, run, ReportStamp::now(u"t"_s, u"t"_s));
+        QVERIFY(again.ok());
+        const QImage page = reportPageImage(*again, 0, 600);
+        QCOMPARE(page.width(), 600);
+        QVERIFY(page.height() > 800);
+        int dark = 0;
+        for (int y = 0; y < page.height(); y += 4)
+            for (int x = 0; x < page.width(); x += 4)
+                dark += qGray(page.pixel(x, y)) < 128 ? 1 : 0;
+        QVERIFY2(dark > 200, qPrintable(QString::number(dark)));
+        qunsetenv("COUPON_RUN_HISTORY_DIR");
+    }
+
     void simulationRoundRobinsOverGateways()
     {
         test::GatewayProcess first, second;

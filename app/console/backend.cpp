@@ -1,5 +1,6 @@
 #include "backend.h"
 
+#include "report_export.h"
 #include "workers.h"
 
 using namespace Qt::StringLiterals;
@@ -95,6 +96,9 @@ void Backend::startWorkers()
     m_opsThread = startThread(u"console-ops"_s, m_ops);
     m_simulationThread = startThread(u"console-simulation"_s, m_simulation);
     m_gatewayThread = startThread(u"console-gateways"_s, m_gateways);
+    m_report = new ReportWorker(m_settings);
+    connect(m_report, &ReportWorker::reportExported, this, &Backend::reportExported);
+    m_reportThread = startThread(u"console-report"_s, m_report);
 
     const QString campaign = m_campaign;
     const int lagInterval = m_lagIntervalMs;
@@ -123,6 +127,8 @@ void Backend::stopWorkers()
     m_opsThread.reset();
     m_simulationThread.reset();
     m_gatewayThread.reset();
+    m_reportThread.reset();
+    m_report = nullptr;
     m_redis = nullptr;
     m_kafka = nullptr;
     m_store = nullptr;
@@ -225,6 +231,11 @@ void Backend::runSimulation(const SimulationRun &run)
 {
     m_runCancel = run.cancel;
     QMetaObject::invokeMethod(m_simulation, [run, w = m_simulation] { w->run(run); });
+}
+
+void Backend::exportReport(const ReportRequest &request)
+{
+    QMetaObject::invokeMethod(m_report, [=, w = m_report] { w->exportReport(request); });
 }
 
 } // namespace coupon::console

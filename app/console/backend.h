@@ -14,6 +14,8 @@ class GatewayMonitor;
 class KafkaMonitor;
 class OpsWorker;
 class RedisMonitor;
+class ReportWorker;
+struct ReportRequest;
 class SimulationWorker;
 class StoreWorker;
 
@@ -71,6 +73,8 @@ public:
 
     // Cancels the run in flight, if any, when the backend stops.
     void runSimulation(const SimulationRun &run);
+    // File → Export report…: gathered and written on the report thread.
+    void exportReport(const ReportRequest &request);
 
 signals:
     void redisSampled(const coupon::console::RedisSample &sample);
@@ -87,6 +91,7 @@ signals:
     void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
     void simulationFinished(const coupon::SimulationReport &report, const QString &error);
+    void reportExported(const QString &path, const QString &error);
 
 private:
     void startWorkers();
@@ -106,6 +111,10 @@ private:
     OpsWorker *m_ops = nullptr;
     SimulationWorker *m_simulation = nullptr;
     GatewayMonitor *m_gateways = nullptr;
+    // The report's audit waits for the drain: a thread of its own, so the
+    // operations on the ops thread do not queue behind it.
+    ThreadPtr m_reportThread;
+    ReportWorker *m_report = nullptr;
 };
 
 } // namespace coupon::console

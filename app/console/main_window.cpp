@@ -9,6 +9,7 @@
 #include "lag_panel.h"
 #include "models.h"
 #include "panel_parts.h"
+#include "report_export.h"
 #include "simulation_panel.h"
 #include "widgets.h"
 
@@ -16,9 +17,12 @@
 #include <QCloseEvent>
 #include <QDateTime>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QInputDialog>
+#include <QMenuBar>
 #include <QSettings>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTimer>
@@ -101,6 +105,17 @@ void MainWindow::buildActions()
         m_coupons->focusFilter();
     });
     m_settingsAction->setShortcuts({QKeySequence::Preferences, QKeySequence(u"Ctrl+,"_s)});
+
+    // File: the report, the coupons' CSV, Quit.
+    m_reportAction = make(u"export"_s, tr("Export report…"), QKeySequence(u"Ctrl+Shift+E"_s),
+                          &MainWindow::exportReport);
+    m_reportAction->setObjectName(u"exportReportAction"_s);
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->setObjectName(u"fileMenu"_s);
+    file->addAction(m_reportAction);
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
 }
 
 void MainWindow::buildPanels()
@@ -226,6 +241,13 @@ void MainWindow::wireBackend()
             message(tr("Export to %1 failed: %2").arg(path, error), true);
     });
 
+    connect(m_backend, &Backend::reportExported, this, [this](const QString &path, const QString &error) {
+        if (error.isEmpty())
+            message(tr("Report written to %1").arg(path));
+        else
+            message(tr("Report to %1 failed: %2").arg(path, error), true);
+    });
+
     connect(m_failedEvents, &FailedEventsPanel::retryRequested, this, &MainWindow::retryFailedEvent);
     connect(m_failedEvents, &FailedEventsPanel::resolveRequested, this, &MainWindow::resolveFailedEvent);
     connect(m_backend, &Backend::failedEventHandled, this, [this](qint64, bool ok, bool, const QString &text) {
@@ -294,6 +316,7 @@ void MainWindow::updateCampaignActions()
     m_limitAction->setEnabled(known && !open);
     m_resetAction->setEnabled(known && !isSimulating());
     m_exportAction->setEnabled(known);
+    m_reportAction->setEnabled(known);
 }
 
 void MainWindow::newCampaign()
@@ -412,6 +435,32 @@ void MainWindow::exportCoupons()
     m_exportAction->setEnabled(false);
     m_backend->exportCoupons(campaign, couponModel()->userFilter(), path);
     message(tr("Exporting coupons of %1…").arg(campaign));
+}
+
+void MainWindow::exportReport()
+{
+    const QString campaign = currentCampaign();
+    if (!m_campaignBar->contains(campaign))
+        return;
+    // The history is a folder of small local files: read here, no service involved.
+    QList<RunRecord> runs;
+    for (RunRecord &run : RunHistory().list()) {
+        if (run.campaign == campaign)
+            runs.append(std::move(run));
+    }
+    QSettings prefs;
+    const QString folder = prefs
+                               .value(u"report/folder"_s,
+                                      QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation))
+                               .toString();
+    ReportDialog dialog(campaign, runs, folder, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    ReportRequest request = dialog.request();
+    request.by = operatorName();
+    prefs.setValue(u"report/folder"_s, QFileInfo(request.path).absolutePath());
+    m_backend->exportReport(request);
+    message(tr("Writing the report on %1 (its audit waits for the drain)…").arg(campaign));
 }
 
 void MainWindow::editSettings()

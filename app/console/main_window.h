@@ -102,6 +102,7 @@ private:
     void retryFailedEvent(const FailedEventRow &row);
     void resolveFailedEvent(const FailedEventRow &row);
     void exportCoupons();
+    void exportReport(); // File → Export report…
     void editSettings();
     void message(const QString &text, bool error = false);
 
@@ -109,6 +110,7 @@ private:
     QString m_simulateAfterCreate; // campaign created by one click, simulated once it exists
 
     // Actions
+    QAction *m_reportAction = nullptr; // File → Export report…
     QAction *m_newAction, *m_openAction, *m_closeAction, *m_limitAction, *m_resetAction, *m_simulateAction,
         *m_cancelAction, *m_exportAction, *m_settingsAction, *m_refreshAction, *m_quitAction, *m_filterAction;
 
