@@ -54,8 +54,9 @@ private:
 };
 
 // The history's files, read and written on a thread of its own: a record
-// with its timeline is tens of KB, fsynced on save (QSaveFile), and the
-// list parses up to 50 of them, which is not the GUI thread's work.
+// holds its whole timeline (4 samples a second) and is fsynced on save
+// (QSaveFile), and the list parses up to 50 of them: disk waits the GUI
+// thread should not make.
 class RunHistoryWorker final : public QObject
 {
     Q_OBJECT
