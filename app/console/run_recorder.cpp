@@ -16,6 +16,9 @@ namespace {
 // A read of the issued count lost on the way (the backend restarted) is
 // asked again after this.
 constexpr qint64 kIssuedRetryMs = 2000;
+// Without a lag reading this long after the last answer (the lag view is
+// paused, or Kafka does not answer), the issued count alone says drained.
+constexpr qint64 kLagGraceMs = 5000;
 
 } // namespace
 
@@ -66,6 +69,7 @@ void RunRecorder::start(const SimulationRun &run)
     m_issuedAskedAtMs = -1;
     m_finished = m_drained = m_awaitingAudit = false;
     m_finishedAtElapsedMs = 0;
+    m_issuedCaughtUpMs = -1;
     m_clock.start();
     m_timer->start();
     emit started(*m_record);
@@ -141,13 +145,18 @@ void RunRecorder::tick()
     if (m_finished && !m_drained) {
         // Drained: MySQL has every ticket Redis handed out (the counter, or
         // this run's accepts when the counter was not read), and a lag
-        // reading taken after the last answer says 0 (unless the lag was
-        // never read: paused, or Kafka unreachable).
+        // reading taken after the last answer says 0 (unless none came
+        // within kLagGraceMs: then since the issued count caught up).
         const qint64 target = m_redisCount >= 0 ? m_redisCount : m_record->count(ApplyOutcome::Accepted);
-        const bool lagZero = m_lag < 0 || (m_lag == 0 && m_lagAtMs >= m_record->finishedAtMs);
-        if (m_issued >= target && lagZero) {
+        if (m_issued >= target && m_issuedCaughtUpMs < 0)
+            m_issuedCaughtUpMs = elapsed;
+        const bool lagRead = m_lagAtMs >= m_record->finishedAtMs;
+        if (m_issued >= target && lagRead && m_lag == 0) {
             m_drained = true;
             m_record->drainSeconds = double(elapsed - m_finishedAtElapsedMs) / 1000.0;
+        } else if (m_issuedCaughtUpMs >= 0 && !lagRead && elapsed - m_finishedAtElapsedMs >= kLagGraceMs) {
+            m_drained = true;
+            m_record->drainSeconds = double(m_issuedCaughtUpMs - m_finishedAtElapsedMs) / 1000.0;
         }
     }
     completeIfDone();

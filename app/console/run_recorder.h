@@ -80,6 +80,7 @@ private:
     // After the last answer.
     bool m_finished = false;
     qint64 m_finishedAtElapsedMs = 0;
+    qint64 m_issuedCaughtUpMs = -1; // when MySQL's issued count first reached the counter
     bool m_drained = false;
     bool m_awaitingAudit = false;
 };
