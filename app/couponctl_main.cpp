@@ -4,6 +4,7 @@
 #include "coupon/base/cli.h"
 #include "coupon/base/validation.h"
 #include "coupon/loadgen/http_client.h"
+#include "coupon/loadgen/run_record.h"
 #include "coupon/loadgen/simulation.h"
 #include "coupon/loadgen/tokens.h"
 #include "coupon/protocol/soldout_memo.h"
@@ -15,9 +16,14 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QElapsedTimer>
+#include <QSysInfo>
 #include <QTextStream>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
+#include <thread>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -84,6 +90,7 @@ struct Options
                                     "commas or spaces: round robin) instead of the in-process apply service."_s,
                                     u"urls"_s};
     const QCommandLineOption audit{u"audit"_s, u"After simulate: wait for the drain and audit."_s};
+    const QCommandLineOption noHistory{u"no-history"_s, u"simulate: do not keep the run in the run history."_s};
     const QCommandLineOption limit{u"limit"_s, u"Coupon limit."_s, u"n"_s};
     const QCommandLineOption name{u"name"_s, u"Campaign name."_s, u"text"_s};
     const QCommandLineOption starts{u"starts"_s, u"Window start."_s, u"time"_s};
@@ -108,8 +115,8 @@ struct Options
     void addTo(QCommandLineParser &p) const
     {
         for (const QCommandLineOption &o :
-             {campaign, user,    users, firstUser, concurrency, duplicates, target, audit,  limit,   name, starts, ends,
-              open,     timeout, grace, ttl,       count,       all,        by,     reason, confirm, run,  outFile})
+             {campaign, user, users, firstUser, concurrency, duplicates, target, audit, noHistory, limit, name, starts,
+              ends, open, timeout, grace, ttl, count, all, by, reason, confirm, run, outFile})
             p.addOption(o);
     }
 };
@@ -295,6 +302,86 @@ int tokenCommand(const Invocation &in)
     return ExitOk;
 }
 
+// Who runs couponctl: $USER, else the account of the effective uid.
+QString loginName()
+{
+    QString name = qEnvironmentVariable("USER");
+    if (name.isEmpty()) {
+        if (const passwd *pw = ::getpwuid(::geteuid()))
+            name = QString::fromLocal8Bit(pw->pw_name);
+    }
+    return name;
+}
+
+// A run's timeline for the run history: the interval samples of `progress`,
+// and with `ops` connected (--audit) the campaign's Redis counter, MySQL's
+// issued count and the topic lag, read on this thread while the run goes
+// on in another.
+class RunTimelineSampler
+{
+public:
+    static constexpr auto kInterval = std::chrono::milliseconds(250);
+
+    RunTimelineSampler(RunRecord *record, const SimulationProgress *progress, CampaignOps *ops)
+        : m_record(record)
+        , m_sampler(progress)
+        , m_ops(ops)
+    {
+        m_clock.start();
+    }
+
+    // Runs `simulation` on its own thread, sampling until it returns.
+    template <typename Simulation>
+    auto run(Simulation simulation) -> decltype(simulation())
+    {
+        auto running = std::async(std::launch::async, std::move(simulation));
+        while (running.wait_for(kInterval) != std::future_status::ready)
+            sample();
+        auto result = running.get();
+        m_record->finishedAtMs = QDateTime::currentMSecsSinceEpoch();
+        m_lastAnswerMs = m_clock.elapsed();
+        sample(); // the rest: the samples' answers add up to the run's
+        return result;
+    }
+
+    // After the run: samples until MySQL has every ticket the Redis counter
+    // handed out and the topic lag is 0, or `timeoutMs`; sets drainSeconds.
+    void sampleDrain(int timeoutMs)
+    {
+        if (!m_ops)
+            return;
+        while (m_clock.elapsed() - m_lastAnswerMs < timeoutMs) {
+            const RunSample &s = sample();
+            if (s.lag == 0 && s.redisCount >= 0 && s.issued >= s.redisCount) {
+                m_record->drainSeconds = double(m_clock.elapsed() - m_lastAnswerMs) / 1000.0;
+                return;
+            }
+            std::this_thread::sleep_for(kInterval); // a sampling interval, not a wait for a condition
+        }
+    }
+
+private:
+    const RunSample &sample()
+    {
+        RunSample s = m_sampler.sample(m_clock.elapsed());
+        if (m_ops) {
+            if (Result<CampaignOverview> status = m_ops->status(m_record->campaign)) {
+                s.redisCount = status->redisLoaded ? status->redisCount : -1;
+                s.issued = status->campaign.issued;
+                s.lag = status->topicLag;
+            }
+        }
+        m_record->samples.append(s);
+        return m_record->samples.constLast();
+    }
+
+    RunRecord *m_record;
+    RunSampler m_sampler;
+    CampaignOps *m_ops;
+    QElapsedTimer m_clock;
+    qint64 m_lastAnswerMs = 0;
+};
+
 int simulateCommand(const Invocation &in)
 {
     const Options &opt = in.opt;
@@ -307,11 +394,20 @@ int simulateCommand(const Invocation &in)
         return ExitUsage;
     options.concurrency = int(concurrency);
     options.duplicatePercent = int(duplicates);
+    const bool auditing = in.p.isSet(opt.audit);
     // The audit needs MySQL: without it, fail before applying anything.
-    if (in.p.isSet(opt.audit)) {
+    if (auditing) {
         if (Status st = in.ops.connect(); !st)
             return failWith(st.error());
     }
+    RunRecord record;
+    record.setOptions(options);
+    record.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+    record.id = RunRecord::makeId(record.startedAtMs, options.campaign);
+    record.operatorName = loginName() + u'@' + QSysInfo::machineHostName();
+    record.tool = u"couponctl"_s;
+    SimulationProgress progress;
+    RunTimelineSampler sampler(&record, &progress, auditing ? &in.ops : nullptr);
     SimulationReport report;
     if (in.p.isSet(opt.target)) {
         Result<QList<QUrl>> targets = parseTargets(in.p.value(opt.target));
@@ -321,7 +417,11 @@ int simulateCommand(const Invocation &in)
         if (!tokens)
             return failWith(tokens.error());
         options.tokens = *tokens;
-        Result<SimulationReport> viaHttp = simulateHttp(*targets, options);
+        QStringList urls;
+        for (const QUrl &url : *targets)
+            urls << url.toString();
+        record.target = urls.join(u' ');
+        Result<SimulationReport> viaHttp = sampler.run([&] { return simulateHttp(*targets, options, &progress); });
         if (!viaHttp)
             return fail(ExitUsage, viaHttp.error().message);
         report = *viaHttp;
@@ -329,18 +429,80 @@ int simulateCommand(const Invocation &in)
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(in.settings);
         if (!service)
             return failWith(service.error());
-        report = simulate(**service, options);
+        record.target = u"in-process"_s;
+        report = sampler.run([&] { return simulate(**service, options, &progress); });
         if ((*service)->memo().answers() > 0)
             out() << (*service)->memo().answers() << " answered by the sold-out memo (no Redis round trip)\n";
     }
+    record.figures = report;
     out() << report.summary() << '\n';
     out().flush();
-    if (!in.p.isSet(opt.audit))
-        return ExitOk;
-    Result<AuditReport> audit = in.ops.audit(options.campaign, in.timeoutMs(), &report.answered);
-    if (!audit)
-        return failWith(audit.error());
-    return printAudit(*audit);
+    int exitCode = ExitOk;
+    if (auditing) {
+        sampler.sampleDrain(in.timeoutMs());
+        if (record.drainSeconds >= 0)
+            out() << "drained " << QString::number(record.drainSeconds, 'f', 2) << " s after the last answer\n";
+        Result<AuditReport> audit = in.ops.audit(options.campaign, in.timeoutMs(), &report.answered);
+        if (!audit)
+            return failWith(audit.error());
+        record.audited = true;
+        record.auditOk = audit->ok;
+        record.auditSummary = audit->summary;
+        record.violations = audit->violations;
+        record.auditNotes = audit->notes;
+        exitCode = printAudit(*audit);
+    }
+    if (!in.p.isSet(opt.noHistory)) {
+        RunHistory history;
+        if (Status st = history.save(record); st)
+            out() << "run " << record.id << " kept in " << history.dir() << '\n';
+        else
+            std::fprintf(stderr, "couponctl: the run is not kept: %s\n", qPrintable(st.error().message));
+    }
+    return exitCode;
+}
+
+QString verdictText(const RunRecord &r)
+{
+    if (!r.error.isEmpty())
+        return u"did not run: "_s + r.error;
+    if (!r.audited)
+        return u"not audited"_s;
+    return r.auditOk ? u"ok"_s : u"VIOLATION "_s + r.violations.join(u"; "_s);
+}
+
+int runsCommand(const Invocation &in)
+{
+    QString campaign;
+    if (in.p.isSet(in.opt.campaign) && !in.campaignArg(&campaign))
+        return ExitUsage;
+    const RunHistory history;
+    out() << u"%1 %2 %3 %4 %5 %6 %7 %8  %9\n"_s.arg(u"ID"_s, -44)
+                 .arg(u"TOOL"_s, -14)
+                 .arg(u"USERS"_s, 9)
+                 .arg(u"APPLIES/S"_s, 10)
+                 .arg(u"ACCEPTED"_s, 9)
+                 .arg(u"P99"_s, 10)
+                 .arg(u"DRAIN"_s, 8)
+                 .arg(u"CAMPAIGN"_s, -20)
+                 .arg(u"VERDICT"_s);
+    int shown = 0;
+    for (const RunRecord &r : history.list()) {
+        if (!campaign.isEmpty() && r.campaign != campaign)
+            continue;
+        out() << u"%1 %2 %3 %4 %5 %6 %7 %8  %9\n"_s.arg(r.id, -44)
+                     .arg(r.tool, -14)
+                     .arg(r.users, 9)
+                     .arg(r.figures.appliesPerSecond, 10, 'f', 0)
+                     .arg(r.count(ApplyOutcome::Accepted), 9)
+                     .arg(latencyText(r.figures.p99Ms), 10)
+                     .arg(r.drainSeconds >= 0 ? QString::number(r.drainSeconds, 'f', 2) + u" s"_s : u"-"_s, 8)
+                     .arg(r.campaign, -20)
+                     .arg(verdictText(r));
+        ++shown;
+    }
+    out() << shown << " run(s) in " << history.dir() << '\n';
+    return ExitOk;
 }
 
 int auditCommand(const Invocation &in)
@@ -411,17 +573,6 @@ void printFailedEvent(const FailedEventRow &r)
     out() << "resolved   "
           << (r.resolved() ? u"%1 by %2: %3"_s.arg(timeText(r.resolvedAt), r.resolvedBy, r.resolution) : u"no"_s)
           << '\n';
-}
-
-// Who runs couponctl: $USER, else the account of the effective uid.
-QString loginName()
-{
-    QString name = qEnvironmentVariable("USER");
-    if (name.isEmpty()) {
-        if (const passwd *pw = ::getpwuid(::geteuid()))
-            name = QString::fromLocal8Bit(pw->pw_name);
-    }
-    return name;
 }
 
 bool failedEventId(const Invocation &in, qint64 *id)
@@ -604,8 +755,11 @@ const QList<Command> &commands()
         {u"apply"_s, u"  apply --campaign C --user U"_s, applyCommand, Connect::Itself},
         {u"simulate"_s,
          u"  simulate --campaign C [--users 1000] [--concurrency 32] [--duplicates PCT]\n"
-         "           [--first-user N] [--target http://HOST:PORT[,http://HOST:PORT...]] [--audit]"_s,
+         "           [--first-user N] [--target http://HOST:PORT[,http://HOST:PORT...]] [--audit]\n"
+         "           [--no-history]                 the run (and its timeline) goes to the run history"_s,
          simulateCommand, Connect::Itself},
+        {u"runs"_s, u"  runs [--campaign C]                     the run history: the console's and simulate's runs"_s,
+         runsCommand, Connect::Itself},
         {u"token"_s, u"  token --user U [--count 1] [--ttl 300]   test tokens for U.., signed with auth.signing.key"_s,
          tokenCommand, Connect::Itself},
         {u"audit"_s, u"  audit --campaign C                      check the five invariants after the drain"_s,

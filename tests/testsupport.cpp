@@ -14,6 +14,7 @@
 #include <QRegularExpression>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <csignal>
@@ -81,7 +82,13 @@ ServiceProcess::ServiceProcess(QString program, QString configVariable, QString 
 
 ProgramRun couponctl(const QStringList &args)
 {
-    return runProgram(QStringLiteral(COUPONCTL_BIN), args, QProcessEnvironment::systemEnvironment(), 60000);
+    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+    // simulate keeps its runs: in a test's own folder, never the user's history.
+    if (!environment.contains(u"COUPON_RUN_HISTORY_DIR"_s)) {
+        static QTemporaryDir runs;
+        environment.insert(u"COUPON_RUN_HISTORY_DIR"_s, runs.path());
+    }
+    return runProgram(QStringLiteral(COUPONCTL_BIN), args, environment, 60000);
 }
 
 QString StackFixture::start(const Settings &settings, const QString &connectionName)

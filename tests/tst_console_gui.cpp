@@ -10,6 +10,8 @@
 #include "models.h"
 #include "report_export.h"
 #include "report_fields.h"
+#include "run_timeline.h"
+#include "runs_panel.h"
 #include "tcpproxy.h"
 #include "testsupport.h"
 #include "widgets.h"
@@ -22,10 +24,12 @@
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLineSeries>
 #include <QMenu>
 #include <QMenuBar>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStatusBar>
@@ -87,6 +91,7 @@ class TestConsoleGui : public QObject
     Q_OBJECT
 
     QTemporaryDir m_config; // the console's QSettings, away from the user's
+    QTemporaryDir m_runs;   // the run history, away from the user's
     Settings m_settings = test::integrationSettings();
     test::StackFixture m_stack;
     std::unique_ptr<CampaignOps> &m_ops = m_stack.ops;
@@ -108,6 +113,8 @@ private slots:
     {
         QVERIFY(m_config.isValid());
         qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_config.path()));
+        QVERIFY(m_runs.isValid());
+        qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(m_runs.path()));
         QCoreApplication::setOrganizationName(u"coupon-system-test"_s);
         QCoreApplication::setApplicationName(u"tst_console_gui"_s);
         const QString started = m_stack.start(m_settings, u"tst_console_gui"_s);
@@ -431,6 +438,133 @@ private slots:
         QCOMPARE(appliesServed(second), 170);
         QCOMPARE(first.terminate(15000), 0);
         QCOMPARE(second.terminate(15000), 0);
+    }
+
+    // Issue 15: the run's timeline, live and kept. The samples add up to
+    // the run, the counter and the issued count climb to the accepts, the
+    // audit's verdict goes into the record, and a restarted console lists
+    // the run (and couponctl's, in the same history) and shows its timeline.
+    void runTimelineIsKeptAcrossRestarts()
+    {
+        // A history of this test's runs alone (the others' go to m_runs).
+        QTemporaryDir history;
+        QVERIFY(history.isValid());
+        qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(history.path()));
+        const auto restore = qScopeGuard(
+            [this] { qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(m_runs.path())); });
+        const QString campaign = openCampaign(u"console-runs"_s, 50);
+        QString runId;
+        {
+            MainWindow window(m_settings, {});
+            QVERIFY(showOn(window, campaign));
+            window.findChild<QSpinBox *>(u"usersSpin"_s)->setValue(400);
+            RunsPanel *runs = window.runsPanel();
+            RunTimeline *timeline = runs->timeline();
+            QSignalSpy saved(runs, &RunsPanel::runSaved);
+            QSignalSpy finished(&window, &MainWindow::simulationFinished);
+            QSignalSpy verdict(&window, &MainWindow::verdictReady);
+            QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
+            QVERIFY(runs->isShowingLive());
+            QVERIFY2(timeline->title().startsWith(u"Live"_s), qPrintable(timeline->title()));
+            QVERIFY(finished.wait(60000));
+            const auto report = finished.first().first().value<SimulationReport>();
+            QCOMPARE(report.count(ApplyOutcome::Accepted), 50);
+            QCOMPARE(report.count(ApplyOutcome::SoldOut), 350);
+            // Live: a rate line per outcome that occurred, none for the others.
+            QVERIFY(timeline->rateSeries(ApplyOutcome::Accepted));
+            QVERIFY(timeline->rateSeries(ApplyOutcome::SoldOut));
+            QVERIFY(!timeline->rateSeries(ApplyOutcome::Duplicate));
+            QVERIFY(timeline->latencySeries(RunTimeline::P99)->count() > 0);
+
+            // Kept once the drain and the verdict are in.
+            QTRY_VERIFY_WITH_TIMEOUT(!verdict.isEmpty(), 120000);
+            QVERIFY2(verdict.first().first().toBool(), qPrintable(verdict.first().at(1).toString()));
+            QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty(), 90000);
+            runId = saved.first().at(0).toString();
+            QVERIFY2(saved.first().at(1).toString().isEmpty(), qPrintable(saved.first().at(1).toString()));
+            const Result<RunRecord> kept = RunHistory(history.path()).load(runId);
+            QVERIFY2(kept.ok(), qPrintable(kept.ok() ? QString() : kept.error().message));
+            QCOMPARE(kept->campaign, campaign);
+            QCOMPARE(kept->tool, u"coupon-console"_s);
+            QCOMPARE(kept->target, u"in-process"_s);
+            QCOMPARE(kept->users, 400);
+            QCOMPARE(kept->figures.attempts, 400);
+            std::array<qint64, kApplyOutcomeCount> sums{};
+            bool latency = false;
+            for (const RunSample &s : kept->samples) {
+                for (size_t o = 0; o < sums.size(); ++o)
+                    sums[o] += s.answers[o];
+                latency = latency || s.p99Ms > 0;
+            }
+            for (int o = 0; o < kApplyOutcomeCount; ++o)
+                QCOMPARE(sums[size_t(o)], report.byStatus[size_t(o)]);
+            QVERIFY(latency);
+            QCOMPARE(kept->samples.constLast().redisCount, 50);
+            QCOMPARE(kept->samples.constLast().issued, 50);
+            QCOMPARE(kept->samples.constLast().lag, 0);
+            QVERIFY2(kept->drainSeconds >= 0, "the drain was not seen");
+            QVERIFY(kept->audited);
+            QVERIFY2(kept->auditOk, qPrintable(kept->auditSummary));
+            QVERIFY(kept->violations.isEmpty());
+            // The panel lists it on top and shows it, no longer live.
+            QCOMPARE(runs->model()->run(0).id, runId);
+            QVERIFY(!runs->isShowingLive());
+            QVERIFY2(timeline->title().contains(runId), qPrintable(timeline->title()));
+            QCOMPARE(timeline->counterSeries()->points().constLast().y(), 50.0);
+            QCOMPARE(timeline->issuedSeries()->points().constLast().y(), 50.0);
+        }
+
+        // couponctl's runs join the same history, and `couponctl runs` lists them.
+        const QString other = openCampaign(u"console-runs-ctl"_s, 10);
+        const test::ProgramRun ctl = test::couponctl(
+            {u"simulate"_s, u"--campaign"_s, other, u"--users"_s, u"40"_s, u"--audit"_s});
+        QVERIFY2(ctl.exitCode == 0, qPrintable(ctl.text()));
+        const QRegularExpressionMatch kept
+            = QRegularExpression(u"^run (\\S+) kept in "_s, QRegularExpression::MultilineOption).match(ctl.out);
+        QVERIFY2(kept.hasMatch(), qPrintable(ctl.text()));
+        const QString ctlId = kept.captured(1);
+        const Result<RunRecord> ctlRun = RunHistory(history.path()).load(ctlId);
+        QVERIFY(ctlRun.ok());
+        QCOMPARE(ctlRun->tool, u"couponctl"_s);
+        QCOMPARE(ctlRun->count(ApplyOutcome::Accepted), 10);
+        QVERIFY(ctlRun->audited && ctlRun->auditOk);
+        QVERIFY2(ctlRun->drainSeconds >= 0, qPrintable(ctl.text()));
+        qint64 answered = 0;
+        for (const RunSample &s : ctlRun->samples)
+            answered += s.answered();
+        QCOMPARE(answered, 40);
+        QCOMPARE(ctlRun->samples.constLast().issued, 10);
+        const test::ProgramRun unkept = test::couponctl({u"simulate"_s, u"--campaign"_s, other, u"--users"_s, u"5"_s,
+                                                         u"--first-user"_s, u"100"_s, u"--no-history"_s});
+        QVERIFY2(unkept.exitCode == 0 && !unkept.out.contains(u"kept in"_s), qPrintable(unkept.text()));
+        const test::ProgramRun list = test::couponctl({u"runs"_s});
+        QVERIFY2(list.exitCode == 0, qPrintable(list.text()));
+        QVERIFY2(list.out.contains(runId) && list.out.contains(ctlId), qPrintable(list.text()));
+        QVERIFY2(list.out.contains(u"2 run(s) in "_s), qPrintable(list.text()));
+        const test::ProgramRun onlyCtl = test::couponctl({u"runs"_s, u"--campaign"_s, other});
+        QVERIFY2(!onlyCtl.out.contains(runId) && onlyCtl.out.contains(ctlId), qPrintable(onlyCtl.text()));
+
+        // A restart: the new window lists both runs and shows the console's.
+        MainWindow again(m_settings, {});
+        RunsPanel *runs = again.runsPanel();
+        QTRY_COMPARE_WITH_TIMEOUT(runs->model()->rowCount(), 2, 10000);
+        QCOMPARE(runs->model()->run(0).id, ctlId); // newest first
+        QVERIFY(runs->model()->rowOf(runId) == 1);
+        runs->selectRun(runId);
+        RunTimeline *timeline = runs->timeline();
+        QVERIFY2(timeline->title().contains(runId), qPrintable(timeline->title()));
+        QVERIFY(timeline->rateSeries(ApplyOutcome::Accepted) && timeline->rateSeries(ApplyOutcome::SoldOut));
+        QVERIFY(timeline->latencySeries(RunTimeline::P50)->count() > 0);
+        QCOMPARE(timeline->counterSeries()->points().constLast().y(), 50.0);
+        const QString verdictCell
+            = runs->model()->data(runs->model()->index(1, RunHistoryModel::Verdict), Qt::DisplayRole).toString();
+        QVERIFY2(verdictCell.contains(u"all five invariants hold"_s), qPrintable(verdictCell));
+        // Deleting one: gone from the list and from the folder.
+        QSignalSpy status(runs, &RunsPanel::message);
+        runs->deleteRun(ctlId);
+        QCOMPARE(runs->model()->rowCount(), 1);
+        QVERIFY(status.wait(10000));
+        QVERIFY(!RunHistory(history.path()).load(ctlId).ok());
     }
 
     // Redis gone: the window keeps answering, the service bar turns red and

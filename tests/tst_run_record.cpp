@@ -100,6 +100,13 @@ private slots:
         QVERIFY(!history.save(unnamed).ok());
         unnamed.id = u"../escape"_s;
         QVERIFY(!history.save(unnamed).ok());
+
+        // Removing one: gone from the list; a second time, or an unknown id, is an error.
+        const QString newest = runs.at(0).id;
+        QVERIFY(history.remove(newest).ok());
+        QCOMPARE(history.list().size(), 2);
+        QCOMPARE(history.remove(newest).error().code, u"run.history"_s);
+        QVERIFY(!history.remove(u"../escape"_s).ok());
     }
 
     void samplerMakesIntervals()

@@ -82,6 +82,7 @@ void Backend::startWorkers()
     connect(m_store, &StoreWorker::couponCount, this, &Backend::couponCount);
     connect(m_store, &StoreWorker::failedEventsPage, this, &Backend::failedEventsPage);
     connect(m_store, &StoreWorker::failedEventCount, this, &Backend::failedEventCount);
+    connect(m_store, &StoreWorker::issuedRead, this, &Backend::issuedRead);
     connect(m_store, &StoreWorker::exportProgress, this, &Backend::exportProgress);
     connect(m_store, &StoreWorker::exportFinished, this, &Backend::exportFinished);
     connect(m_ops, &OpsWorker::operationFinished, this, &Backend::operationFinished);
@@ -180,6 +181,11 @@ void Backend::fetchFailedEvents(quint64 generation, const QString &campaign, qin
 void Backend::countFailedEvents(const QString &campaign)
 {
     QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->countFailedEvents(campaign); });
+}
+
+void Backend::readIssued(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->readIssued(campaign); });
 }
 
 void Backend::exportCoupons(const QString &campaign, UserFilter user, const QString &path)

@@ -60,6 +60,7 @@ public:
     void countCoupons(const QString &campaign, UserFilter user);
     void fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit);
     void countFailedEvents(const QString &campaign);
+    void readIssued(const QString &campaign); // answers with issuedRead
     void exportCoupons(const QString &campaign, UserFilter user, const QString &path);
 
     void createCampaign(const Campaign &campaign, bool openIt, const QString &tag);
@@ -85,6 +86,7 @@ signals:
     void couponCount(const QString &campaign, qint64 count);
     void failedEventsPage(quint64 generation, const coupon::console::FailedEventRows &rows, const QString &error);
     void failedEventCount(const QString &campaign, qint64 count);
+    void issuedRead(const QString &campaign, qint64 issued); // -1: not read
     void exportProgress(qint64 rows);
     void exportFinished(const QString &path, qint64 rows, const QString &error);
     void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);

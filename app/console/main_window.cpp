@@ -10,6 +10,8 @@
 #include "models.h"
 #include "panel_parts.h"
 #include "report_export.h"
+#include "run_recorder.h"
+#include "runs_panel.h"
 #include "simulation_panel.h"
 #include "widgets.h"
 
@@ -48,6 +50,7 @@ MainWindow::MainWindow(const Settings &settings, const QStringList &gatewayUrls,
     : QMainWindow(parent)
     , m_backend(new Backend(settings, gatewayUrls, QSettings().value(u"lag/intervalMs"_s, 1000).toInt(), this))
     , m_liveTimer(new QTimer(this))
+    , m_recorder(new RunRecorder(m_backend, this))
 {
     initConsoleResources();
     setObjectName(u"mainWindow"_s);
@@ -70,6 +73,8 @@ MainWindow::~MainWindow()
 {
     if (m_run.cancel)
         m_run.cancel->store(true);
+    // Keeps what the timeline has (the panel saves it before it goes).
+    m_recorder->stop(tr("the console closed during the run"));
 }
 
 // --- construction ---------------------------------------------------------------------
@@ -149,6 +154,13 @@ void MainWindow::buildPanels()
     m_tabs->setObjectName(u"browserTabs"_s);
     m_tabs->addTab(m_coupons, consoleIcon(u"coupon"_s), tr("Coupons"));
     m_tabs->addTab(m_failedEvents, consoleIcon(u"failed"_s), tr("Failed events"));
+    // The run timeline and history: the recorder samples the run, the panel shows and keeps it.
+    m_runs = new RunsPanel;
+    m_tabs->addTab(m_runs, consoleIcon(u"simulate"_s), tr("Runs"));
+    connect(m_recorder, &RunRecorder::started, m_runs, &RunsPanel::liveStarted);
+    connect(m_recorder, &RunRecorder::sampled, m_runs, &RunsPanel::liveSampled);
+    connect(m_recorder, &RunRecorder::recorded, m_runs, &RunsPanel::addRun);
+    connect(m_runs, &RunsPanel::message, this, &MainWindow::message);
 
     m_mainSplitter = new QSplitter(Qt::Vertical);
     m_mainSplitter->setObjectName(u"mainSplitter"_s);
@@ -532,6 +544,7 @@ void MainWindow::runSimulation(const QString &campaign)
                                  .arg(QLocale().toString(m_run.options.users), campaign,
                                       m_run.target.isEmpty() ? tr("in-process") : m_run.target),
                              u"busy"_s);
+    m_recorder->start(m_run);
     m_backend->runSimulation(m_run);
     emit simulationStarted(campaign);
 }
@@ -548,6 +561,8 @@ void MainWindow::cancelSimulation()
 void MainWindow::onSimulationFinished(const SimulationReport &report, const QString &error)
 {
     m_run = {};
+    // Audited below when it ran: the recorder waits for the verdict.
+    m_recorder->finish(error.isEmpty() ? &report : nullptr, error, error.isEmpty());
     m_simulation->runFinished(error.isEmpty() ? &report : nullptr);
     m_simulateAction->setEnabled(true);
     updateCampaignActions();
@@ -567,6 +582,7 @@ void MainWindow::onSimulationFinished(const SimulationReport &report, const QStr
 
 void MainWindow::onAuditFinished(const QString &campaign, const AuditReport &report, const QString &error)
 {
+    m_recorder->setAudit(campaign, error.isEmpty() ? &report : nullptr, error);
     if (campaign != m_runCampaign)
         return;
     if (!error.isEmpty()) {

@@ -25,6 +25,8 @@ class CounterGauge;
 class CouponTableModel;
 class FailedEventTableModel;
 class LagTableModel;
+class RunRecorder;
+class RunsPanel;
 class ServiceBar;
 class StatusBadge;
 
@@ -66,6 +68,7 @@ public:
     qint64 couponTotal() const { return m_coupons->total(); }
     bool lagSeen() const { return m_lag->lagSeen(); }
     Backend *backend() const { return m_backend; }
+    RunsPanel *runsPanel() const { return m_runs; }
 
 signals:
     void simulationStarted(const QString &campaign);
@@ -122,6 +125,7 @@ private:
     LagPanel *m_lag;
     CouponBrowser *m_coupons;
     FailedEventsPanel *m_failedEvents;
+    RunsPanel *m_runs; // the run history and timeline (issue 15)
     QTabWidget *m_tabs;
     QSplitter *m_mainSplitter, *m_topSplitter;
 
@@ -129,6 +133,7 @@ private:
     QString m_runCampaign;
     qint64 m_lastSoldOut = 0;
     QTimer *m_liveTimer;
+    RunRecorder *m_recorder;
 };
 
 } // namespace coupon::console

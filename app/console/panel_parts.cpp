@@ -43,4 +43,20 @@ QLabel *makeValueLabel(const QString &name)
     return label;
 }
 
+QString outcomeName(ApplyOutcome status)
+{
+    switch (status) {
+    case ApplyOutcome::Accepted: return QObject::tr("Accepted");
+    case ApplyOutcome::Duplicate: return QObject::tr("Duplicate");
+    case ApplyOutcome::SoldOut: return QObject::tr("Sold out");
+    case ApplyOutcome::Closed: return QObject::tr("Closed");
+    case ApplyOutcome::NotLoaded: return QObject::tr("Not loaded");
+    case ApplyOutcome::Invalid: return QObject::tr("Invalid");
+    case ApplyOutcome::Unavailable: return QObject::tr("Unavailable");
+    case ApplyOutcome::Uncertain: return QObject::tr("Uncertain");
+    case ApplyOutcome::Reconciling: return QObject::tr("Reconciling");
+    }
+    return {};
+}
+
 } // namespace coupon::console

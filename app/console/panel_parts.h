@@ -1,5 +1,7 @@
 #pragma once
 
+#include "coupon/protocol/apply_outcome.h"
+
 #include <QString>
 
 class QAbstractItemModel;
@@ -20,5 +22,8 @@ QTableView *makeTableView(QAbstractItemModel *model, const QString &name);
 
 // A bold, right-aligned number named `name`, showing 0.
 QLabel *makeValueLabel(const QString &name);
+
+// An outcome as the operator reads it ("Sold out").
+QString outcomeName(ApplyOutcome status);
 
 } // namespace coupon::console

@@ -20,22 +20,6 @@ namespace coupon::console {
 
 namespace {
 
-QString outcomeName(ApplyOutcome status)
-{
-    switch (status) {
-    case ApplyOutcome::Accepted: return QObject::tr("Accepted");
-    case ApplyOutcome::Duplicate: return QObject::tr("Duplicate");
-    case ApplyOutcome::SoldOut: return QObject::tr("Sold out");
-    case ApplyOutcome::Closed: return QObject::tr("Closed");
-    case ApplyOutcome::NotLoaded: return QObject::tr("Not loaded");
-    case ApplyOutcome::Invalid: return QObject::tr("Invalid");
-    case ApplyOutcome::Unavailable: return QObject::tr("Unavailable");
-    case ApplyOutcome::Uncertain: return QObject::tr("Uncertain");
-    case ApplyOutcome::Reconciling: return QObject::tr("Reconciling");
-    }
-    return {};
-}
-
 int progressMaximum(qint64 attempts)
 {
     return int(std::min<qint64>(attempts, std::numeric_limits<int>::max()));

@@ -24,8 +24,8 @@ const QColor kRed(0xc6, 0x28, 0x28);
 const QColor kAmber(0xef, 0x8f, 0x00);
 const QColor kGrey(0x75, 0x75, 0x75);
 
-// The smallest round multiple of a power of ten at or above `value`, so
-// that the axis' four intervals read as round numbers.
+} // namespace
+
 double niceCeiling(double value)
 {
     const double magnitude = std::pow(10.0, std::floor(std::log10(std::max(value, 1.0))));
@@ -35,8 +35,6 @@ double niceCeiling(double value)
     }
     return 10 * magnitude;
 }
-
-} // namespace
 
 QString compactCount(qint64 n)
 {

@@ -18,6 +18,10 @@ namespace coupon::console {
 // A count short enough for the gauge's face.
 QString compactCount(qint64 n);
 
+// The smallest round multiple of a power of ten at or above `value` (at
+// least 1), so that an axis' four intervals read as round numbers.
+double niceCeiling(double value);
+
 // Up/down, endpoint and last error of every dependency, one chip each.
 class ServiceBar final : public QWidget
 {

@@ -321,6 +321,19 @@ void StoreWorker::countCoupons(const QString &campaign, UserFilter user)
         noteError(count.error());
 }
 
+void StoreWorker::readIssued(const QString &campaign)
+{
+    // Always answers, so that the asker knows its request is done.
+    if (!ensureOpen()) {
+        emit issuedRead(campaign, -1);
+        return;
+    }
+    Result<std::optional<Campaign>> c = m_store->campaign(campaign);
+    if (!c)
+        noteError(c.error());
+    emit issuedRead(campaign, c && *c ? (*c)->issued : -1);
+}
+
 void StoreWorker::fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit)
 {
     if (!ensureOpen()) {

@@ -106,6 +106,9 @@ public slots:
     void countCoupons(const QString &campaign, coupon::console::UserFilter user);
     void fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit);
     void countFailedEvents(const QString &campaign);
+    // The campaign's issued count (one row by primary key, cheaper than
+    // counting its coupons): the run timeline's drain. -1 when unread.
+    void readIssued(const QString &campaign);
     void exportCoupons(const QString &campaign, coupon::console::UserFilter user, const QString &path);
 
 signals:
@@ -114,6 +117,7 @@ signals:
     void couponCount(const QString &campaign, qint64 count);
     void failedEventsPage(quint64 generation, const coupon::console::FailedEventRows &rows, const QString &error);
     void failedEventCount(const QString &campaign, qint64 count);
+    void issuedRead(const QString &campaign, qint64 issued);
     void exportProgress(qint64 rows);
     void exportFinished(const QString &path, qint64 rows, const QString &error);
     void serviceChanged(const coupon::console::ServiceState &state);

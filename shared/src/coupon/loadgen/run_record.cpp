@@ -281,6 +281,15 @@ Result<RunRecord> RunHistory::load(const QString &id) const
     return runRecordFromJson(doc.object());
 }
 
+Status RunHistory::remove(const QString &id)
+{
+    if (id.isEmpty() || id.contains(u'/'))
+        return historyError(u"no run \"%1\""_s.arg(id));
+    if (!QFile::remove(QDir(m_dir).filePath(id + u".json"_s)))
+        return historyError(u"no run \"%1\" in %2"_s.arg(id, m_dir));
+    return Ok{};
+}
+
 Result<RunRecord> RunHistory::latest(const QString &campaign) const
 {
     const QStringList names = QDir(m_dir).entryList({u"*.json"_s}, QDir::Files, QDir::Name | QDir::Reversed);

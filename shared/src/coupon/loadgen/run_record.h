@@ -110,6 +110,8 @@ public:
     // Newest first; unreadable files are skipped.
     QList<RunRecord> list(int limit = kKeep) const;
     Result<RunRecord> load(const QString &id) const;
+    // Deletes run `id`; Errc::RunHistory when there is no such run.
+    Status remove(const QString &id);
     // The newest run of `campaign` (any campaign when empty).
     Result<RunRecord> latest(const QString &campaign = {}) const;
 
