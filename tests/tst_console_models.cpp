@@ -533,14 +533,14 @@ private slots:
         settle();
         QCOMPARE(source.windowRequests, CouponTableModel::kMaxInFlight);
         QCOMPARE(source.pendingWindows[0].second.position, qint64(39 * model.blockRows()));
-        source.answerPending(model);
-        settle();
+        while (!source.pendingWindows.isEmpty()) {
+            source.answerPending(model);
+            settle();
+        }
         // What was passed long ago is not read; the last few wants are.
         QVERIFY2(source.windowRequests <= 2 + 8, qPrintable(QString::number(source.windowRequests)));
-        source.answerPending(model);
-        settle();
-        source.answerPending(model);
         QVERIFY(model.isLoaded(39 * model.blockRows()));
+        QVERIFY(model.isLoaded(35 * model.blockRows()));
         QVERIFY(!model.isLoaded(0));
 
         const quint64 old = model.generation();
