@@ -329,6 +329,15 @@ private slots:
         const qint64 idMid = idAt(123'456);
         QCOMPARE(jumpTo(QString::number(idMid)), idMid);
         QCOMPARE(view->currentIndex().row(), int(kCoupons - 1 - 123'456));
+        // An id between two coupons (ids have gaps): the nearer one, and the browser says so.
+        for (qint64 probe = idMid + 1; probe < idMid + 6; ++probe) {
+            const qint64 nearest = scalar(u"SELECT id FROM coupon WHERE campaign_id = ? AND id BETWEEN ? AND ? "
+                                          "ORDER BY ABS(id - ?), id DESC LIMIT 1"_s,
+                                          {campaign, probe - 10, probe + 10, probe})
+                                       .toLongLong();
+            QCOMPARE(jumpTo(QString::number(probe)), nearest);
+            QCOMPARE(browser->jumpStatus()->isVisibleTo(browser), nearest != probe);
+        }
         const qint64 user = scalar(u"SELECT user_id FROM coupon WHERE id = ?"_s, {idAt(765'432)}).toLongLong();
         QCOMPARE(jumpTo(u"user %1"_s.arg(user)), idAt(765'432));
         const QDateTime issued = QDateTime::fromString(
