@@ -367,6 +367,8 @@ private slots:
         // Live: coupons issued now come in at the top (newest first), the
         // selected row stays on its coupon.
         QCOMPARE(jumpTo(QString::number(idMid)), idMid);
+        const int topBefore = view->rowAt(0);
+        QVERIFY(topBefore > 0);
         QSqlQuery q(db);
         QVERIFY2(q.exec(u"INSERT INTO coupon (campaign_id, user_id, ticket, kafka_partition, kafka_offset) "
                         "SELECT '%1', 9000000 + seq, NULL, 0, seq FROM seq_1_to_5"_s.arg(campaign)),
@@ -375,6 +377,7 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), kCoupons + 5, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(view->currentIndex().row()), 10000);
         QCOMPARE(model->row(view->currentIndex().row()).id, idMid);
+        QCOMPARE(view->rowAt(0), topBefore + 5); // the same coupons stay in view
         model->ensureLoaded(0, 0);
         QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(0), 10000);
         QCOMPARE(model->row(0).id, newest);
