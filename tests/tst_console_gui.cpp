@@ -6,6 +6,7 @@
 #include "backend.h"
 #include "coupon/protocol/codec.h"
 #include "coupon/service/campaigns.h"
+#include "coupon_browser.h"
 #include "main_window.h"
 #include "models.h"
 #include "report_export.h"
@@ -17,6 +18,7 @@
 #include "widgets.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -30,9 +32,13 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScopeGuard>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -169,6 +175,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(window.couponModel()->rowCount(), 100, 20000);
         QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), qint64(100), 10000);
         QCOMPARE(window.couponModel()->campaign(), campaign);
+        window.couponModel()->ensureLoaded(0, 99);
+        QTRY_VERIFY_WITH_TIMEOUT(window.couponModel()->isLoaded(0) && window.couponModel()->isLoaded(99), 10000);
         QSet<qint64> shown;
         for (int i = 0; i < 100; ++i)
             shown.insert(window.couponModel()->row(i).userId);
@@ -178,6 +186,7 @@ private slots:
         const qint64 holder = window.couponModel()->row(42).userId;
         QTest::keyClicks(window.userFilter(), QString::number(holder));
         QTRY_COMPARE_WITH_TIMEOUT(window.couponModel()->rowCount(), 1, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.couponModel()->isLoaded(0), 10000);
         QCOMPARE(window.couponModel()->row(0).userId, holder);
         QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), qint64(1), 10000);
         // Export what the filter shows... and everything.
@@ -205,6 +214,188 @@ private slots:
         // And the service bar shows what answered.
         for (const QString &key : {u"redis"_s, u"mysql"_s, u"kafka"_s, u"workers"_s})
             QTRY_COMPARE_WITH_TIMEOUT(window.serviceBar()->state(key).health, int(ServiceState::Up), 10000);
+    }
+
+    // Issue 15: a million coupons, both ends reachable. The campaign is
+    // written straight into MySQL (the Sequence engine) once and kept for the
+    // next run on the same stack; the browser must count them all, show the
+    // newest at Ctrl+End, the row MySQL has at the thumb's position, newest
+    // first, and land jumps to a coupon id, a user and a time.
+    void millionCouponBrowser()
+    {
+        const QString campaign = u"browser-million"_s;
+        constexpr qint64 kCoupons = 1'000'000;
+        QSqlDatabase db = m_ops->store().database();
+        auto scalar = [&db](const QString &sql, const QVariantList &values = {}) {
+            QSqlQuery q(db);
+            q.prepare(sql);
+            for (const QVariant &v : values)
+                q.addBindValue(v);
+            if (!q.exec() || !q.next())
+                qFatal("%s: %s", qPrintable(sql), qPrintable(q.lastError().text()));
+            return q.value(0);
+        };
+        // The browser's indexes (migration 3).
+        QCOMPARE(scalar(u"SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE "
+                        "table_schema = DATABASE() AND table_name = 'coupon' AND index_name IN "
+                        "('coupon_campaign_id', 'coupon_campaign_issued')"_s)
+                     .toInt(),
+                 2);
+        Campaign spec;
+        spec.id = campaign;
+        spec.name = u"a million coupons for the browser"_s;
+        spec.limit = kCoupons + 1000;
+        if (!m_ops->store().campaign(campaign).value())
+            QVERIFY(m_ops->create(spec).ok());
+        // Ids with uneven gaps, as when campaigns interleave: a position is
+        // not an id, and guessing one from the other would show wrong rows.
+        const bool ready = scalar(u"SELECT COUNT(*) = %1 AND MAX(id) - MIN(id) + 1 > COUNT(*) FROM coupon WHERE "
+                                  "campaign_id = ?"_s.arg(kCoupons),
+                                  {campaign})
+                               .toBool();
+        if (!ready) {
+            QElapsedTimer clock;
+            clock.start();
+            // In statements of 100,000 rows: each well inside the client's
+            // 30 s read timeout on a busy machine.
+            constexpr qint64 kChunk = 100'000;
+            QSqlQuery q(db);
+            do {
+                QVERIFY2(q.exec(u"DELETE FROM coupon WHERE campaign_id = '%1' LIMIT %2"_s.arg(campaign).arg(kChunk)),
+                         qPrintable(q.lastError().text()));
+            } while (q.numRowsAffected() > 0);
+            const qint64 base = scalar(u"SELECT COALESCE(MAX(id), 0) FROM coupon"_s).toLongLong();
+            // Users 5,000,001..., one coupon a millisecond, from the Sequence engine.
+            for (qint64 from = 0; from < kCoupons; from += kChunk) {
+                QVERIFY2(q.exec(u"INSERT INTO coupon (id, campaign_id, user_id, ticket, issued_at, kafka_partition, "
+                                "kafka_offset) SELECT %3 + n * 3 + MOD(n * n, 3), '%1', 5000000 + n, n, "
+                                "TIMESTAMP'2026-11-30 08:00:00' + INTERVAL n * 1000 MICROSECOND, MOD(n, 3), n DIV 3 "
+                                "FROM (SELECT %4 + seq AS n FROM seq_1_to_%2) s"_s.arg(campaign)
+                                    .arg(kChunk)
+                                    .arg(base)
+                                    .arg(from)),
+                         qPrintable(q.lastError().text()));
+            }
+            qInfo("inserted %lld coupons in %lld ms", kCoupons, clock.elapsed());
+        }
+        const qint64 maxId = scalar(u"SELECT MAX(id) FROM coupon WHERE campaign_id = ?"_s, {campaign}).toLongLong();
+        auto idAt = [&](qint64 position) {
+            return scalar(u"SELECT id FROM coupon WHERE campaign_id = ? ORDER BY id LIMIT 1 OFFSET %1"_s.arg(position),
+                          {campaign})
+                .toLongLong();
+        };
+
+        MainWindow window(m_settings, {});
+        CouponBrowser *browser = window.couponBrowser();
+        browser->setNewestFirst(false);
+        QVERIFY(showOn(window, campaign));
+        window.findChild<QTabWidget *>()->setCurrentWidget(browser);
+        CouponTableModel *model = window.couponModel();
+        QTableView *view = browser->view();
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), kCoupons, 30000);
+        QCOMPARE(model->rowCount(), int(kCoupons));
+        QVERIFY2(window.couponTotalLabel()->text().contains(QLocale().toString(kCoupons)),
+                 qPrintable(window.couponTotalLabel()->text()));
+
+        // Ctrl+End: the newest coupon, at once.
+        view->setFocus();
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(0), 10000);
+        QElapsedTimer clock;
+        clock.start();
+        QTest::keyClick(view, Qt::Key_End, Qt::ControlModifier);
+        QCOMPARE(view->currentIndex().row(), int(kCoupons - 1));
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(int(kCoupons - 1)), 10000);
+        QCOMPARE(model->row(int(kCoupons - 1)).id, maxId);
+        qInfo("Ctrl+End: the newest coupon shown after %lld ms", clock.elapsed());
+
+        // The thumb at 50 %: the rows MySQL has at those positions.
+        QScrollBar *bar = view->verticalScrollBar();
+        clock.restart();
+        bar->setValue(bar->maximum() / 2);
+        const int top = view->rowAt(0);
+        QVERIFY(top > 400'000 && top < 600'000);
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(top) && model->isLoaded(top + 10), 10000);
+        qInfo("thumb at 50 %%: row %d shown after %lld ms", top, clock.elapsed());
+        QCOMPARE(model->row(top).id, idAt(top));
+        QCOMPARE(model->row(top + 10).id, idAt(top + 10));
+
+        // Newest first: the same coupons from the other end.
+        browser->newestFirstBox()->click();
+        QVERIFY(model->newestFirst());
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(0), 10000);
+        QCOMPARE(model->row(0).id, maxId);
+
+        // Jumps: a coupon id, a user, a time; each selects its row.
+        QSignalSpy jumped(browser, &CouponBrowser::jumped);
+        auto jumpTo = [&](const QString &text) -> qint64 {
+            jumped.clear();
+            browser->jumpBox()->setText(text);
+            QTest::keyClick(browser->jumpBox(), Qt::Key_Return);
+            if ((jumped.isEmpty() && !jumped.wait(20000)) || jumped.first().first().toInt() < 0)
+                return -1;
+            const int row = jumped.first().first().toInt();
+            if (view->currentIndex().row() != row || !test::waitFor([&] { return model->isLoaded(row); }, 10000))
+                return -2;
+            return model->row(row).id;
+        };
+        const qint64 idMid = idAt(123'456);
+        QCOMPARE(jumpTo(QString::number(idMid)), idMid);
+        QCOMPARE(view->currentIndex().row(), int(kCoupons - 1 - 123'456));
+        // An id between two coupons (ids have gaps): the nearer one, and the browser says so.
+        for (qint64 probe = idMid + 1; probe < idMid + 6; ++probe) {
+            const qint64 nearest = scalar(u"SELECT id FROM coupon WHERE campaign_id = ? AND id BETWEEN ? AND ? "
+                                          "ORDER BY ABS(id - ?), id DESC LIMIT 1"_s,
+                                          {campaign, probe - 10, probe + 10, probe})
+                                       .toLongLong();
+            QCOMPARE(jumpTo(QString::number(probe)), nearest);
+            QCOMPARE(browser->jumpStatus()->isVisibleTo(browser), nearest != probe);
+        }
+        const qint64 user = scalar(u"SELECT user_id FROM coupon WHERE id = ?"_s, {idAt(765'432)}).toLongLong();
+        QCOMPARE(jumpTo(u"user %1"_s.arg(user)), idAt(765'432));
+        const QDateTime issued = QDateTime::fromString(
+            scalar(u"SELECT DATE_FORMAT(issued_at, '%Y-%m-%dT%H:%i:%s.%f') FROM coupon WHERE "
+                   "id = ?"_s,
+                   {idAt(400'000)})
+                    .toString()
+                    .left(23)
+                + u'Z',
+            Qt::ISODateWithMs);
+        QVERIFY(issued.isValid());
+        const QString localTime = issued.toLocalTime().toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+        QCOMPARE(jumpTo(localTime), idAt(400'000));
+        QCOMPARE(jumpTo(u"not a coupon"_s), qint64(-1));
+        QVERIFY(browser->jumpStatus()->isVisibleTo(browser));
+        QCOMPARE(jumpTo(u"user 42"_s), qint64(-1)); // no such holder: said, not crashed
+
+        // A filter: the count and the row of one user.
+        QTest::keyClicks(window.userFilter(), QString::number(user));
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), qint64(1), 10000);
+        QCOMPARE(model->rowCount(), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(0), 10000);
+        QCOMPARE(model->row(0).userId, user);
+        window.userFilter()->clear();
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), kCoupons, 30000);
+
+        // Live: coupons issued now come in at the top (newest first), the
+        // selected row stays on its coupon.
+        QCOMPARE(jumpTo(QString::number(idMid)), idMid);
+        const int topBefore = view->rowAt(0);
+        QVERIFY(topBefore > 0);
+        QSqlQuery q(db);
+        QVERIFY2(q.exec(u"INSERT INTO coupon (campaign_id, user_id, ticket, kafka_partition, kafka_offset) "
+                        "SELECT '%1', 9000000 + seq, NULL, 0, seq FROM seq_1_to_5"_s.arg(campaign)),
+                 qPrintable(q.lastError().text()));
+        const qint64 newest = scalar(u"SELECT MAX(id) FROM coupon WHERE campaign_id = ?"_s, {campaign}).toLongLong();
+        QTRY_COMPARE_WITH_TIMEOUT(window.couponTotal(), kCoupons + 5, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(view->currentIndex().row()), 10000);
+        QCOMPARE(model->row(view->currentIndex().row()).id, idMid);
+        QCOMPARE(view->rowAt(0), topBefore + 5); // the same coupons stay in view
+        model->ensureLoaded(0, 0);
+        QTRY_VERIFY_WITH_TIMEOUT(model->isLoaded(0), 10000);
+        QCOMPARE(model->row(0).id, newest);
+        // Back to the million the next run reuses.
+        QVERIFY(q.exec(u"DELETE FROM coupon WHERE campaign_id = '%1' AND id > %2"_s.arg(campaign).arg(maxId)));
+        browser->setNewestFirst(false);
     }
 
     // The failed events tab: Retry… and Resolve… on the selected row, their

@@ -38,6 +38,8 @@ void registerMetaTypes()
     qRegisterMetaType<SimulationReport>();
     qRegisterMetaType<UserFilter>();
     qRegisterMetaType<FailedEventRetry>();
+    qRegisterMetaType<CouponWindowRequest>();
+    qRegisterMetaType<CouponJump>();
 }
 
 Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
@@ -78,8 +80,9 @@ void Backend::startWorkers()
     connect(m_kafka, &KafkaMonitor::serviceChanged, this, &Backend::serviceChanged);
     connect(m_store, &StoreWorker::serviceChanged, this, &Backend::serviceChanged);
     connect(m_store, &StoreWorker::campaignsLoaded, this, &Backend::campaignsLoaded);
-    connect(m_store, &StoreWorker::couponsPage, this, &Backend::couponsPage);
-    connect(m_store, &StoreWorker::couponCount, this, &Backend::couponCount);
+    connect(m_store, &StoreWorker::couponWindow, this, &Backend::couponWindow);
+    connect(m_store, &StoreWorker::couponSpan, this, &Backend::couponSpan);
+    connect(m_store, &StoreWorker::couponLocated, this, &Backend::couponLocated);
     connect(m_store, &StoreWorker::failedEventsPage, this, &Backend::failedEventsPage);
     connect(m_store, &StoreWorker::failedEventCount, this, &Backend::failedEventCount);
     connect(m_store, &StoreWorker::issuedRead, this, &Backend::issuedRead);
@@ -161,15 +164,20 @@ void Backend::refreshCampaigns()
     QMetaObject::invokeMethod(m_store, [w = m_store] { w->refreshCampaigns(); });
 }
 
-void Backend::fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user)
+void Backend::fetchCouponWindow(quint64 generation, const CouponWindowRequest &request)
 {
-    QMetaObject::invokeMethod(m_store,
-                              [=, w = m_store] { w->fetchCoupons(generation, campaign, afterId, limit, user); });
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->fetchCouponWindow(generation, request); });
 }
 
-void Backend::countCoupons(const QString &campaign, UserFilter user)
+void Backend::countCouponSpan(quint64 generation, const QString &campaign, UserFilter user, qint64 afterId)
 {
-    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->countCoupons(campaign, user); });
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->countCouponSpan(generation, campaign, user, afterId); });
+}
+
+void Backend::locateCoupon(quint64 generation, const QString &campaign, UserFilter user, const CouponJump &jump,
+                           qint64 maxId)
+{
+    QMetaObject::invokeMethod(m_store, [=, w = m_store] { w->locateCoupon(generation, campaign, user, jump, maxId); });
 }
 
 void Backend::fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit)

@@ -56,8 +56,10 @@ public:
     void setLagPaused(bool paused);
 
     void refreshCampaigns();
-    void fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user);
-    void countCoupons(const QString &campaign, UserFilter user);
+    void fetchCouponWindow(quint64 generation, const CouponWindowRequest &request);
+    void countCouponSpan(quint64 generation, const QString &campaign, UserFilter user, qint64 afterId);
+    void locateCoupon(quint64 generation, const QString &campaign, UserFilter user, const CouponJump &jump,
+                      qint64 maxId);
     void fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit);
     void countFailedEvents(const QString &campaign);
     void readIssued(const QString &campaign); // answers with issuedRead
@@ -82,8 +84,10 @@ signals:
     void lagSampled(const coupon::console::LagSnapshot &snapshot);
     void serviceChanged(const coupon::console::ServiceState &state);
     void campaignsLoaded(const coupon::console::CampaignList &campaigns);
-    void couponsPage(quint64 generation, const coupon::console::CouponRows &rows, const QString &error);
-    void couponCount(const QString &campaign, qint64 count);
+    void couponWindow(quint64 generation, qint64 position, const coupon::console::CouponRows &rows,
+                      const QString &error);
+    void couponSpan(quint64 generation, qint64 afterId, qint64 count, qint64 maxId, const QString &error);
+    void couponLocated(quint64 generation, qint64 position, qint64 id, const QString &error);
     void failedEventsPage(quint64 generation, const coupon::console::FailedEventRows &rows, const QString &error);
     void failedEventCount(const QString &campaign, qint64 count);
     void issuedRead(const QString &campaign, qint64 issued); // -1: not read

@@ -109,6 +109,10 @@ void MainWindow::buildActions()
         m_tabs->setCurrentIndex(0);
         m_coupons->focusFilter();
     });
+    m_jumpAction = make(u"coupon"_s, tr("Go to coupon, user or time"), QKeySequence(u"Ctrl+J"_s), [this] {
+        m_tabs->setCurrentIndex(0);
+        m_coupons->focusJump();
+    });
     m_settingsAction->setShortcuts({QKeySequence::Preferences, QKeySequence(u"Ctrl+,"_s)});
 
     // File: the report, the coupons' CSV, Quit.
@@ -193,6 +197,7 @@ void MainWindow::restoreLayout()
     m_mainSplitter->restoreState(prefs.value(u"mainSplitter"_s).toByteArray());
     m_topSplitter->restoreState(prefs.value(u"topSplitter"_s).toByteArray());
     m_coupons->restoreColumnState(prefs.value(u"couponColumns"_s).toByteArray());
+    m_coupons->setNewestFirst(prefs.value(u"couponNewestFirst"_s, false).toBool());
     m_tabs->setCurrentIndex(prefs.value(u"tab"_s, 0).toInt());
     prefs.endGroup();
     m_campaignBar->selectWhenListed(prefs.value(u"campaign/current"_s).toString());
@@ -207,6 +212,7 @@ void MainWindow::saveLayout()
     prefs.setValue(u"mainSplitter"_s, m_mainSplitter->saveState());
     prefs.setValue(u"topSplitter"_s, m_topSplitter->saveState());
     prefs.setValue(u"couponColumns"_s, m_coupons->columnState());
+    prefs.setValue(u"couponNewestFirst"_s, m_coupons->newestFirst());
     prefs.setValue(u"tab"_s, m_tabs->currentIndex());
     prefs.endGroup();
     prefs.setValue(u"campaign/current"_s, currentCampaign());
@@ -236,13 +242,12 @@ void MainWindow::wireBackend()
     connect(m_backend, &Backend::auditFinished, this, &MainWindow::onAuditFinished);
     connect(m_backend, &Backend::simulationFinished, this, &MainWindow::onSimulationFinished);
 
-    connect(m_backend, &Backend::couponsPage, couponModel(), &CouponTableModel::appendPage);
-    connect(m_backend, &Backend::couponCount, m_coupons, &CouponBrowser::setCount);
-    connect(
-        couponModel(), &PagedTableModel::pageRequested, this, [this](quint64 generation, qint64 afterId, int limit) {
-            m_backend->fetchCoupons(generation, couponModel()->campaign(), afterId, limit, couponModel()->userFilter());
-        });
-    connect(m_coupons, &CouponBrowser::countRequested, m_backend, &Backend::countCoupons);
+    connect(m_backend, &Backend::couponWindow, couponModel(), &CouponTableModel::setWindow);
+    connect(m_backend, &Backend::couponSpan, couponModel(), &CouponTableModel::setSpan);
+    connect(m_backend, &Backend::couponLocated, couponModel(), &CouponTableModel::setLocated);
+    connect(couponModel(), &CouponTableModel::windowRequested, m_backend, &Backend::fetchCouponWindow);
+    connect(couponModel(), &CouponTableModel::spanRequested, m_backend, &Backend::countCouponSpan);
+    connect(couponModel(), &CouponTableModel::locateRequested, m_backend, &Backend::locateCoupon);
     connect(m_backend, &Backend::exportProgress, this,
             [this](qint64 rows) { message(tr("Exporting… %1 rows").arg(QLocale().toString(rows))); });
     connect(m_backend, &Backend::exportFinished, this, [this](const QString &path, qint64 rows, const QString &error) {
@@ -311,10 +316,8 @@ void MainWindow::onCampaignChanged()
     m_counter->clear();
     m_coupons->setCampaign(campaign);
     m_failedEvents->setCampaign(campaign);
-    if (!campaign.isEmpty()) {
-        m_backend->countCoupons(campaign, couponModel()->userFilter());
+    if (!campaign.isEmpty())
         m_backend->countFailedEvents(campaign);
-    }
     updateCampaignActions();
 }
 
@@ -429,10 +432,8 @@ void MainWindow::onLiveTick()
     // Coupons keep arriving while the worker drains: read what is new.
     m_coupons->fetchNewer();
     m_failedEvents->fetchNewer();
-    if (const QString campaign = currentCampaign(); !campaign.isEmpty()) {
-        m_backend->countCoupons(campaign, couponModel()->userFilter());
+    if (const QString campaign = currentCampaign(); !campaign.isEmpty())
         m_backend->countFailedEvents(campaign);
-    }
 }
 
 void MainWindow::exportCoupons()

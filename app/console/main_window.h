@@ -21,6 +21,7 @@ namespace coupon::console {
 
 class Backend;
 class CampaignBar;
+class CouponBrowser;
 class CounterGauge;
 class CouponTableModel;
 class FailedEventTableModel;
@@ -59,6 +60,7 @@ public:
     LagTableModel *lagModel() const { return m_lag->model(); }
     StatusBadge *lagBadge() const { return m_lag->badge(); }
     CouponTableModel *couponModel() const { return m_coupons->model(); }
+    CouponBrowser *couponBrowser() const { return m_coupons; }
     FailedEventTableModel *failedEventModel() const { return m_failedEvents->model(); }
     FailedEventsPanel *failedEventsPanel() const { return m_failedEvents; }
     ServiceBar *serviceBar() const { return m_serviceBar; }
@@ -115,7 +117,8 @@ private:
     // Actions
     QAction *m_reportAction = nullptr; // File → Export report…
     QAction *m_newAction, *m_openAction, *m_closeAction, *m_limitAction, *m_resetAction, *m_simulateAction,
-        *m_cancelAction, *m_exportAction, *m_settingsAction, *m_refreshAction, *m_quitAction, *m_filterAction;
+        *m_cancelAction, *m_exportAction, *m_settingsAction, *m_refreshAction, *m_quitAction, *m_filterAction,
+        *m_jumpAction;
 
     // Panels
     CampaignBar *m_campaignBar;

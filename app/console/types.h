@@ -83,6 +83,22 @@ struct FailedEventRetry
 };
 using UserFilter = std::optional<qint64>;
 
+// Rows the coupon browser wants: `limit` coupons from ascending position
+// `position` among those with id <= maxId (`total` of them). Served by key
+// from a loaded neighbour when there is one (afterId: the coupon just before;
+// beforeId: the one just after), else by position.
+struct CouponWindowRequest
+{
+    QString campaign;
+    UserFilter user;
+    qint64 position = 0;
+    int limit = 0;
+    qint64 afterId = 0;
+    qint64 beforeId = 0;
+    qint64 total = 0;
+    qint64 maxId = 0;
+};
+
 void registerMetaTypes();
 
 } // namespace coupon::console
@@ -99,3 +115,5 @@ Q_DECLARE_METATYPE(coupon::AnsweredApplies)
 Q_DECLARE_METATYPE(coupon::SimulationReport)
 Q_DECLARE_METATYPE(coupon::console::UserFilter)
 Q_DECLARE_METATYPE(coupon::console::FailedEventRetry)
+Q_DECLARE_METATYPE(coupon::console::CouponWindowRequest)
+Q_DECLARE_METATYPE(coupon::CouponJump)

@@ -287,38 +287,61 @@ void StoreWorker::refreshCampaigns()
     emit campaignsLoaded(*campaigns);
 }
 
-void StoreWorker::fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit, UserFilter user)
+void StoreWorker::fetchCouponWindow(quint64 generation, const CouponWindowRequest &request)
 {
     if (!ensureOpen()) {
-        emit couponsPage(generation, {}, m_state.lastError);
+        emit couponWindow(generation, request.position, {}, m_state.lastError);
         return;
     }
-    Result<QList<CouponRow>> rows = m_store->coupons(campaign, afterId, limit, user);
+    Result<QList<CouponRow>> rows = request.afterId > 0
+        ? m_store->coupons(request.campaign, request.afterId, request.limit, request.user)
+        : request.beforeId > 0 ? m_store->couponsBefore(request.campaign, request.user, request.beforeId, request.limit)
+                               : m_store->couponsAt(request.campaign, request.user, request.position, request.limit,
+                                                    request.total, request.maxId);
     if (!rows) {
         noteError(rows.error());
-        emit couponsPage(generation, {}, rows.error().message);
+        emit couponWindow(generation, request.position, {}, rows.error().message);
         return;
     }
-    emit couponsPage(generation, *rows, {});
+    emit couponWindow(generation, request.position, *rows, {});
 }
 
-void StoreWorker::countCoupons(const QString &campaign, UserFilter user)
+void StoreWorker::countCouponSpan(quint64 generation, const QString &campaign, UserFilter user, qint64 afterId)
 {
-    if (!ensureOpen())
-        return;
-    if (user) {
-        Result<bool> has = m_store->hasCoupon(campaign, *user);
-        if (has)
-            emit couponCount(campaign, *has ? 1 : 0);
-        else
-            noteError(has.error());
+    if (!ensureOpen()) {
+        emit couponSpan(generation, afterId, 0, 0, m_state.lastError);
         return;
     }
-    Result<qint64> count = m_store->couponCount(campaign);
-    if (count)
-        emit couponCount(campaign, *count);
-    else
-        noteError(count.error());
+    Result<CouponSpan> span = m_store->couponSpan(campaign, user, afterId);
+    if (!span) {
+        noteError(span.error());
+        emit couponSpan(generation, afterId, 0, 0, span.error().message);
+        return;
+    }
+    emit couponSpan(generation, afterId, span->count, span->maxId, {});
+}
+
+void StoreWorker::locateCoupon(quint64 generation, const QString &campaign, UserFilter user, const CouponJump &jump,
+                               qint64 maxId)
+{
+    if (!ensureOpen()) {
+        emit couponLocated(generation, -1, 0, m_state.lastError);
+        return;
+    }
+    Result<std::optional<qint64>> id = m_store->findCoupon(campaign, user, jump, maxId);
+    if (!id || !*id) {
+        if (!id)
+            noteError(id.error());
+        emit couponLocated(generation, -1, 0, id ? QString() : id.error().message);
+        return;
+    }
+    Result<qint64> position = m_store->couponPosition(campaign, user, **id);
+    if (!position) {
+        noteError(position.error());
+        emit couponLocated(generation, -1, 0, position.error().message);
+        return;
+    }
+    emit couponLocated(generation, *position, **id, {});
 }
 
 void StoreWorker::readIssued(const QString &campaign)

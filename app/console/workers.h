@@ -101,9 +101,12 @@ public:
 public slots:
     void start(int campaignsIntervalMs);
     void refreshCampaigns();
-    void fetchCoupons(quint64 generation, const QString &campaign, qint64 afterId, int limit,
-                      coupon::console::UserFilter user);
-    void countCoupons(const QString &campaign, coupon::console::UserFilter user);
+    // The coupon browser: a window of rows, how many coupons there are above
+    // an id (and the highest id), where a jump lands.
+    void fetchCouponWindow(quint64 generation, const coupon::console::CouponWindowRequest &request);
+    void countCouponSpan(quint64 generation, const QString &campaign, coupon::console::UserFilter user, qint64 afterId);
+    void locateCoupon(quint64 generation, const QString &campaign, coupon::console::UserFilter user,
+                      const coupon::CouponJump &jump, qint64 maxId);
     void fetchFailedEvents(quint64 generation, const QString &campaign, qint64 afterId, int limit);
     void countFailedEvents(const QString &campaign);
     // The campaign's issued count (one row by primary key, cheaper than
@@ -113,8 +116,11 @@ public slots:
 
 signals:
     void campaignsLoaded(const coupon::console::CampaignList &campaigns);
-    void couponsPage(quint64 generation, const coupon::console::CouponRows &rows, const QString &error);
-    void couponCount(const QString &campaign, qint64 count);
+    void couponWindow(quint64 generation, qint64 position, const coupon::console::CouponRows &rows,
+                      const QString &error);
+    void couponSpan(quint64 generation, qint64 afterId, qint64 count, qint64 maxId, const QString &error);
+    // position -1: no such coupon (id 0).
+    void couponLocated(quint64 generation, qint64 position, qint64 id, const QString &error);
     void failedEventsPage(quint64 generation, const coupon::console::FailedEventRows &rows, const QString &error);
     void failedEventCount(const QString &campaign, qint64 count);
     void issuedRead(const QString &campaign, qint64 issued);

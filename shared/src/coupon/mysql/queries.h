@@ -17,6 +17,15 @@ Result<QList<Campaign>> campaigns(const QSqlDatabase &db);
 Result<qint64> couponCount(const QSqlDatabase &db, const QString &campaign);
 Result<QList<CouponRow>> coupons(const QSqlDatabase &db, const QString &campaign, qint64 afterId, int limit,
                                  std::optional<qint64> userId);
+Result<QList<CouponRow>> couponsAt(const QSqlDatabase &db, const QString &campaign, std::optional<qint64> userId,
+                                   qint64 position, int limit, qint64 total, qint64 maxId);
+Result<QList<CouponRow>> couponsBefore(const QSqlDatabase &db, const QString &campaign, std::optional<qint64> userId,
+                                       qint64 beforeId, int limit);
+Result<CouponSpan> couponSpan(const QSqlDatabase &db, const QString &campaign, std::optional<qint64> userId,
+                              qint64 afterId);
+Result<qint64> couponPosition(const QSqlDatabase &db, const QString &campaign, std::optional<qint64> userId, qint64 id);
+Result<std::optional<qint64>> findCoupon(const QSqlDatabase &db, const QString &campaign, std::optional<qint64> userId,
+                                         const CouponJump &jump, qint64 maxId);
 Result<QList<qint64>> couponUsers(const QSqlDatabase &db, const QString &campaign);
 Result<qint64> duplicateHolders(const QSqlDatabase &db, const QString &campaign);
 Result<bool> hasCoupon(const QSqlDatabase &db, const QString &campaign, qint64 userId);

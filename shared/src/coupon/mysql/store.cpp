@@ -145,6 +145,34 @@ Result<QList<CouponRow>> CouponStore::coupons(const QString &campaign, qint64 af
     return mysql::coupons(database(), campaign, afterId, limit, userId);
 }
 
+Result<QList<CouponRow>> CouponStore::couponsAt(const QString &campaign, std::optional<qint64> userId, qint64 position,
+                                                int limit, qint64 total, qint64 maxId)
+{
+    return mysql::couponsAt(database(), campaign, userId, position, limit, total, maxId);
+}
+
+Result<QList<CouponRow>> CouponStore::couponsBefore(const QString &campaign, std::optional<qint64> userId,
+                                                    qint64 beforeId, int limit)
+{
+    return mysql::couponsBefore(database(), campaign, userId, beforeId, limit);
+}
+
+Result<CouponSpan> CouponStore::couponSpan(const QString &campaign, std::optional<qint64> userId, qint64 afterId)
+{
+    return mysql::couponSpan(database(), campaign, userId, afterId);
+}
+
+Result<qint64> CouponStore::couponPosition(const QString &campaign, std::optional<qint64> userId, qint64 id)
+{
+    return mysql::couponPosition(database(), campaign, userId, id);
+}
+
+Result<std::optional<qint64>> CouponStore::findCoupon(const QString &campaign, std::optional<qint64> userId,
+                                                      const CouponJump &jump, qint64 maxId)
+{
+    return mysql::findCoupon(database(), campaign, userId, jump, maxId);
+}
+
 Result<QList<qint64>> CouponStore::couponUsers(const QString &campaign)
 {
     return mysql::couponUsers(database(), campaign);

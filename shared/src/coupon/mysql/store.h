@@ -38,6 +38,24 @@ struct CouponRow
     qint64 offset = -1;
 };
 
+// Where the coupon browser jumps: a coupon id (that coupon or the nearest),
+// a user (their coupon) or a time (the first coupon issued at or after it).
+struct CouponJump
+{
+    enum Kind { Id, User, Time };
+    Kind kind = Id;
+    qint64 value = 0; // the coupon id or the user id
+    QDateTime time;
+};
+
+// A campaign's coupons (of one user, or all) as the browser counts them:
+// how many with an id above some id, and the highest id among them (0: none).
+struct CouponSpan
+{
+    qint64 count = 0;
+    qint64 maxId = 0;
+};
+
 struct FailedEventRow
 {
     qint64 id = 0;
@@ -130,6 +148,21 @@ public:
     Result<qint64> couponCount(const QString &campaign);
     Result<QList<CouponRow>> coupons(const QString &campaign, qint64 afterId, int limit,
                                      std::optional<qint64> userId = std::nullopt);
+    // The browser's positions: coupons in id order with id <= maxId (a
+    // snapshot of the campaign), counted from 0. couponsAt() reads `limit`
+    // rows from `position` of `total` by OFFSET from the nearer end;
+    // couponsBefore() the `limit` rows below `beforeId`, in id order;
+    // couponSpan() counts those above `afterId`; couponPosition() is the
+    // position of coupon `id`; findCoupon() the coupon a jump lands on (none:
+    // no such user, nothing at or after the time, an empty campaign).
+    Result<QList<CouponRow>> couponsAt(const QString &campaign, std::optional<qint64> userId, qint64 position,
+                                       int limit, qint64 total, qint64 maxId);
+    Result<QList<CouponRow>> couponsBefore(const QString &campaign, std::optional<qint64> userId, qint64 beforeId,
+                                           int limit);
+    Result<CouponSpan> couponSpan(const QString &campaign, std::optional<qint64> userId, qint64 afterId);
+    Result<qint64> couponPosition(const QString &campaign, std::optional<qint64> userId, qint64 id);
+    Result<std::optional<qint64>> findCoupon(const QString &campaign, std::optional<qint64> userId,
+                                             const CouponJump &jump, qint64 maxId);
     Result<QList<qint64>> couponUsers(const QString &campaign); // every holder, sorted
     Result<qint64> duplicateHolders(const QString &campaign);   // users with >1 coupon
     Result<bool> hasCoupon(const QString &campaign, qint64 userId);
