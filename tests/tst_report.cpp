@@ -204,7 +204,7 @@ private slots:
         QCOMPARE(p.field(u"p95-ms"_s), fixedNumber(run.figures.p95Ms, 3));
         QCOMPARE(p.field(u"p99-ms"_s), fixedNumber(run.figures.p99Ms, 3));
         QCOMPARE(p.field(u"drain-seconds"_s), fixedNumber(run.drainSeconds, 3));
-        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants held"_s));
+        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants hold"_s));
 
         // The charts: inline SVG, a line per outcome that occurred, per percentile, per counter.
         QCOMPARE(p.svgIds, (QStringList{u"chart-rates"_s, u"chart-latency"_s, u"chart-counts"_s}));
@@ -272,7 +272,7 @@ private slots:
         QCOMPARE(p.field(u"invariant-5"_s), u"VIOLATED"_s); // MySQL 19, Redis 20
         QCOMPARE(p.field(u"invariant-2"_s), u"holds"_s);
         // The record's own audit (before the deletion) held.
-        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants held"_s));
+        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants hold"_s));
 
         QCOMPARE(p.field(u"failed-events"_s), u"1"_s);
         QCOMPARE(p.field(u"failed-unresolved"_s), u"1"_s);
