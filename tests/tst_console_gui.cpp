@@ -36,7 +36,10 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
+
+#include <atomic>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -406,6 +409,35 @@ private slots:
             for (int x = 0; x < page.width(); x += 4)
                 dark += qGray(page.pixel(x, y)) < 128 ? 1 : 0;
         QVERIFY2(dark > 200, qPrintable(QString::number(dark)));
+    }
+
+    // Closing the console or restarting its backend asks the worker threads
+    // to stop: a wait for a drain that will not come (Kafka unreachable,
+    // the lag never reads) ends at once instead of at the audit's timeout.
+    void anInterruptedDrainWaitEndsAtOnce()
+    {
+        Settings unreachable = m_settings;
+        unreachable.kafka.properties.insert(u"bootstrap.servers"_s, u"127.0.0.1:1"_s);
+        CampaignOps ops(unreachable, u"tst_console_gui-interrupt"_s);
+        QVERIFY(ops.connect().ok());
+        std::atomic<bool> waiting{false};
+        Status result = Ok{};
+        std::unique_ptr<QThread> thread(QThread::create([&] {
+            waiting = true;
+            result = ops.waitForDrain(40000);
+        }));
+        thread->start();
+        QVERIFY(test::waitFor([&] { return waiting.load(); }, 5000));
+        QElapsedTimer clock;
+        clock.start();
+        thread->requestInterruption();
+        const bool ended = test::waitFor([&] { return thread->isFinished(); }, 15000);
+        if (!ended)
+            thread->wait(); // ends at the 40 s deadline: the thread must not outlive its objects
+        QVERIFY2(ended, "the wait went on after the interruption");
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().message.contains(u"stopped waiting"_s), qPrintable(result.error().message));
+        qInfo("the interrupted wait ended %lld ms after the request", clock.elapsed());
     }
 
     void simulationRoundRobinsOverGateways()
