@@ -2,6 +2,7 @@
 // Exit codes: 0 ok, 1 a check failed, 2 usage or configuration error.
 
 #include "coupon/base/cli.h"
+#include "coupon/base/stamp.h"
 #include "coupon/base/validation.h"
 #include "coupon/loadgen/http_client.h"
 #include "coupon/loadgen/run_record.h"
@@ -17,16 +18,14 @@
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QElapsedTimer>
-#include <QSysInfo>
 #include <QTextStream>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <future>
 #include <thread>
-
-#include <pwd.h>
-#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -52,11 +51,6 @@ int failWith(const Error &error)
         || error.is(Errc::CampaignExists) || error.is(Errc::CampaignState) || error.is(Errc::BadUserId)
         || error.is(Errc::FailedEventUnknown) || error.is(Errc::FailedEventRetry);
     return fail(usage ? ExitUsage : ExitCheckFailed, error.message);
-}
-
-QString timeText(const QDateTime &t)
-{
-    return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : u"-"_s;
 }
 
 void printStatus(const CampaignOverview &s)
@@ -115,8 +109,9 @@ struct Options
     void addTo(QCommandLineParser &p) const
     {
         for (const QCommandLineOption &o :
-             {campaign, user, users, firstUser, concurrency, duplicates, target, audit, noHistory, limit, name, starts,
-              ends, open, timeout, grace, ttl, count, all, by, reason, confirm, run, outFile})
+             {campaign,  user,  users, firstUser, concurrency, duplicates, target,  audit,
+              noHistory, limit, name,  starts,    ends,        open,       timeout, grace,
+              ttl,       count, all,   by,        reason,      confirm,    run,     outFile})
             p.addOption(o);
     }
 };
@@ -302,17 +297,6 @@ int tokenCommand(const Invocation &in)
     return ExitOk;
 }
 
-// Who runs couponctl: $USER, else the account of the effective uid.
-QString loginName()
-{
-    QString name = qEnvironmentVariable("USER");
-    if (name.isEmpty()) {
-        if (const passwd *pw = ::getpwuid(::geteuid()))
-            name = QString::fromLocal8Bit(pw->pw_name);
-    }
-    return name;
-}
-
 // A run's timeline for the run history: the interval samples of `progress`,
 // and with `ops` connected (--audit) the campaign's Redis counter, MySQL's
 // issued count and the topic lag, read on this thread while the run goes
@@ -334,6 +318,12 @@ public:
     template <typename Simulation>
     auto run(Simulation simulation) -> decltype(simulation())
     {
+        // The counter before the first apply: the drain's target when it
+        // cannot be read afterwards (DrainWatch).
+        if (m_ops) {
+            if (Result<CampaignOverview> status = m_ops->status(m_record->campaign); status && status->redisLoaded)
+                m_drain.setCounterAtStart(status->redisCount);
+        }
         auto running = std::async(std::launch::async, std::move(simulation));
         while (running.wait_for(kInterval) != std::future_status::ready)
             sample();
@@ -344,16 +334,22 @@ public:
         return result;
     }
 
-    // After the run: samples until MySQL has every ticket the Redis counter
-    // handed out and the topic lag is 0, or `timeoutMs`; sets drainSeconds.
-    void sampleDrain(int timeoutMs)
+    // After the run: samples until the drain completes (DrainWatch: MySQL
+    // has every ticket the Redis counter handed out, the topic lag is 0),
+    // or `timeoutMs`; sets drainSeconds. `accepted`: the run's.
+    void sampleDrain(int timeoutMs, qint64 accepted)
     {
         if (!m_ops)
             return;
+        m_drain.finish(m_lastAnswerMs, accepted);
         while (m_clock.elapsed() - m_lastAnswerMs < timeoutMs) {
-            const RunSample &s = sample();
-            if (s.lag == 0 && s.redisCount >= 0 && s.issued >= s.redisCount) {
-                m_record->drainSeconds = double(m_clock.elapsed() - m_lastAnswerMs) / 1000.0;
+            const qint64 at = m_clock.elapsed();
+            const RunSample s = sample();
+            m_drain.counterRead(at, s.redisCount);
+            m_drain.issuedRead(at, s.issued);
+            m_drain.lagRead(at, s.lag);
+            if (const qint64 drainedMs = m_drain.drainedAfterMs(m_clock.elapsed()); drainedMs >= 0) {
+                m_record->drainSeconds = double(drainedMs) / 1000.0;
                 return;
             }
             std::this_thread::sleep_for(kInterval); // a sampling interval, not a wait for a condition
@@ -361,7 +357,7 @@ public:
     }
 
 private:
-    const RunSample &sample()
+    RunSample sample()
     {
         RunSample s = m_sampler.sample(m_clock.elapsed());
         if (m_ops) {
@@ -371,8 +367,8 @@ private:
                 s.lag = status->topicLag;
             }
         }
-        m_record->samples.append(s);
-        return m_record->samples.constLast();
+        m_record->addSample(s);
+        return s;
     }
 
     RunRecord *m_record;
@@ -380,7 +376,20 @@ private:
     CampaignOps *m_ops;
     QElapsedTimer m_clock;
     qint64 m_lastAnswerMs = 0;
+    DrainWatch m_drain;
 };
+
+// simulate: the run into the run history, unless --no-history.
+void keepRun(const Invocation &in, const RunRecord &record)
+{
+    if (in.p.isSet(in.opt.noHistory))
+        return;
+    RunHistory history;
+    if (Status st = history.save(record); st)
+        out() << "run " << record.id << " kept in " << history.dir() << '\n';
+    else
+        std::fprintf(stderr, "couponctl: the run is not kept: %s\n", qPrintable(st.error().message));
+}
 
 int simulateCommand(const Invocation &in)
 {
@@ -400,12 +409,7 @@ int simulateCommand(const Invocation &in)
         if (Status st = in.ops.connect(); !st)
             return failWith(st.error());
     }
-    RunRecord record;
-    record.setOptions(options);
-    record.startedAtMs = QDateTime::currentMSecsSinceEpoch();
-    record.id = RunRecord::makeId(record.startedAtMs, options.campaign);
-    record.operatorName = loginName() + u'@' + QSysInfo::machineHostName();
-    record.tool = u"couponctl"_s;
+    RunRecord record = RunRecord::begin(options, u"couponctl"_s, {});
     SimulationProgress progress;
     RunTimelineSampler sampler(&record, &progress, auditing ? &in.ops : nullptr);
     SimulationReport report;
@@ -439,36 +443,21 @@ int simulateCommand(const Invocation &in)
     out().flush();
     int exitCode = ExitOk;
     if (auditing) {
-        sampler.sampleDrain(in.timeoutMs());
+        sampler.sampleDrain(in.timeoutMs(), report.count(ApplyOutcome::Accepted));
         if (record.drainSeconds >= 0)
             out() << "drained " << QString::number(record.drainSeconds, 'f', 2) << " s after the last answer\n";
         Result<AuditReport> audit = in.ops.audit(options.campaign, in.timeoutMs(), &report.answered);
-        if (!audit)
+        record.setAudit(audit ? &*audit : nullptr, audit ? QString() : audit.error().message);
+        if (!audit) {
+            // No verdict: the run is kept all the same (it is the one to
+            // look at), then the audit's error is the answer.
+            keepRun(in, record);
             return failWith(audit.error());
-        record.audited = true;
-        record.auditOk = audit->ok;
-        record.auditSummary = audit->summary;
-        record.violations = audit->violations;
-        record.auditNotes = audit->notes;
+        }
         exitCode = printAudit(*audit);
     }
-    if (!in.p.isSet(opt.noHistory)) {
-        RunHistory history;
-        if (Status st = history.save(record); st)
-            out() << "run " << record.id << " kept in " << history.dir() << '\n';
-        else
-            std::fprintf(stderr, "couponctl: the run is not kept: %s\n", qPrintable(st.error().message));
-    }
+    keepRun(in, record);
     return exitCode;
-}
-
-QString verdictText(const RunRecord &r)
-{
-    if (!r.error.isEmpty())
-        return u"did not run: "_s + r.error;
-    if (!r.audited)
-        return u"not audited"_s;
-    return r.auditOk ? u"ok"_s : u"VIOLATION "_s + r.violations.join(u"; "_s);
 }
 
 int runsCommand(const Invocation &in)
@@ -498,7 +487,7 @@ int runsCommand(const Invocation &in)
                      .arg(latencyText(r.figures.p99Ms), 10)
                      .arg(r.drainSeconds >= 0 ? QString::number(r.drainSeconds, 'f', 2) + u" s"_s : u"-"_s, 8)
                      .arg(r.campaign, -20)
-                     .arg(verdictText(r));
+                     .arg(runVerdictText(r));
         ++shown;
     }
     out() << shown << " run(s) in " << history.dir() << '\n';
@@ -708,7 +697,12 @@ int reportCommand(const Invocation &in)
     const QString path = in.p.value(in.opt.outFile);
     if (path.isEmpty() || path == u"-"_s) {
         const QByteArray html = renderReportHtml(*report).toUtf8();
-        std::fwrite(html.constData(), 1, size_t(html.size()), stdout);
+        // A full disk or a closed pipe: a truncated report must not look written.
+        if (std::fwrite(html.constData(), 1, size_t(html.size()), stdout) != size_t(html.size())
+            || std::fflush(stdout) != 0)
+            return fail(
+                ExitUsage,
+                u"cannot write the report to standard output: %1"_s.arg(QString::fromLocal8Bit(std::strerror(errno))));
     } else {
         if (Status written = writeReportHtml(*report, path); !written)
             return fail(ExitUsage, written.error().message);

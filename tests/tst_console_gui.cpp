@@ -42,7 +42,10 @@
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 #include <QTimer>
+
+#include <atomic>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -98,6 +101,7 @@ class TestConsoleGui : public QObject
 
     QTemporaryDir m_config; // the console's QSettings, away from the user's
     QTemporaryDir m_runs;   // the run history, away from the user's
+    QTemporaryDir m_data;   // XDG_DATA_HOME: nothing of this suite lands in the user's
     Settings m_settings = test::integrationSettings();
     test::StackFixture m_stack;
     std::unique_ptr<CampaignOps> &m_ops = m_stack.ops;
@@ -121,6 +125,9 @@ private slots:
         qputenv("XDG_CONFIG_HOME", QFile::encodeName(m_config.path()));
         QVERIFY(m_runs.isValid());
         qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(m_runs.path()));
+        // Should a case drop COUPON_RUN_HISTORY_DIR, the default is here too.
+        QVERIFY(m_data.isValid());
+        qputenv("XDG_DATA_HOME", QFile::encodeName(m_data.path()));
         QCoreApplication::setOrganizationName(u"coupon-system-test"_s);
         QCoreApplication::setApplicationName(u"tst_console_gui"_s);
         const QString started = m_stack.start(m_settings, u"tst_console_gui"_s);
@@ -485,32 +492,29 @@ private slots:
     // an HTML file with the audit's figures and a PDF of its pages.
     void exportReportWritesHtmlAndPdf()
     {
+        // A history of this run alone: the dialog lists exactly it.
         QTemporaryDir history, out;
+        QVERIFY(history.isValid() && out.isValid());
         qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(history.path()));
+        const auto restore = qScopeGuard(
+            [this] { qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(m_runs.path())); });
         const QString campaign = openCampaign(u"console-report"_s, 30);
         MainWindow window(m_settings, {});
         QVERIFY(showOn(window, campaign));
         QSignalSpy finished(&window, &MainWindow::simulationFinished);
         QSignalSpy verdict(&window, &MainWindow::verdictReady);
+        QSignalSpy saved(window.runsPanel(), &RunsPanel::runSaved);
         window.findChild<QSpinBox *>(u"usersSpin"_s)->setValue(100);
         QTest::mouseClick(window.simulateButton(), Qt::LeftButton);
         QVERIFY(finished.wait(60000));
         QTRY_VERIFY_WITH_TIMEOUT(!verdict.isEmpty(), 120000);
-        // The run as the history keeps it (this branch's console does not
-        // save its runs yet): its real figures, one sample of all its answers.
-        const auto sim = finished.first().first().value<SimulationReport>();
-        RunRecord run;
-        run.campaign = campaign;
-        run.users = 100;
-        run.startedAtMs = QDateTime::currentMSecsSinceEpoch();
-        run.id = RunRecord::makeId(run.startedAtMs, campaign);
-        run.figures = sim;
-        RunSample all;
-        all.atMs = qint64(sim.seconds * 1000) + 1;
-        all.answers = sim.byStatus;
-        all.p50Ms = sim.p50Ms;
-        run.samples = {all};
-        QVERIFY(RunHistory().save(run).ok());
+        // The run as the console recorded and kept it (after its drain and verdict).
+        QTRY_VERIFY_WITH_TIMEOUT(!saved.isEmpty(), 90000);
+        QVERIFY2(saved.first().at(1).toString().isEmpty(), qPrintable(saved.first().at(1).toString()));
+        const Result<RunRecord> kept = RunHistory(history.path()).load(saved.first().at(0).toString());
+        QVERIFY(kept.ok());
+        const RunRecord run = *kept;
+        QCOMPARE(run.campaign, campaign);
 
         // The File menu holds the report, the coupons' CSV and Quit.
         auto *fileMenu = window.menuBar()->findChild<QMenu *>(u"fileMenu"_s);
@@ -522,25 +526,42 @@ private slots:
         auto *action = window.findChild<QAction *>(u"exportReportAction"_s);
         QVERIFY(action && action->isEnabled());
 
+        // Answers the modal dialog; any check failing there rejects it (a
+        // dialog left open would block the test for good) and is reported.
+        QString dialogProblem;
         const auto exportAs = [&](int format, const QString &path) {
-            QTimer::singleShot(0, [format, path] {
+            dialogProblem.clear();
+            QTimer::singleShot(0, [format, path, &dialogProblem] {
                 auto *dialog = qobject_cast<QDialog *>(QApplication::activeModalWidget());
-                QVERIFY(dialog);
-                QCOMPARE(dialog->objectName(), u"reportDialog"_s);
+                if (!dialog) {
+                    dialogProblem = u"no modal dialog"_s;
+                    return;
+                }
+                auto reject = qScopeGuard([dialog] { dialog->reject(); });
                 auto *subject = dialog->findChild<QComboBox *>(u"reportSubject"_s);
-                QCOMPARE(subject->count(), 2); // the campaign alone, its one run
-                QCOMPARE(subject->currentIndex(), 1);
+                if (dialog->objectName() != u"reportDialog"_s || !subject) {
+                    dialogProblem = u"not the report dialog: "_s + dialog->objectName();
+                    return;
+                }
+                // The campaign alone, its one run (picked).
+                if (subject->count() != 2 || subject->currentIndex() != 1) {
+                    dialogProblem = u"subjects %1, current %2"_s.arg(subject->count()).arg(subject->currentIndex());
+                    return;
+                }
                 dialog->findChild<QComboBox *>(u"reportFormat"_s)->setCurrentIndex(format);
                 dialog->findChild<QLineEdit *>(u"reportPath"_s)->setText(path);
+                reject.dismiss();
                 dialog->findChild<QDialogButtonBox *>()->button(QDialogButtonBox::Ok)->click();
             });
             QSignalSpy exported(window.backend(), &Backend::reportExported);
             action->trigger();
+            if (!dialogProblem.isEmpty())
+                return false;
             return exported.wait(120000) && exported.first().at(1).toString().isEmpty();
         };
 
         const QString htmlPath = out.filePath(u"report.html"_s);
-        QVERIFY(exportAs(0, htmlPath));
+        QVERIFY2(exportAs(0, htmlPath), qPrintable(dialogProblem));
         QTRY_VERIFY(window.statusBar()->currentMessage().contains(u"Report written to"_s));
         QFile htmlFile(htmlPath);
         QVERIFY(htmlFile.open(QIODevice::ReadOnly));
@@ -557,7 +578,7 @@ private slots:
         QCOMPARE(p.field(u"generated-tool"_s), u"coupon-console"_s);
 
         const QString pdfPath = out.filePath(u"report.pdf"_s);
-        QVERIFY(exportAs(1, pdfPath));
+        QVERIFY2(exportAs(1, pdfPath), qPrintable(dialogProblem));
         QFile pdf(pdfPath);
         QVERIFY(pdf.open(QIODevice::ReadOnly));
         const QByteArray bytes = pdf.readAll();
@@ -579,7 +600,35 @@ private slots:
             for (int x = 0; x < page.width(); x += 4)
                 dark += qGray(page.pixel(x, y)) < 128 ? 1 : 0;
         QVERIFY2(dark > 200, qPrintable(QString::number(dark)));
-        qunsetenv("COUPON_RUN_HISTORY_DIR");
+    }
+
+    // Closing the console or restarting its backend asks the worker threads
+    // to stop: a wait for a drain that will not come (Kafka unreachable,
+    // the lag never reads) ends at once instead of at the audit's timeout.
+    void anInterruptedDrainWaitEndsAtOnce()
+    {
+        Settings unreachable = m_settings;
+        unreachable.kafka.properties.insert(u"bootstrap.servers"_s, u"127.0.0.1:1"_s);
+        CampaignOps ops(unreachable, u"tst_console_gui-interrupt"_s);
+        QVERIFY(ops.connect().ok());
+        std::atomic<bool> waiting{false};
+        Status result = Ok{};
+        std::unique_ptr<QThread> thread(QThread::create([&] {
+            waiting = true;
+            result = ops.waitForDrain(40000);
+        }));
+        thread->start();
+        QVERIFY(test::waitFor([&] { return waiting.load(); }, 5000));
+        QElapsedTimer clock;
+        clock.start();
+        thread->requestInterruption();
+        const bool ended = test::waitFor([&] { return thread->isFinished(); }, 15000);
+        if (!ended)
+            thread->wait(); // ends at the 40 s deadline: the thread must not outlive its objects
+        QVERIFY2(ended, "the wait went on after the interruption");
+        QVERIFY(!result.ok());
+        QVERIFY2(result.error().message.contains(u"stopped waiting"_s), qPrintable(result.error().message));
+        qInfo("the interrupted wait ended %lld ms after the request", clock.elapsed());
     }
 
     void simulationRoundRobinsOverGateways()

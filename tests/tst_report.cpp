@@ -17,8 +17,11 @@
 #include "testsupport.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -50,13 +53,8 @@ class TestReport : public QObject
         options.users = users;
         options.concurrency = 16;
         options.duplicatePercent = duplicatePercent;
-        RunRecord record;
-        record.setOptions(options);
-        record.tool = u"tst_report"_s;
+        RunRecord record = RunRecord::begin(options, u"tst_report"_s, {});
         record.operatorName = u"tester@here"_s;
-        record.target = u"in-process"_s;
-        record.startedAtMs = QDateTime::currentMSecsSinceEpoch();
-        record.id = RunRecord::makeId(record.startedAtMs, campaign);
 
         SimulationProgress progress;
         RunSampler sampler(&progress);
@@ -77,7 +75,7 @@ class TestReport : public QObject
                 s.redisCount = replyInteger(r->get()).value_or(0);
             if (Result<qint64> issued = m_ops->store().couponCount(campaign))
                 s.issued = *issued;
-            record.samples.append(s);
+            record.addSample(s);
         };
         const bool finished = test::waitFor(
             [&] {
@@ -103,11 +101,7 @@ class TestReport : public QObject
         Result<AuditReport> audit = m_ops->audit(campaign, 60000, &report.answered);
         if (!audit)
             qFatal("audit: %s", qPrintable(audit.error().message));
-        record.audited = true;
-        record.auditOk = audit->ok;
-        record.auditSummary = audit->summary;
-        record.violations = audit->violations;
-        record.auditNotes = audit->notes;
+        record.setAudit(&*audit, {});
         if (Status saved = RunHistory().save(record); !saved)
             qFatal("save: %s", qPrintable(saved.error().message));
         return record;
@@ -204,7 +198,7 @@ private slots:
         QCOMPARE(p.field(u"p95-ms"_s), fixedNumber(run.figures.p95Ms, 3));
         QCOMPARE(p.field(u"p99-ms"_s), fixedNumber(run.figures.p99Ms, 3));
         QCOMPARE(p.field(u"drain-seconds"_s), fixedNumber(run.drainSeconds, 3));
-        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants held"_s));
+        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants hold"_s));
 
         // The charts: inline SVG, a line per outcome that occurred, per percentile, per counter.
         QCOMPARE(p.svgIds, (QStringList{u"chart-rates"_s, u"chart-latency"_s, u"chart-counts"_s}));
@@ -272,7 +266,7 @@ private slots:
         QCOMPARE(p.field(u"invariant-5"_s), u"VIOLATED"_s); // MySQL 19, Redis 20
         QCOMPARE(p.field(u"invariant-2"_s), u"holds"_s);
         // The record's own audit (before the deletion) held.
-        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants held"_s));
+        QVERIFY(p.field(u"run-audit"_s).startsWith(u"all five invariants hold"_s));
 
         QCOMPARE(p.field(u"failed-events"_s), u"1"_s);
         QCOMPARE(p.field(u"failed-unresolved"_s), u"1"_s);
@@ -293,8 +287,12 @@ private slots:
         QCOMPARE(noRun.exitCode, 2);
         QVERIFY2(noRun.err.contains(u"no run \"no-such-run\""_s), qPrintable(noRun.text()));
         const QString campaign = test::openCampaign(*m_ops, u"report-other"_s, 5);
-        const QString someRun = RunHistory().list(1).value(0).id;
-        QVERIFY(!someRun.isEmpty());
+        // A run of another campaign, this case's own.
+        SimulationOptions options;
+        options.campaign = u"report-elsewhere"_s;
+        const RunRecord elsewhere = RunRecord::begin(options, u"tst_report"_s, {});
+        QVERIFY(RunHistory().save(elsewhere).ok());
+        const QString someRun = elsewhere.id;
         const test::ProgramRun mismatch = test::couponctl(
             {u"report"_s, u"--campaign"_s, campaign, u"--run"_s, someRun});
         QCOMPARE(mismatch.exitCode, 2);
@@ -305,6 +303,32 @@ private slots:
             {u"report"_s, u"--campaign"_s, campaign, u"--out"_s, u"/no/such/dir/r.html"_s});
         QCOMPARE(unwritable.exitCode, 2);
         QVERIFY2(unwritable.err.contains(u"cannot write /no/such/dir/r.html"_s), qPrintable(unwritable.text()));
+
+        // A hand-edited record whose latency no axis can hold: a clear error, at once.
+        SimulationOptions mine;
+        mine.campaign = campaign;
+        RunRecord edited = RunRecord::begin(mine, u"tst_report"_s, {});
+        RunSample s;
+        s.atMs = 250;
+        s.answers[size_t(ApplyOutcome::Accepted)] = 1;
+        s.p50Ms = 1;
+        s.p95Ms = 2;
+        s.p99Ms = 3;
+        edited.addSample(s);
+        QJsonObject json = toJson(edited);
+        QJsonArray samples = json.value(u"samples"_s).toArray();
+        QJsonObject first = samples.at(0).toObject();
+        first.insert(u"p99"_s, 1.7e308);
+        samples.replace(0, first);
+        json.insert(u"samples"_s, samples);
+        QFile file(QDir(RunHistory::defaultDir()).filePath(edited.id + u".json"_s));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(json).toJson());
+        file.close();
+        const test::ProgramRun corrupt = test::couponctl({u"report"_s, u"--run"_s, edited.id});
+        QCOMPARE(corrupt.exitCode, 2);
+        QVERIFY2(corrupt.err.contains(u"samples[0].p99"_s), qPrintable(corrupt.text()));
+        QVERIFY(file.remove());
     }
 };
 

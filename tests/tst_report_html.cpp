@@ -11,6 +11,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace Qt::StringLiterals;
 using namespace coupon;
@@ -267,6 +268,59 @@ private slots:
         QVERIFY(!html.contains(u"<svg"_s));
         QVERIFY(html.contains(u"<img src=\"chart:rates\""_s));
         QVERIFY(test::parseReport(html).error.isEmpty());
+    }
+
+    // A sample taken in the same ms as the one before (the last tick right
+    // after a timer's): its answers join that interval, not vanish.
+    void sameMsSampleFoldsIntoItsInterval()
+    {
+        RunRecord run = baseRun();
+        run.samples = {sampleAt(250, 10, 0, -1, -1), sampleAt(500, 10, 0, -1, -1), sampleAt(500, 7, 3, -1, -1)};
+        const Chart rates = timelineCharts(run).at(0);
+        QCOMPARE(rates.series.size(), 2);
+        QCOMPARE(rates.series.at(0).name, u"accepted"_s);
+        // 10 in the first 0.25 s, 10 + 7 in the second.
+        QCOMPARE(rates.series.at(0).points, (QList<QPointF>{{0.25, 40.0}, {0.5, 68.0}}));
+        QCOMPARE(rates.series.at(1).points, (QList<QPointF>{{0.25, 0.0}, {0.5, 12.0}}));
+    }
+
+    // Answers counted before their latency is: no latency point at 0 (the
+    // console's log axis has no place for it, and the two draw the same).
+    void latencyNeedsAP50()
+    {
+        RunRecord run = baseRun();
+        RunSample early = sampleAt(250, 5, 0, -1, -1);
+        early.p50Ms = early.p95Ms = early.p99Ms = 0;
+        run.samples = {early, sampleAt(500, 5, 0, -1, -1)};
+        const Chart latency = timelineCharts(run).at(1);
+        QCOMPARE(latency.series.at(0).points, (QList<QPointF>{{0.5, 1.5}}));
+    }
+
+    // Values no axis can hold (a hand-edited record that got past the
+    // checks, a chart built by hand) end with a bounded layout, not a
+    // tick loop that never ends.
+    void absurdValuesStillLayOut()
+    {
+        for (const double huge : {1.6e308, -1.7e308, std::numeric_limits<double>::infinity(), std::nan("")}) {
+            Chart chart{u"latency"_s, u"t"_s, u"ms"_s, {ChartSeries{u"p99"_s, u"#c62828"_s, {{0.25, 1}, {0.5, huge}}}}};
+            const ChartLayout l = layoutChart(chart, kReportChartSize);
+            QVERIFY2(l.yTicks.size() <= 25, qPrintable(QString::number(l.yTicks.size())));
+            QVERIFY(l.xTicks.size() <= 25);
+            QVERIFY(!chartSvg(chart, kReportChartSize).isEmpty());
+        }
+    }
+
+    // The run's verdict in the report is the shared text: an audit that
+    // gave no verdict is not a violation.
+    void runWithoutAVerdictIsNotViolated()
+    {
+        DropReport r = baseReport();
+        RunRecord run = baseRun();
+        run.setAudit(nullptr, u"not drained within 120000 ms"_s);
+        r.run = run;
+        const test::ParsedReport p = test::parseReport(renderReportHtml(r));
+        QVERIFY2(p.error.isEmpty(), qPrintable(p.error));
+        QCOMPARE(p.field(u"run-audit"_s), u"no verdict: not drained within 120000 ms"_s);
     }
 
     void noRunNoTimeline()

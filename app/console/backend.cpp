@@ -226,9 +226,11 @@ void Backend::resetCampaign(const QString &campaign)
     QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->reset(campaign); });
 }
 
-void Backend::audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
+quint64 Backend::audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
 {
-    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->audit(campaign, answered, timeoutMs); });
+    const quint64 auditId = ++m_lastAuditId;
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->audit(auditId, campaign, answered, timeoutMs); });
+    return auditId;
 }
 
 void Backend::retryFailedEvent(const FailedEventRetry &retry)

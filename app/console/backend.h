@@ -20,10 +20,14 @@ class SimulationWorker;
 class StoreWorker;
 
 // Quits and joins a worker thread (qBittorrent's Utils::Thread::UniquePtr).
+// The interruption request ends a long wait in progress (CampaignOps'
+// drain and audit loops check it), so closing the console or restarting
+// the backend does not wait out an audit's timeout.
 struct ThreadDeleter
 {
     void operator()(QThread *thread) const
     {
+        thread->requestInterruption();
         thread->quit();
         thread->wait();
         delete thread;
@@ -70,7 +74,8 @@ public:
     void closeCampaign(const QString &campaign);
     void setLimit(const QString &campaign, qint64 limit);
     void resetCampaign(const QString &campaign);
-    void audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs);
+    // Returns the id auditFinished() will carry (never 0).
+    quint64 audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs);
     void retryFailedEvent(const FailedEventRetry &retry);
     void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
 
@@ -94,7 +99,8 @@ signals:
     void exportProgress(qint64 rows);
     void exportFinished(const QString &path, qint64 rows, const QString &error);
     void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
-    void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
+    void auditFinished(quint64 auditId, const QString &campaign, const coupon::AuditReport &report,
+                       const QString &error);
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
     void simulationFinished(const coupon::SimulationReport &report, const QString &error);
     void reportExported(const QString &path, const QString &error);
@@ -109,6 +115,7 @@ private:
     bool m_lagPaused = false;
     QString m_campaign;
     std::shared_ptr<std::atomic<bool>> m_runCancel;
+    quint64 m_lastAuditId = 0;
 
     ThreadPtr m_redisThread, m_kafkaThread, m_storeThread, m_opsThread, m_simulationThread, m_gatewayThread;
     RedisMonitor *m_redis = nullptr;

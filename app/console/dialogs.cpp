@@ -1,5 +1,7 @@
 #include "dialogs.h"
 
+#include "coupon/base/stamp.h"
+
 #include "coupon/base/validation.h"
 
 #include <QCheckBox>
@@ -262,7 +264,7 @@ ResetDialog::ResetDialog(const QString &campaign, QWidget *parent)
 
 QString operatorName()
 {
-    return qEnvironmentVariable("USER", qEnvironmentVariable("LOGNAME"));
+    return loginName();
 }
 
 namespace {

@@ -110,7 +110,7 @@ private:
     QPushButton *m_ok;
 };
 
-// Who the operator is, for the rows they retry or resolve: $USER.
+// Who the operator is, for the rows they retry or resolve: loginName().
 QString operatorName();
 
 // Settings saved from the dialog apply when the console starts without an

@@ -40,12 +40,6 @@ static void initConsoleResources()
 
 namespace coupon::console {
 
-namespace {
-
-constexpr int kAuditTimeoutMs = 120'000;
-
-} // namespace
-
 MainWindow::MainWindow(const Settings &settings, const QStringList &gatewayUrls, QWidget *parent)
     : QMainWindow(parent)
     , m_backend(new Backend(settings, gatewayUrls, QSettings().value(u"lag/intervalMs"_s, 1000).toInt(), this))
@@ -455,12 +449,9 @@ void MainWindow::exportReport()
     const QString campaign = currentCampaign();
     if (!m_campaignBar->contains(campaign))
         return;
-    // The history is a folder of small local files: read here, no service involved.
-    QList<RunRecord> runs;
-    for (RunRecord &run : RunHistory().list()) {
-        if (run.campaign == campaign)
-            runs.append(std::move(run));
-    }
+    // The runs the Runs tab has listed (its files are read on its thread);
+    // the report worker loads the one picked by its id.
+    const QList<RunRecord> runs = m_runs->model()->runsOf(campaign);
     QSettings prefs;
     const QString folder = prefs
                                .value(u"report/folder"_s,
@@ -562,15 +553,18 @@ void MainWindow::cancelSimulation()
 void MainWindow::onSimulationFinished(const SimulationReport &report, const QString &error)
 {
     m_run = {};
-    // Audited below when it ran: the recorder waits for the verdict.
-    m_recorder->finish(error.isEmpty() ? &report : nullptr, error, error.isEmpty());
     m_simulation->runFinished(error.isEmpty() ? &report : nullptr);
     m_simulateAction->setEnabled(true);
     updateCampaignActions();
     if (!error.isEmpty()) {
+        m_recorder->finish(nullptr, error, 0);
         m_simulation->setVerdict(tr("The simulation could not run: %1").arg(error), u"bad"_s);
         return;
     }
+    // The recorder waits for this audit's verdict (by its id: an earlier
+    // run's audit of the same campaign may still be on its way).
+    m_runAuditId = m_backend->audit(m_runCampaign, report.answered, RunRecorder::kAuditTimeoutMs);
+    m_recorder->finish(&report, {}, m_runAuditId);
     m_lastSoldOut = report.count(ApplyOutcome::SoldOut);
     emit simulationFinished(report);
     m_simulation->setVerdict(tr("%1 applies in %2 s%3. Waiting for the topic to drain, then auditing…")
@@ -578,13 +572,13 @@ void MainWindow::onSimulationFinished(const SimulationReport &report, const QStr
                                  .arg(report.seconds, 0, 'f', 2)
                                  .arg(report.cancelled ? tr(" (cancelled)") : QString()),
                              u"busy"_s);
-    m_backend->audit(m_runCampaign, report.answered, kAuditTimeoutMs);
 }
 
-void MainWindow::onAuditFinished(const QString &campaign, const AuditReport &report, const QString &error)
+void MainWindow::onAuditFinished(quint64 auditId, const QString &campaign, const AuditReport &report,
+                                 const QString &error)
 {
-    m_recorder->setAudit(campaign, error.isEmpty() ? &report : nullptr, error);
-    if (campaign != m_runCampaign)
+    m_recorder->setAudit(auditId, error.isEmpty() ? &report : nullptr, error);
+    if (auditId != m_runAuditId)
         return;
     if (!error.isEmpty()) {
         const QString text = tr("✖ No verdict for %1: %2").arg(campaign, error);

@@ -92,7 +92,7 @@ private:
     void onCampaignChanged();
     void updateCampaignActions();
     void onOperationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
-    void onAuditFinished(const QString &campaign, const AuditReport &report, const QString &error);
+    void onAuditFinished(quint64 auditId, const QString &campaign, const AuditReport &report, const QString &error);
     void onSimulationFinished(const SimulationReport &report, const QString &error);
     void onLiveTick();
 
@@ -134,6 +134,7 @@ private:
 
     SimulationRun m_run;
     QString m_runCampaign;
+    quint64 m_runAuditId = 0; // the audit of the last run: its verdict goes to the simulation panel
     qint64 m_lastSoldOut = 0;
     QTimer *m_liveTimer;
     RunRecorder *m_recorder;

@@ -3,8 +3,8 @@
 // File → Export report…: the drop report (coupon/report/) of the current
 // campaign, or of one of its runs in the run history, written as HTML or
 // PDF. The audit in it waits for the drain, so the gathering and the
-// writing run on a worker thread of their own (ReportWorker); the dialog
-// only reads the run history's files.
+// writing run on a worker thread of their own (ReportWorker), which loads
+// the run picked; the dialog lists the runs the Runs tab has read.
 
 #include "coupon/base/result.h"
 #include "coupon/base/settings.h"

@@ -1,10 +1,8 @@
 #include "run_recorder.h"
 
 #include "backend.h"
-#include "dialogs.h"
 
 #include <QDateTime>
-#include <QHostInfo>
 #include <QTimer>
 
 using namespace Qt::StringLiterals;
@@ -16,9 +14,11 @@ namespace {
 // A read of the issued count lost on the way (the backend restarted) is
 // asked again after this.
 constexpr qint64 kIssuedRetryMs = 2000;
-// Without a lag reading this long after the last answer (the lag view is
-// paused, or Kafka does not answer), the issued count alone says drained.
-constexpr qint64 kLagGraceMs = 5000;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 } // namespace
 
@@ -32,21 +32,28 @@ RunRecorder::RunRecorder(Backend *backend, QObject *parent)
     m_timer->setInterval(kIntervalMs);
     connect(m_timer, &QTimer::timeout, this, &RunRecorder::tick);
     connect(backend, &Backend::redisSampled, this, [this](const RedisSample &sample) {
-        if (m_record && sample.campaign == m_record->campaign && sample.loaded)
+        if (sample.loaded)
+            m_lastRedis = sample;
+        if (m_record && sample.campaign == m_record->campaign && sample.loaded) {
             m_redisCount = sample.count;
+            m_drain.counterRead(sample.atMs, sample.count);
+        }
     });
     connect(backend, &Backend::lagSampled, this, [this](const LagSnapshot &snapshot) {
         if (m_record && snapshot.lagOk) {
             m_lag = LagProbe::total(snapshot.partitions);
-            m_lagAtMs = snapshot.atMs;
+            m_drain.lagRead(snapshot.atMs, m_lag);
         }
     });
     connect(backend, &Backend::issuedRead, this, [this](const QString &campaign, qint64 issued) {
         if (!m_record || campaign != m_record->campaign)
             return;
-        m_issuedAskedAtMs = -1;
-        if (issued >= 0)
+        const qint64 askedAt = std::exchange(m_issuedAskedAtMs, -1);
+        if (issued >= 0) {
             m_issued = issued;
+            if (askedAt >= 0)
+                m_drain.issuedRead(askedAt, issued);
+        }
     });
 }
 
@@ -54,32 +61,28 @@ void RunRecorder::start(const SimulationRun &run)
 {
     if (m_record)
         complete();
-    RunRecord record;
-    record.setOptions(run.options);
-    record.startedAtMs = QDateTime::currentMSecsSinceEpoch();
-    record.id = RunRecord::makeId(record.startedAtMs, record.campaign);
-    record.target = run.target.isEmpty() ? u"in-process"_s : run.target;
-    record.operatorName = operatorName() + u'@' + QHostInfo::localHostName();
-    record.tool = u"coupon-console"_s;
-    m_record = std::move(record);
+    m_record = RunRecord::begin(run.options, u"coupon-console"_s, run.target);
     m_progress = run.progress;
     m_sampler = std::make_unique<RunSampler>(m_progress.get());
     m_redisCount = m_issued = m_lag = -1;
-    m_lagAtMs = 0;
     m_issuedAskedAtMs = -1;
-    m_finished = m_drained = m_awaitingAudit = false;
+    m_drain = DrainWatch();
+    // The counter before the run's first apply (the run starts after this returns).
+    if (m_lastRedis.campaign == m_record->campaign)
+        m_drain.setCounterAtStart(m_lastRedis.count);
+    m_finished = m_drained = false;
+    m_auditId = 0;
     m_finishedAtElapsedMs = 0;
-    m_issuedCaughtUpMs = -1;
     m_clock.start();
     m_timer->start();
     emit started(*m_record);
 }
 
-void RunRecorder::finish(const SimulationReport *report, const QString &error, bool auditing)
+void RunRecorder::finish(const SimulationReport *report, const QString &error, quint64 auditId)
 {
     if (!m_record || m_finished)
         return;
-    m_record->finishedAtMs = QDateTime::currentMSecsSinceEpoch();
+    m_record->finishedAtMs = nowMs();
     m_finished = true;
     m_finishedAtElapsedMs = m_clock.elapsed();
     if (!report) {
@@ -88,28 +91,21 @@ void RunRecorder::finish(const SimulationReport *report, const QString &error, b
         return;
     }
     m_record->figures = static_cast<const SimulationFigures &>(*report);
+    m_drain.finish(m_record->finishedAtMs, report->count(ApplyOutcome::Accepted));
+    // An issued count asked before now is no answer about the drain.
+    m_issuedAskedAtMs = -1;
+    m_auditId = auditId;
     // The last interval: simulate() has returned, so every answer is counted
     // and the samples' answers add up to the run's.
     tick();
-    m_awaitingAudit = auditing;
-    completeIfDone();
 }
 
-void RunRecorder::setAudit(const QString &campaign, const AuditReport *report, const QString &error)
+void RunRecorder::setAudit(quint64 auditId, const AuditReport *report, const QString &error)
 {
-    if (!m_record || !m_awaitingAudit || campaign != m_record->campaign)
+    if (!m_record || m_auditId == 0 || auditId != m_auditId)
         return;
-    m_awaitingAudit = false;
-    m_record->audited = true;
-    if (report) {
-        m_record->auditOk = report->ok;
-        m_record->auditSummary = report->summary;
-        m_record->violations = report->violations;
-        m_record->auditNotes = report->notes;
-    } else {
-        m_record->auditOk = false;
-        m_record->auditSummary = tr("no verdict: %1").arg(error);
-    }
+    m_auditId = 0;
+    m_record->setAudit(report, error);
     completeIfDone();
 }
 
@@ -118,8 +114,11 @@ void RunRecorder::stop(const QString &why)
     if (!m_record)
         return;
     if (!m_finished) {
-        m_record->finishedAtMs = QDateTime::currentMSecsSinceEpoch();
+        m_record->finishedAtMs = nowMs();
         m_record->error = why;
+    } else if (m_auditId != 0) {
+        m_auditId = 0;
+        m_record->setAudit(nullptr, why);
     }
     complete();
 }
@@ -134,29 +133,18 @@ void RunRecorder::tick()
         sample.redisCount = m_redisCount;
         sample.issued = m_issued;
         sample.lag = m_lag;
-        m_record->samples.append(sample);
+        m_record->addSample(sample);
         emit sampled(sample);
-        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const qint64 now = nowMs();
         if (m_issuedAskedAtMs < 0 || now - m_issuedAskedAtMs > kIssuedRetryMs) {
             m_issuedAskedAtMs = now;
             m_backend->readIssued(m_record->campaign);
         }
     }
     if (m_finished && !m_drained) {
-        // Drained: MySQL has every ticket Redis handed out (the counter, or
-        // this run's accepts when the counter was not read), and a lag
-        // reading taken after the last answer says 0 (unless none came
-        // within kLagGraceMs: then since the issued count caught up).
-        const qint64 target = m_redisCount >= 0 ? m_redisCount : m_record->count(ApplyOutcome::Accepted);
-        if (m_issued >= target && m_issuedCaughtUpMs < 0)
-            m_issuedCaughtUpMs = elapsed;
-        const bool lagRead = m_lagAtMs >= m_record->finishedAtMs;
-        if (m_issued >= target && lagRead && m_lag == 0) {
+        if (const qint64 drainedMs = m_drain.drainedAfterMs(nowMs()); drainedMs >= 0) {
             m_drained = true;
-            m_record->drainSeconds = double(elapsed - m_finishedAtElapsedMs) / 1000.0;
-        } else if (m_issuedCaughtUpMs >= 0 && !lagRead && elapsed - m_finishedAtElapsedMs >= kLagGraceMs) {
-            m_drained = true;
-            m_record->drainSeconds = double(m_issuedCaughtUpMs - m_finishedAtElapsedMs) / 1000.0;
+            m_record->drainSeconds = double(drainedMs) / 1000.0;
         }
     }
     completeIfDone();
@@ -164,9 +152,16 @@ void RunRecorder::tick()
 
 void RunRecorder::completeIfDone()
 {
-    if (!m_record || !m_finished || m_awaitingAudit)
+    if (!m_record || !m_finished)
         return;
-    if (m_drained || m_clock.elapsed() - m_finishedAtElapsedMs >= kDrainDeadlineMs)
+    const qint64 sinceFinish = m_clock.elapsed() - m_finishedAtElapsedMs;
+    if (m_auditId != 0) {
+        if (sinceFinish < kVerdictDeadlineMs)
+            return;
+        m_auditId = 0;
+        m_record->setAudit(nullptr, tr("no verdict within %1 s").arg(kVerdictDeadlineMs / 1000));
+    }
+    if (m_drained || sinceFinish >= kDrainDeadlineMs)
         complete();
 }
 

@@ -21,9 +21,10 @@ class Backend;
 // from the run's SimulationProgress (atomics only), the Redis counter from
 // the RedisSample stream, the topic lag from the LagSnapshot stream, and
 // MySQL's issued count read on the store thread. After the last answer it
-// goes on until the drain completes (the lag 0 and the issued count up to
-// the Redis counter) or kDrainDeadlineMs pass, and until the audit's
-// verdict arrives; then the record is complete (recorded()).
+// goes on until the drain completes (DrainWatch's rule, shared with
+// couponctl) or kDrainDeadlineMs pass, and until the audit's verdict
+// arrives or kVerdictDeadlineMs pass; then the record is complete
+// (recorded()).
 class RunRecorder final : public QObject
 {
     Q_OBJECT
@@ -32,6 +33,11 @@ class RunRecorder final : public QObject
 public:
     static constexpr int kIntervalMs = 250;
     static constexpr int kDrainDeadlineMs = 60'000;
+    // The audit waits up to kAuditTimeoutMs for the drain; a verdict that
+    // has not come by then plus a margin is not coming (the backend
+    // restarted, the answer was lost): the record is kept without it.
+    static constexpr int kAuditTimeoutMs = 120'000;
+    static constexpr int kVerdictDeadlineMs = kAuditTimeoutMs + 30'000;
 
     explicit RunRecorder(Backend *backend, QObject *parent = nullptr);
 
@@ -39,10 +45,12 @@ public:
     // completed first without them.
     void start(const SimulationRun &run);
     // The run's last answer (no report: it could not run, `error` says why).
-    // `auditing`: a verdict will follow (setAudit()).
-    void finish(const SimulationReport *report, const QString &error, bool auditing);
-    // The audit's verdict for `campaign` (no report: `error` says why there is none).
-    void setAudit(const QString &campaign, const AuditReport *report, const QString &error);
+    // `auditId`: the audit asked for this run (Backend::audit()), whose
+    // verdict will follow (setAudit()); 0: none.
+    void finish(const SimulationReport *report, const QString &error, quint64 auditId);
+    // Audit `auditId`'s verdict (no report: `error` says why there is none).
+    // Another audit's (an earlier run's, of the same campaign) is not this run's.
+    void setAudit(quint64 auditId, const AuditReport *report, const QString &error);
 
     // The console closes: completes the record with what it has (a run
     // still going is marked with `why`).
@@ -74,15 +82,18 @@ private:
     qint64 m_redisCount = -1;
     qint64 m_issued = -1;
     qint64 m_lag = -1;
-    qint64 m_lagAtMs = 0;          // epoch ms of the last lag reading
-    qint64 m_issuedAskedAtMs = -1; // a read of the issued count in flight since then
+    qint64 m_issuedAskedAtMs = -1; // epoch ms: a read of the issued count in flight since then
+    // The current campaign's last Redis reading, run or not: the drain's
+    // target when the counter is not read after the run (another campaign
+    // selected meanwhile).
+    RedisSample m_lastRedis;
 
-    // After the last answer.
+    // After the last answer (epoch ms for the DrainWatch).
+    DrainWatch m_drain;
     bool m_finished = false;
     qint64 m_finishedAtElapsedMs = 0;
-    qint64 m_issuedCaughtUpMs = -1; // when MySQL's issued count first reached the counter
     bool m_drained = false;
-    bool m_awaitingAudit = false;
+    quint64 m_auditId = 0; // the verdict awaited (0: none)
 };
 
 } // namespace coupon::console

@@ -22,24 +22,6 @@ namespace coupon::console {
 
 namespace {
 
-// One colour per outcome, the same in every run (and close to the verdict's
-// green and red).
-QColor outcomeColor(ApplyOutcome outcome)
-{
-    switch (outcome) {
-    case ApplyOutcome::Accepted: return QColor(0x2e, 0x7d, 0x32);
-    case ApplyOutcome::SoldOut: return QColor(0x15, 0x65, 0xc0);
-    case ApplyOutcome::Duplicate: return QColor(0x8e, 0x24, 0xaa);
-    case ApplyOutcome::Closed: return QColor(0x6d, 0x4c, 0x41);
-    case ApplyOutcome::NotLoaded: return QColor(0x00, 0x83, 0x8f);
-    case ApplyOutcome::Invalid: return QColor(0xf9, 0xa8, 0x25);
-    case ApplyOutcome::Unavailable: return QColor(0xc6, 0x28, 0x28);
-    case ApplyOutcome::Uncertain: return QColor(0xef, 0x6c, 0x00);
-    case ApplyOutcome::Reconciling: return QColor(0x54, 0x6e, 0x7a);
-    }
-    return Qt::black;
-}
-
 QChart *makeChart(const QString &title)
 {
     auto *chart = new QChart;
@@ -99,17 +81,6 @@ QLineSeries *addMarker(QChart *chart, QAbstractAxis *x, QAbstractAxis *y)
 
 } // namespace
 
-QString runVerdictText(const RunRecord &record)
-{
-    if (!record.error.isEmpty())
-        return QObject::tr("did not run: %1").arg(record.error);
-    if (!record.audited)
-        return QObject::tr("not audited");
-    if (record.auditOk)
-        return QObject::tr("✔ all five invariants hold");
-    return QObject::tr("✖ %1").arg(record.violations.isEmpty() ? record.auditSummary : record.violations.join(u"; "_s));
-}
-
 RunTimeline::RunTimeline(QWidget *parent)
     : QWidget(parent)
     , m_title(new QLabel)
@@ -168,6 +139,7 @@ void RunTimeline::clear(const QString &title)
     for (QLineSeries *s : m_lastAnswer)
         s->clear();
     m_lastAtMs = 0;
+    m_intervals = IntervalRates();
     m_rateTop = m_latencyMax = m_drainTop = 0;
     m_latencyMin = 0;
     rescale();
@@ -192,27 +164,27 @@ void RunTimeline::showRecord(const RunRecord &record)
 void RunTimeline::addSample(const RunSample &sample)
 {
     const double x = double(sample.atMs) / 1000.0;
-    const qint64 intervalMs = sample.atMs - m_lastAtMs;
-    if (intervalMs > 0) {
-        for (int o = 0; o < kApplyOutcomeCount; ++o) {
-            const qint64 n = sample.answers[size_t(o)];
-            QLineSeries *series = m_rates.value(o);
-            if (!series && n == 0)
-                continue;
-            if (!series) {
-                // An outcome seen for the first time: it was 0 until now.
-                series = addSeries(m_rateChart, outcomeName(ApplyOutcome(o)), QPen(outcomeColor(ApplyOutcome(o)), 2),
-                                   m_rateX, m_rateY);
-                series->append(double(m_lastAtMs) / 1000.0, 0);
-                m_rates.insert(o, series);
-            }
-            const double rate = double(n) * 1000.0 / double(intervalMs);
-            series->append(x, rate);
-            m_rateTop = std::max(m_rateTop, rate);
+    const IntervalRates::Point interval = m_intervals.add(sample);
+    for (int o = 0; o < kApplyOutcomeCount; ++o) {
+        const double rate = interval.perSecond[size_t(o)];
+        QLineSeries *series = m_rates.value(o);
+        if (!series && rate == 0)
+            continue;
+        if (!series) {
+            // An outcome seen for the first time: it was 0 until this interval.
+            series = addSeries(m_rateChart, outcomeName(ApplyOutcome(o)),
+                               QPen(QColor(outcomeColor(ApplyOutcome(o))), 2), m_rateX, m_rateY);
+            series->append(interval.startSeconds, 0);
+            m_rates.insert(o, series);
+        } else if (interval.replacesLast) {
+            // A sample in the same ms as the one before: its answers join that interval.
+            series->removePoints(series->count() - 1, 1);
         }
+        series->append(interval.endSeconds, rate);
+        m_rateTop = std::max(m_rateTop, rate);
     }
     // An interval without answers has no latency (and 0 has no place on a log axis).
-    if (sample.answered() > 0 && sample.p50Ms > 0) {
+    if (sample.hasLatency()) {
         const std::array<double, 3> values{sample.p50Ms, sample.p95Ms, sample.p99Ms};
         for (size_t i = 0; i < values.size(); ++i)
             m_latency[i]->append(x, values[i]);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "coupon/loadgen/run_record.h"
+#include "coupon/report/report_chart.h"
 
 #include <QHash>
 #include <QWidget>
@@ -15,10 +16,6 @@ class QLogValueAxis;
 class QValueAxis;
 
 namespace coupon::console {
-
-// A run's verdict in a few words: "✔ all five invariants hold", "✖ <the
-// violations>", "not audited", "did not run: <why>".
-QString runVerdictText(const RunRecord &record);
 
 // A run's timeline, on one time axis (seconds since the run started): the
 // applies per second by outcome, the p50/p95/p99 latency of each interval
@@ -39,7 +36,8 @@ public:
     void clear(const QString &title = {});
     void showRecord(const RunRecord &record);
     void addSample(const RunSample &sample);
-    // A dashed line on every chart where the last answer came.
+    // A dashed line on every chart where the last answer came: drawn for a
+    // kept run (showRecord()); the live timeline follows a run still going.
     void markLastAnswer(qint64 atMs);
 
     QString title() const;
@@ -63,6 +61,7 @@ private:
     std::array<QLineSeries *, 3> m_lastAnswer{}; // one per chart
 
     qint64 m_lastAtMs = 0;
+    IntervalRates m_intervals; // the rates, as the report computes them
     double m_rateTop = 0, m_latencyMin = 0, m_latencyMax = 0, m_drainTop = 0;
 };
 

@@ -13,6 +13,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 namespace coupon::console {
@@ -25,8 +27,19 @@ RunHistoryModel::RunHistoryModel(QObject *parent)
 
 void RunHistoryModel::setRuns(const QList<RunRecord> &runs)
 {
+    QList<RunRecord> merged = runs;
+    for (const RunRecord &mine : std::as_const(m_runs)) {
+        const bool listed = std::any_of(runs.cbegin(), runs.cend(),
+                                        [&](const RunRecord &r) { return r.id == mine.id; });
+        if (!listed)
+            merged.append(mine);
+    }
+    // Ids sort by start time.
+    std::sort(merged.begin(), merged.end(), [](const RunRecord &a, const RunRecord &b) { return a.id > b.id; });
+    if (merged.size() > RunHistory::kKeep)
+        merged.resize(RunHistory::kKeep);
     beginResetModel();
-    m_runs = runs;
+    m_runs = std::move(merged);
     endResetModel();
 }
 
@@ -62,6 +75,16 @@ int RunHistoryModel::rowOf(const QString &id) const
     return -1;
 }
 
+QList<RunRecord> RunHistoryModel::runsOf(const QString &campaign) const
+{
+    QList<RunRecord> runs;
+    for (const RunRecord &r : m_runs) {
+        if (r.campaign == campaign)
+            runs.append(r);
+    }
+    return runs;
+}
+
 int RunHistoryModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_runs.size());
@@ -81,12 +104,21 @@ QVariant RunHistoryModel::data(const QModelIndex &index, int role) const
     const QLocale locale;
     if (role == Qt::ToolTipRole)
         return tr("%1\nby %2 with %3\n%4").arg(r.id, r.operatorName, r.tool, runVerdictText(r));
+    const RunVerdict verdict = runVerdict(r);
     if (role == Qt::TextAlignmentRole) {
         const int column = index.column();
         return column >= Users && column <= Drain ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     }
-    if (role == Qt::ForegroundRole && index.column() == Verdict && r.audited)
-        return r.auditOk ? QColor(0x1b, 0x5e, 0x20) : QColor(0xb7, 0x1c, 0x1c);
+    // Red for a broken invariant only: no verdict is not a violation.
+    if (role == Qt::ForegroundRole && index.column() == Verdict) {
+        if (verdict == RunVerdict::Held)
+            return QColor(0x1b, 0x5e, 0x20);
+        if (verdict == RunVerdict::Violated)
+            return QColor(0xb7, 0x1c, 0x1c);
+        if (verdict == RunVerdict::NoVerdict)
+            return QColor(0xe6, 0x51, 0x00);
+        return {};
+    }
     if (role != Qt::DisplayRole)
         return {};
     const bool ran = r.error.isEmpty();
@@ -241,9 +273,16 @@ void RunsPanel::liveStarted(const RunRecord &record)
 
 void RunsPanel::liveSampled(const RunSample &sample)
 {
-    m_liveRecord.samples.append(sample);
-    if (m_live)
+    // The recorder's own rule (RunRecord::addSample): this copy stays as
+    // bounded as the record.
+    const qsizetype before = m_liveRecord.samples.size();
+    m_liveRecord.addSample(sample);
+    if (!m_live)
+        return;
+    if (m_liveRecord.samples.size() > before)
         m_timeline->addSample(sample);
+    else
+        showLive(); // the samples were merged: draw the merged timeline afresh
 }
 
 void RunsPanel::addRun(const RunRecord &record)

@@ -37,12 +37,16 @@ public:
 
     explicit RunHistoryModel(QObject *parent = nullptr);
 
+    // The history as listed, merged with what is here: a run added
+    // (prepend()) while the list was being read stays.
     void setRuns(const QList<RunRecord> &runs);
     // A new run on top (replacing one with its id); the oldest beyond RunHistory::kKeep go.
     void prepend(const RunRecord &run);
     void remove(const QString &id);
     const RunRecord &run(int row) const { return m_runs.at(row); }
     int rowOf(const QString &id) const; // -1: not listed
+    // The runs of `campaign`, newest first.
+    QList<RunRecord> runsOf(const QString &campaign) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;
     int columnCount(const QModelIndex &parent = {}) const override;

@@ -493,19 +493,19 @@ void OpsWorker::reset(const QString &campaign)
     finish(u"reset"_s, campaign, st, tr("Reset %1: no coupons, a fresh counter.").arg(campaign));
 }
 
-void OpsWorker::audit(const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
+void OpsWorker::audit(quint64 auditId, const QString &campaign, const AnsweredApplies &answered, int timeoutMs)
 {
     if (Status st = ensureConnected(); !st) {
-        emit auditFinished(campaign, {}, st.error().message);
+        emit auditFinished(auditId, campaign, {}, st.error().message);
         return;
     }
     Result<AuditReport> report = m_ops->audit(campaign, timeoutMs, &answered);
     if (!report) {
         finish(u"audit"_s, campaign, report.error(), {});
-        emit auditFinished(campaign, {}, report.error().message);
+        emit auditFinished(auditId, campaign, {}, report.error().message);
         return;
     }
-    emit auditFinished(campaign, *report, {});
+    emit auditFinished(auditId, campaign, *report, {});
 }
 
 void OpsWorker::retryFailedEvent(const FailedEventRetry &retry)

@@ -155,7 +155,8 @@ public slots:
     void close(const QString &campaign);
     void setLimit(const QString &campaign, qint64 limit);
     void reset(const QString &campaign);
-    void audit(const QString &campaign, const coupon::AnsweredApplies &answered, int timeoutMs);
+    // `auditId` goes back with the verdict: which request it answers.
+    void audit(quint64 auditId, const QString &campaign, const coupon::AnsweredApplies &answered, int timeoutMs);
     // Through the normal apply protocol (an ApplyService of this worker).
     void retryFailedEvent(const coupon::console::FailedEventRetry &retry);
     void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
@@ -163,7 +164,8 @@ public slots:
 signals:
     // `tag` says which request this answers ("create", "open", ...).
     void operationFinished(const QString &tag, const QString &campaign, bool ok, const QString &message);
-    void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
+    void auditFinished(quint64 auditId, const QString &campaign, const coupon::AuditReport &report,
+                       const QString &error);
     // A retry or resolve is done: `resolved` says whether the row now is.
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
 

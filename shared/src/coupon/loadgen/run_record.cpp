@@ -1,5 +1,7 @@
 #include "coupon/loadgen/run_record.h"
 
+#include "coupon/base/stamp.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -10,6 +12,7 @@
 #include <QStandardPaths>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace Qt::StringLiterals;
 
@@ -25,14 +28,6 @@ QJsonObject outcomesJson(const std::array<qint64, kApplyOutcomeCount> &counts)
     for (int i = 0; i < kApplyOutcomeCount; ++i)
         json.insert(toString(ApplyOutcome(i)), double(counts[size_t(i)]));
     return json;
-}
-
-std::array<qint64, kApplyOutcomeCount> outcomesFrom(const QJsonObject &json)
-{
-    std::array<qint64, kApplyOutcomeCount> counts{};
-    for (int i = 0; i < kApplyOutcomeCount; ++i)
-        counts[size_t(i)] = json.value(toString(ApplyOutcome(i))).toInteger();
-    return counts;
 }
 
 QJsonArray stringsJson(const QStringList &list)
@@ -63,25 +58,68 @@ QJsonObject sampleJson(const RunSample &s)
                        {u"lag"_s, double(s.lag)}};
 }
 
-RunSample sampleFrom(const QJsonObject &json)
-{
-    RunSample s;
-    s.atMs = json.value(u"at"_s).toInteger();
-    const QJsonArray answers = json.value(u"answers"_s).toArray();
-    for (int i = 0; i < kApplyOutcomeCount && i < answers.size(); ++i)
-        s.answers[size_t(i)] = answers.at(i).toInteger();
-    s.p50Ms = json.value(u"p50"_s).toDouble();
-    s.p95Ms = json.value(u"p95"_s).toDouble();
-    s.p99Ms = json.value(u"p99"_s).toDouble();
-    s.redisCount = json.value(u"redis"_s).toInteger(-1);
-    s.issued = json.value(u"issued"_s).toInteger(-1);
-    s.lag = json.value(u"lag"_s).toInteger(-1);
-    return s;
-}
-
 Error historyError(const QString &text)
 {
     return Error(Errc::RunHistory, text);
+}
+
+// The longest latency a record may hold: 10^7 ms is close to 3 hours.
+constexpr double kMaxLatencyMs = 1e7;
+
+// Checks what a file says against what a run can have; `*bad` names the
+// first field that is not (a chart of an infinite latency never ends).
+class FieldCheck
+{
+public:
+    QString bad;
+
+    double latency(const QJsonObject &json, const QString &key, const QString &path)
+    {
+        const double v = json.value(key).toDouble();
+        if (!(std::isfinite(v) && v >= 0 && v <= kMaxLatencyMs))
+            fail(path + key);
+        return v;
+    }
+    double finite(const QJsonObject &json, const QString &key, const QString &path, double fallback = 0)
+    {
+        const double v = json.value(key).toDouble(fallback);
+        if (!std::isfinite(v) || std::abs(v) > 1e15)
+            fail(path + key);
+        return v;
+    }
+    // A count or time: an integer of at least `min`.
+    qint64 integer(const QJsonValue &value, const QString &path, qint64 min, qint64 fallback = 0)
+    {
+        if (value.isUndefined() || value.isNull())
+            return fallback;
+        const double d = value.toDouble(std::nan(""));
+        if (!(std::isfinite(d) && d >= double(min) && d <= 9e15 && d == std::floor(d)))
+            fail(path);
+        return qint64(d);
+    }
+
+private:
+    void fail(const QString &field)
+    {
+        if (bad.isEmpty())
+            bad = field;
+    }
+};
+
+RunSample sampleFrom(const QJsonObject &json, const QString &path, FieldCheck &check)
+{
+    RunSample s;
+    s.atMs = check.integer(json.value(u"at"_s), path + u"at"_s, 0);
+    const QJsonArray answers = json.value(u"answers"_s).toArray();
+    for (int i = 0; i < kApplyOutcomeCount && i < answers.size(); ++i)
+        s.answers[size_t(i)] = check.integer(answers.at(i), path + u"answers[%1]"_s.arg(i), 0);
+    s.p50Ms = check.latency(json, u"p50"_s, path);
+    s.p95Ms = check.latency(json, u"p95"_s, path);
+    s.p99Ms = check.latency(json, u"p99"_s, path);
+    s.redisCount = check.integer(json.value(u"redis"_s), path + u"redis"_s, -1, -1);
+    s.issued = check.integer(json.value(u"issued"_s), path + u"issued"_s, -1, -1);
+    s.lag = check.integer(json.value(u"lag"_s), path + u"lag"_s, -1, -1);
+    return s;
 }
 
 } // namespace
@@ -109,18 +147,162 @@ QString RunRecord::makeId(qint64 startedAtMs, const QString &campaign)
     return QDateTime::fromMSecsSinceEpoch(startedAtMs, Qt::UTC).toString(u"yyyyMMdd-HHmmss-zzz"_s) + u'-' + campaign;
 }
 
+RunRecord RunRecord::begin(const SimulationOptions &options, const QString &tool, const QString &target)
+{
+    RunRecord r;
+    r.setOptions(options);
+    r.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+    r.id = makeId(r.startedAtMs, r.campaign);
+    r.operatorName = operatorAtHost();
+    r.tool = tool;
+    r.target = target.isEmpty() ? u"in-process"_s : target;
+    return r;
+}
+
+void RunRecord::addSample(const RunSample &sample)
+{
+    samples.append(sample);
+    if (samples.size() <= kMaxSamples)
+        return;
+    QList<RunSample> merged;
+    merged.reserve(samples.size() / 2 + 1);
+    for (qsizetype i = 0; i < samples.size(); i += 2) {
+        if (i + 1 == samples.size()) {
+            merged.append(samples.at(i));
+            break;
+        }
+        const RunSample &a = samples.at(i);
+        RunSample m = samples.at(i + 1);
+        for (size_t o = 0; o < m.answers.size(); ++o)
+            m.answers[o] += a.answers[o];
+        m.p50Ms = std::max(a.p50Ms, m.p50Ms);
+        m.p95Ms = std::max(a.p95Ms, m.p95Ms);
+        m.p99Ms = std::max(a.p99Ms, m.p99Ms);
+        // The later reading is the state at the end of the merged interval.
+        if (m.redisCount < 0)
+            m.redisCount = a.redisCount;
+        if (m.issued < 0)
+            m.issued = a.issued;
+        if (m.lag < 0)
+            m.lag = a.lag;
+        merged.append(m);
+    }
+    samples = std::move(merged);
+}
+
+void RunRecord::setAudit(const AuditReport *report, const QString &why)
+{
+    audited = report != nullptr;
+    if (report) {
+        auditOk = report->ok;
+        auditSummary = report->summary;
+        violations = report->violations;
+        auditNotes = report->notes;
+        auditError.clear();
+    } else {
+        auditOk = false;
+        auditError = why.isEmpty() ? u"no answer"_s : why;
+    }
+}
+
+RunVerdict runVerdict(const RunRecord &r)
+{
+    if (!r.error.isEmpty())
+        return RunVerdict::DidNotRun;
+    if (r.audited)
+        return r.auditOk ? RunVerdict::Held : RunVerdict::Violated;
+    return r.auditError.isEmpty() ? RunVerdict::NotAudited : RunVerdict::NoVerdict;
+}
+
+QString runVerdictText(const RunRecord &r)
+{
+    switch (runVerdict(r)) {
+    case RunVerdict::DidNotRun: return u"did not run: "_s + r.error;
+    case RunVerdict::NotAudited: return u"not audited"_s;
+    case RunVerdict::NoVerdict: return u"no verdict: "_s + r.auditError;
+    case RunVerdict::Held: return u"all five invariants hold"_s;
+    case RunVerdict::Violated:
+        return u"VIOLATED: "_s + (r.violations.isEmpty() ? r.auditSummary : r.violations.join(u"; "_s));
+    }
+    return {};
+}
+
+void DrainWatch::finish(qint64 atMs, qint64 accepted)
+{
+    m_finishedAtMs = atMs;
+    m_accepted = accepted;
+}
+
+qint64 DrainWatch::target() const
+{
+    if (m_counter >= 0)
+        return m_counter;
+    return m_counterAtStart >= 0 ? m_counterAtStart + m_accepted : -1;
+}
+
+void DrainWatch::counterRead(qint64 atMs, qint64 count)
+{
+    if (!isFinished() || atMs < m_finishedAtMs || count < 0)
+        return;
+    // A new target: an issued count asked after this reading must reach it.
+    // (The same count read again changes nothing: the stream of readings
+    // would otherwise outrun every answer of MySQL.)
+    if (count != m_counter) {
+        m_caughtUpAtMs = -1;
+        m_counter = count;
+        m_counterAtMs = atMs;
+    }
+}
+
+void DrainWatch::issuedRead(qint64 askedAtMs, qint64 issued)
+{
+    if (!isFinished() || askedAtMs < m_finishedAtMs || issued < 0)
+        return;
+    // Asked before the target was read: it may predate coupons the target counts.
+    if (m_counter >= 0 && askedAtMs < m_counterAtMs)
+        return;
+    const qint64 t = target();
+    if (t < 0 || issued < t)
+        m_caughtUpAtMs = -1;
+    else if (m_caughtUpAtMs < 0)
+        m_caughtUpAtMs = askedAtMs;
+}
+
+void DrainWatch::lagRead(qint64 atMs, qint64 lag)
+{
+    if (!isFinished() || atMs < m_finishedAtMs || lag < 0)
+        return;
+    m_lagSeen = true;
+    if (lag == 0 && !m_lagZero)
+        m_lagZeroAtMs = atMs;
+    m_lagZero = lag == 0;
+}
+
+qint64 DrainWatch::drainedAfterMs(qint64 nowMs)
+{
+    if (m_drainedAfterMs >= 0 || !isFinished() || m_caughtUpAtMs < 0)
+        return m_drainedAfterMs;
+    if (m_lagZero)
+        m_drainedAfterMs = std::max(m_caughtUpAtMs, m_lagZeroAtMs) - m_finishedAtMs;
+    else if (!m_lagSeen && nowMs - m_finishedAtMs >= kLagGraceMs)
+        m_drainedAfterMs = m_caughtUpAtMs - m_finishedAtMs;
+    return m_drainedAfterMs;
+}
+
 QJsonObject toJson(const RunRecord &r)
 {
     const SimulationFigures &f = r.figures;
     QJsonArray samples;
     for (const RunSample &s : r.samples)
         samples.append(sampleJson(s));
-    QJsonObject audit;
+    QJsonValue audit;
     if (r.audited)
         audit = QJsonObject{{u"ok"_s, r.auditOk},
                             {u"summary"_s, r.auditSummary},
                             {u"violations"_s, stringsJson(r.violations)},
                             {u"notes"_s, stringsJson(r.auditNotes)}};
+    else if (!r.auditError.isEmpty())
+        audit = QJsonObject{{u"error"_s, r.auditError}};
     return QJsonObject{
         {u"format"_s, kFormat},
         {u"id"_s, r.id},
@@ -150,7 +332,7 @@ QJsonObject toJson(const RunRecord &r)
                      {u"drainSeconds"_s, r.drainSeconds}}},
         {u"error"_s, r.error},
         {u"samples"_s, samples},
-        {u"audit"_s, r.audited ? QJsonValue(audit) : QJsonValue()},
+        {u"audit"_s, audit},
     };
 }
 
@@ -166,37 +348,50 @@ Result<RunRecord> runRecordFromJson(const QJsonObject &json)
     r.target = json.value(u"target"_s).toString();
     r.operatorName = json.value(u"operator"_s).toString();
     r.tool = json.value(u"tool"_s).toString();
-    r.startedAtMs = json.value(u"startedAt"_s).toInteger();
-    r.finishedAtMs = json.value(u"finishedAt"_s).toInteger();
+    FieldCheck check;
+    r.startedAtMs = check.integer(json.value(u"startedAt"_s), u"startedAt"_s, 0);
+    r.finishedAtMs = check.integer(json.value(u"finishedAt"_s), u"finishedAt"_s, 0);
     const QJsonObject settings = json.value(u"settings"_s).toObject();
-    r.users = settings.value(u"users"_s).toInteger();
-    r.firstUser = settings.value(u"firstUser"_s).toInteger(1);
-    r.concurrency = settings.value(u"concurrency"_s).toInt();
-    r.duplicatePercent = settings.value(u"duplicatePercent"_s).toInt();
+    r.users = check.integer(settings.value(u"users"_s), u"settings.users"_s, 0);
+    r.firstUser = check.integer(settings.value(u"firstUser"_s), u"settings.firstUser"_s, 0, 1);
+    r.concurrency = int(check.integer(settings.value(u"concurrency"_s), u"settings.concurrency"_s, 0));
+    r.duplicatePercent = int(check.integer(settings.value(u"duplicatePercent"_s), u"settings.duplicatePercent"_s, 0));
     r.seed = quint32(settings.value(u"seed"_s).toInteger());
     const QJsonObject figures = json.value(u"figures"_s).toObject();
-    r.figures.attempts = figures.value(u"attempts"_s).toInteger();
-    r.figures.byStatus = outcomesFrom(figures.value(u"byOutcome"_s).toObject());
-    r.figures.seconds = figures.value(u"seconds"_s).toDouble();
-    r.figures.appliesPerSecond = figures.value(u"appliesPerSecond"_s).toDouble();
-    r.figures.acceptedPerSecond = figures.value(u"acceptedPerSecond"_s).toDouble();
-    r.figures.p50Ms = figures.value(u"p50Ms"_s).toDouble();
-    r.figures.p95Ms = figures.value(u"p95Ms"_s).toDouble();
-    r.figures.p99Ms = figures.value(u"p99Ms"_s).toDouble();
-    r.figures.maxMs = figures.value(u"maxMs"_s).toDouble();
+    const QString f = u"figures."_s;
+    r.figures.attempts = check.integer(figures.value(u"attempts"_s), f + u"attempts"_s, 0);
+    const QJsonObject byOutcome = figures.value(u"byOutcome"_s).toObject();
+    for (int i = 0; i < kApplyOutcomeCount; ++i) {
+        const QString name = toString(ApplyOutcome(i));
+        r.figures.byStatus[size_t(i)] = check.integer(byOutcome.value(name), f + u"byOutcome."_s + name, 0);
+    }
+    r.figures.seconds = check.finite(figures, u"seconds"_s, f);
+    r.figures.appliesPerSecond = check.finite(figures, u"appliesPerSecond"_s, f);
+    r.figures.acceptedPerSecond = check.finite(figures, u"acceptedPerSecond"_s, f);
+    r.figures.p50Ms = check.latency(figures, u"p50Ms"_s, f);
+    r.figures.p95Ms = check.latency(figures, u"p95Ms"_s, f);
+    r.figures.p99Ms = check.latency(figures, u"p99Ms"_s, f);
+    r.figures.maxMs = check.latency(figures, u"maxMs"_s, f);
     r.figures.cancelled = figures.value(u"cancelled"_s).toBool();
-    r.drainSeconds = figures.value(u"drainSeconds"_s).toDouble(-1);
+    r.drainSeconds = check.finite(figures, u"drainSeconds"_s, f, -1);
     r.error = json.value(u"error"_s).toString();
-    for (const QJsonValue &s : json.value(u"samples"_s).toArray())
-        r.samples.append(sampleFrom(s.toObject()));
+    const QJsonArray samples = json.value(u"samples"_s).toArray();
+    for (qsizetype i = 0; i < samples.size(); ++i)
+        r.samples.append(sampleFrom(samples.at(i).toObject(), u"samples[%1]."_s.arg(i), check));
+    if (!check.bad.isEmpty())
+        return historyError(u"run %1: field \"%2\" holds a value no run can have"_s.arg(r.id, check.bad));
     const QJsonValue audit = json.value(u"audit"_s);
     if (audit.isObject()) {
         const QJsonObject a = audit.toObject();
-        r.audited = true;
-        r.auditOk = a.value(u"ok"_s).toBool();
-        r.auditSummary = a.value(u"summary"_s).toString();
-        r.violations = stringsFrom(a.value(u"violations"_s));
-        r.auditNotes = stringsFrom(a.value(u"notes"_s));
+        if (a.contains(u"error"_s)) {
+            r.auditError = a.value(u"error"_s).toString();
+        } else {
+            r.audited = true;
+            r.auditOk = a.value(u"ok"_s).toBool();
+            r.auditSummary = a.value(u"summary"_s).toString();
+            r.violations = stringsFrom(a.value(u"violations"_s));
+            r.auditNotes = stringsFrom(a.value(u"notes"_s));
+        }
     }
     return r;
 }

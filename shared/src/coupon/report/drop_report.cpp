@@ -1,11 +1,9 @@
 #include "coupon/report/drop_report.h"
 
+#include "coupon/base/stamp.h"
 #include "coupon/version.h"
 
 #include <QSysInfo>
-
-#include <pwd.h>
-#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -13,14 +11,8 @@ namespace coupon {
 
 ReportStamp ReportStamp::now(const QString &by, const QString &tool)
 {
-    QString who = by;
-    // No $USER (a service, a container): the account of the effective uid.
-    if (who.isEmpty()) {
-        if (const passwd *pw = ::getpwuid(::geteuid()))
-            who = QString::fromLocal8Bit(pw->pw_name);
-    }
-    return ReportStamp{who, QSysInfo::machineHostName(), QDateTime::currentDateTimeUtc(), tool,
-                       QString::fromLatin1(kVersion)};
+    return ReportStamp{by.isEmpty() ? loginName() : by, QSysInfo::machineHostName(), QDateTime::currentDateTimeUtc(),
+                       tool, QString::fromLatin1(kVersion)};
 }
 
 const QStringList &invariantTexts()

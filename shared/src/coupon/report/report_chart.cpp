@@ -11,13 +11,10 @@ namespace coupon {
 
 namespace {
 
-// One colour per outcome, in ApplyOutcome's order.
-constexpr const char16_t *kOutcomeColors[kApplyOutcomeCount] = {
-    u"#2e7d32", u"#f9a825", u"#c62828", u"#6d4c41", u"#7b1fa2", u"#455a64", u"#ef6c00", u"#ad1457", u"#1565c0",
-};
-
 constexpr double kLeft = 64, kRight = 16, kTop = 12, kBottom = 58;
 constexpr int kTicks = 5;
+// Far more than a round step gives: a bound on the tick loops whatever the values.
+constexpr int kMaxTicks = 4 * kTicks;
 
 // A round step (1, 2 or 5 times a power of ten) giving about kTicks ticks.
 double niceStep(double range)
@@ -44,6 +41,9 @@ struct Axis
 Axis axisFor(double low, double high)
 {
     Axis axis;
+    // runRecordFromJson keeps such values out; a default axis if one gets here.
+    if (!std::isfinite(low) || !std::isfinite(high) || std::abs(low) > 1e300 || std::abs(high) > 1e300)
+        return axis;
     if (!(high > low)) {
         // One value (or all equal): a range around it.
         high = high > 0 ? high * 2 : low + 1;
@@ -54,6 +54,8 @@ Axis axisFor(double low, double high)
     axis.max = std::ceil(high / axis.step) * axis.step;
     if (axis.max <= axis.min)
         axis.max = axis.min + axis.step;
+    if (!std::isfinite(axis.step) || axis.step <= 0 || !std::isfinite(axis.max - axis.min))
+        return Axis{};
     return axis;
 }
 
@@ -63,6 +65,43 @@ ChartSeries series(const QString &name, const QString &color)
 }
 
 } // namespace
+
+QString outcomeColor(ApplyOutcome outcome)
+{
+    switch (outcome) {
+    case ApplyOutcome::Accepted: return u"#2e7d32"_s;
+    case ApplyOutcome::SoldOut: return u"#1565c0"_s;
+    case ApplyOutcome::Duplicate: return u"#8e24aa"_s;
+    case ApplyOutcome::Closed: return u"#6d4c41"_s;
+    case ApplyOutcome::NotLoaded: return u"#00838f"_s;
+    case ApplyOutcome::Invalid: return u"#f9a825"_s;
+    case ApplyOutcome::Unavailable: return u"#c62828"_s;
+    case ApplyOutcome::Uncertain: return u"#ef6c00"_s;
+    case ApplyOutcome::Reconciling: return u"#546e7a"_s;
+    }
+    return u"#000000"_s;
+}
+
+IntervalRates::Point IntervalRates::add(const RunSample &sample)
+{
+    Point p;
+    if (m_any && sample.atMs <= m_endMs) {
+        for (size_t o = 0; o < m_answers.size(); ++o)
+            m_answers[o] += sample.answers[o];
+        p.replacesLast = true;
+    } else {
+        m_startMs = m_any ? m_endMs : 0;
+        m_endMs = sample.atMs;
+        m_answers = sample.answers;
+        m_any = true;
+    }
+    const double seconds = double(std::max<qint64>(1, m_endMs - m_startMs)) / 1000.0;
+    p.startSeconds = double(m_startMs) / 1000.0;
+    p.endSeconds = double(m_endMs) / 1000.0;
+    for (size_t o = 0; o < m_answers.size(); ++o)
+        p.perSecond[o] = double(m_answers[o]) / seconds;
+    return p;
+}
 
 bool Chart::isEmpty() const
 {
@@ -77,24 +116,25 @@ QList<Chart> timelineCharts(const RunRecord &run)
     Chart lag{u"lag"_s, u"Worker group lag"_s, u"messages"_s, {}};
 
     for (int i = 0; i < kApplyOutcomeCount; ++i)
-        rates.series.append(series(toString(ApplyOutcome(i)), QString::fromUtf16(kOutcomeColors[i])));
+        rates.series.append(series(toString(ApplyOutcome(i)), outcomeColor(ApplyOutcome(i))));
     latency.series = {series(u"p50"_s, u"#1565c0"_s), series(u"p95"_s, u"#ef6c00"_s), series(u"p99"_s, u"#c62828"_s)};
     counts.series = {series(u"Redis counter"_s, u"#c62828"_s), series(u"issued (MySQL)"_s, u"#2e7d32"_s)};
     lag.series = {series(u"lag"_s, u"#6d4c41"_s)};
 
     std::array<qint64, kApplyOutcomeCount> totals{};
-    qint64 previousMs = 0;
+    IntervalRates intervals;
     for (const RunSample &s : run.samples) {
         const double x = s.atMs / 1000.0;
-        const double interval = (s.atMs - previousMs) / 1000.0;
-        previousMs = s.atMs;
-        if (interval > 0) {
-            for (int i = 0; i < kApplyOutcomeCount; ++i) {
-                rates.series[i].points.append({x, s.answers[size_t(i)] / interval});
-                totals[size_t(i)] += s.answers[size_t(i)];
-            }
+        const IntervalRates::Point rate = intervals.add(s);
+        for (int i = 0; i < kApplyOutcomeCount; ++i) {
+            QList<QPointF> &points = rates.series[i].points;
+            if (rate.replacesLast && !points.isEmpty())
+                points.last() = QPointF(rate.endSeconds, rate.perSecond[size_t(i)]);
+            else
+                points.append({rate.endSeconds, rate.perSecond[size_t(i)]});
+            totals[size_t(i)] += s.answers[size_t(i)];
         }
-        if (s.answered() > 0) {
+        if (s.hasLatency()) {
             latency.series[0].points.append({x, s.p50Ms});
             latency.series[1].points.append({x, s.p95Ms});
             latency.series[2].points.append({x, s.p99Ms});
@@ -146,10 +186,14 @@ ChartLayout layoutChart(const Chart &chart, QSizeF size)
         return QPointF(plot.left() + (p.x() - x.min) / (x.max - x.min) * plot.width(),
                        plot.bottom() - (p.y() - y.min) / (y.max - y.min) * plot.height());
     };
-    for (double v = x.min; v <= x.max + x.step / 2; v += x.step)
+    for (int i = 0; i <= kMaxTicks && x.min + i * x.step <= x.max + x.step / 2; ++i) {
+        const double v = x.min + i * x.step;
         layout.xTicks.append({toCanvas({v, y.min}).x(), tickLabel(v, x.step)});
-    for (double v = y.min; v <= y.max + y.step / 2; v += y.step)
+    }
+    for (int i = 0; i <= kMaxTicks && y.min + i * y.step <= y.max + y.step / 2; ++i) {
+        const double v = y.min + i * y.step;
         layout.yTicks.append({toCanvas({x.min, v}).y(), tickLabel(v, y.step)});
+    }
     double legendX = plot.left();
     for (const ChartSeries &s : chart.series) {
         ChartLine line{s.name, s.color, {}, QPointF(legendX, plot.bottom() + 38)};

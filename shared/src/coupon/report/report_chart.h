@@ -14,7 +14,35 @@
 #include <QSizeF>
 #include <QString>
 
+#include <array>
+
 namespace coupon {
+
+// One colour per outcome ("#rrggbb"), the same in the report and the
+// console's Runs tab: accepted green, sold out blue, unavailable red.
+QString outcomeColor(ApplyOutcome outcome);
+
+// The answers per second of each interval of a run's timeline, for the
+// report's chart and the console's alike. A sample taken in the same ms as
+// the one before (the last one right after a timer's) is folded into that
+// interval: its answers count, and nothing is divided by 0.
+class IntervalRates
+{
+public:
+    struct Point
+    {
+        double startSeconds = 0; // the interval, since the run started
+        double endSeconds = 0;
+        std::array<double, kApplyOutcomeCount> perSecond{};
+        bool replacesLast = false; // the previous point, updated
+    };
+    Point add(const RunSample &sample);
+
+private:
+    bool m_any = false;
+    qint64 m_startMs = 0, m_endMs = 0;
+    std::array<qint64, kApplyOutcomeCount> m_answers{};
+};
 
 struct ChartSeries
 {

@@ -1,5 +1,6 @@
 #include "coupon/report/report_html.h"
 
+#include "coupon/base/stamp.h"
 #include "coupon/report/markup.h"
 #include "coupon/report/report_chart.h"
 #include "coupon/service/failed_events.h"
@@ -27,11 +28,6 @@ td.number { text-align: right; }
 .bad { color: #b71c1c; background-color: #ffebee; }
 .bytes { font-family: "DejaVu Sans Mono", monospace; }
 )"_s;
-
-QString timeText(const QDateTime &t)
-{
-    return t.isValid() ? t.toUTC().toString(Qt::ISODateWithMs) : u"-"_s;
-}
 
 QString msTime(qint64 epochMs)
 {
@@ -122,9 +118,8 @@ void runSection(Html &h, const RunRecord &run, ChartMarkup charts)
     if (!run.error.isEmpty())
         h.fact(u"Stopped by"_s, u"run-error"_s, run.error);
     h.fact(u"Audit right after the run"_s, u"run-audit"_s,
-           !run.audited ? u"not run"_s
-                        : (run.auditOk ? u"all five invariants held"_s : u"VIOLATED: "_s + run.violations.join(u"; "_s))
-                   + (run.auditSummary.isEmpty() ? QString() : u" (%1)"_s.arg(run.auditSummary)));
+           runVerdictText(run)
+               + (run.audited && !run.auditSummary.isEmpty() ? u" (%1)"_s.arg(run.auditSummary) : QString()));
     h.raw(u"</table>\n"_s);
 
     h.raw(u"<h3>Outcomes</h3>\n<table id=\"outcomes\">\n<tr><th>Outcome</th><th>Answers</th><th>Share</th></tr>\n"_s);

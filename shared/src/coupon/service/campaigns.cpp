@@ -123,6 +123,36 @@ bool CampaignOps::drainedPast(const QList<PartitionLag> &snapshot, const QList<P
     return true;
 }
 
+namespace {
+
+// Whether whoever owns this thread asked it to stop (QThread::requestInterruption:
+// the console closing or restarting its backend): a wait for the drain then
+// ends at once rather than at its deadline.
+bool interrupted()
+{
+    const QThread *thread = QThread::currentThread();
+    return thread && thread->isInterruptionRequested();
+}
+
+Error interruptedError()
+{
+    return Error(Errc::KafkaLag, u"stopped waiting: the caller is shutting down"_s);
+}
+
+// Sleeps `ms` in short steps, false as soon as the thread is interrupted.
+bool pause(qint64 ms)
+{
+    const QDeadlineTimer deadline(ms);
+    while (!deadline.hasExpired()) {
+        if (interrupted())
+            return false;
+        QThread::msleep(ulong(std::min<qint64>(100, std::max<qint64>(1, deadline.remainingTime()))));
+    }
+    return !interrupted();
+}
+
+} // namespace
+
 Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
 {
     Result<QList<PartitionLag>> now = lag();
@@ -144,7 +174,8 @@ Status CampaignOps::waitForDrainPast(const QList<PartitionLag> &snapshot, int ti
                                        .arg(m_settings.worker.group, m_settings.kafka.topic)
                                        .arg(timeoutMs))
                            : drained.error();
-        QThread::msleep(100);
+        if (!pause(100))
+            return interruptedError();
     }
 }
 
@@ -304,7 +335,8 @@ Status CampaignOps::waitForRecord(int drainTimeoutMs)
     // wait out the delivery timeout, then for the worker to drain past a
     // barrier written then (past the topic's end as it is then would miss
     // a message a leader holds uncommitted).
-    QThread::msleep(ulong(deliveryTimeoutMs() + 500));
+    if (!pause(deliveryTimeoutMs() + 500))
+        return interruptedError();
     Result<QList<PartitionLag>> snapshot = barrier();
     if (!snapshot)
         return snapshot.error();
@@ -424,7 +456,8 @@ Status CampaignOps::waitForDrain(int timeoutMs)
             last.message = u"not drained within %1 ms: "_s.arg(timeoutMs) + last.message;
             return last;
         }
-        QThread::msleep(100);
+        if (!pause(100))
+            return interruptedError();
     }
 }
 
@@ -523,7 +556,8 @@ Result<AuditReport> CampaignOps::audit(const QString &id, int timeoutMs, const A
             break;
         if (Result<SettleReport> settled = settle(id, kGraceMs); !settled)
             return settled.error();
-        QThread::msleep(100);
+        if (!pause(100))
+            return interruptedError();
         if (Status st = waitForDrain(int(std::max<qint64>(1000, deadline.remainingTime()))); !st)
             return st.error();
         s = status(id);
