@@ -83,12 +83,11 @@ const QList<Migration> &migrations()
   ADD COLUMN IF NOT EXISTS last_retry_outcome VARCHAR(1000) NULL)sql",
           R"sql(CREATE INDEX IF NOT EXISTS failed_event_unresolved ON failed_event (resolved_at, campaign_id))sql"}},
         {3,
-         "coupon: (campaign_id, id) and (campaign_id, issued_at) for the browser's paging and jumps",
+         "coupon: (campaign_id, id) for the browser's paging and jumps",
          // A campaign's coupons in id order without a filesort (keyset pages,
-         // OFFSET positions, COUNT below an id), and its first coupon at or
-         // after a time.
-         {R"sql(CREATE INDEX IF NOT EXISTS coupon_campaign_id ON coupon (campaign_id, id))sql",
-          R"sql(CREATE INDEX IF NOT EXISTS coupon_campaign_issued ON coupon (campaign_id, issued_at))sql"}},
+         // OFFSET positions, COUNT below an id, the search for a time). No
+         // (campaign_id, issued_at): it cost the worker's drain 12 %.
+         {R"sql(CREATE INDEX IF NOT EXISTS coupon_campaign_id ON coupon (campaign_id, id))sql"}},
     };
     return list;
 }

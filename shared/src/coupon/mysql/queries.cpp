@@ -73,10 +73,10 @@ constexpr const char *kCouponColumns = "id, campaign_id, user_id, ticket, issued
 // `sql` with %1 for a campaign's coupons, of one user or all
 // ("coupon ... WHERE campaign_id = ? ..."), placed before any other
 // placeholder; binds the campaign, the user, then `values`. Without a user
-// the (campaign_id, id) index is named: MariaDB otherwise picks
-// (campaign_id, issued_at) and a filesort for ORDER BY id ... OFFSET, or
-// walks the primary key through the other campaigns' rows (EXPLAIN on a
-// 1,000,000-coupon campaign, DESIGN.md). With a user, UNIQUE (campaign_id,
+// the (campaign_id, id) index is named: MariaDB otherwise picked another
+// key and a filesort for ORDER BY id ... OFFSET, or walked the primary key
+// through the other campaigns' rows (EXPLAIN on a 1,000,000-coupon
+// campaign, DESIGN.md). With a user, UNIQUE (campaign_id,
 // user_id) finds the one row.
 QSqlQuery couponQuery(const QSqlDatabase &db, const QString &sql, const QString &campaign, std::optional<qint64> userId,
                       const QVariantList &values)
@@ -196,18 +196,61 @@ Result<std::optional<qint64>> findCoupon(const QSqlDatabase &db, const QString &
         return firstId(q, what);
     }
     case CouponJump::Time: {
-        // The session is in UTC, like the DATETIME(3) values.
-        QSqlQuery q(db);
-        q.setForwardOnly(true);
-        q.prepare(u"SELECT id FROM coupon FORCE INDEX (coupon_campaign_issued) WHERE campaign_id = ? "
-                  "AND issued_at >= ? AND id <= ?"_s
-                  + (userId ? u" AND user_id = ?"_s : QString()) + u" ORDER BY issued_at, id LIMIT 1"_s);
-        q.addBindValue(campaign);
-        q.addBindValue(jump.time.toUTC().toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s));
-        q.addBindValue(maxId);
-        if (userId)
-            q.addBindValue(*userId);
-        return firstId(q, what);
+        // The session is in UTC, like the DATETIME(3) values. There is no
+        // index on issued_at: one cost the worker's inserts 12 % of its drain
+        // (DESIGN.md, "The coupon browser at any size"). issued_at follows id
+        // (a statement's rows share its start time and take their ids as it
+        // runs) except across statements that overlap, so the ids are
+        // searched, then the rows just before the find are looked over.
+        const QString at = jump.time.toUTC().toString(u"yyyy-MM-dd HH:mm:ss.zzz"_s);
+        if (userId) {
+            QSqlQuery q = couponQuery(db, u"SELECT id FROM %1 AND issued_at >= ? AND id <= ?"_s, campaign, userId,
+                                      {at, maxId});
+            return firstId(q, what);
+        }
+        QSqlQuery first = couponQuery(db, u"SELECT MIN(id) FROM %1 AND id <= ?"_s, campaign, {}, {maxId});
+        Result<std::optional<qint64>> lowest = firstId(first, what);
+        if (!lowest || !*lowest)
+            return lowest;
+        // The first coupon in [mid, end), and whether it was issued at or after `at`.
+        QSqlQuery probe(db);
+        probe.setForwardOnly(true);
+        probe.prepare(u"SELECT id, issued_at >= ? FROM coupon FORCE INDEX (coupon_campaign_id) WHERE campaign_id = ? "
+                      "AND id >= ? AND id < ? ORDER BY id LIMIT 1"_s);
+        qint64 lo = **lowest, end = maxId + 1;
+        std::optional<qint64> found;
+        while (lo < end) {
+            const qint64 mid = lo + (end - lo) / 2;
+            probe.bindValue(0, at);
+            probe.bindValue(1, campaign);
+            probe.bindValue(2, mid);
+            probe.bindValue(3, end);
+            if (!probe.exec())
+                return errors::fromSql(probe.lastError(), what);
+            if (!probe.next()) {
+                end = mid; // no coupon in [mid, end)
+            } else if (probe.value(1).toBool()) {
+                found = probe.value(0).toLongLong();
+                end = mid; // an earlier one, if any, is before mid
+            } else {
+                lo = probe.value(0).toLongLong() + 1;
+            }
+        }
+        // Statements that overlapped: the rows of the batches that could have
+        // run beside the one found (workers × worker.batch.size, well under this).
+        constexpr int kOverlapRows = 20000;
+        QSqlQuery back(db);
+        back.setForwardOnly(true);
+        back.prepare(
+            u"SELECT MIN(id) FROM (SELECT id, issued_at FROM coupon FORCE INDEX (coupon_campaign_id) "
+            "WHERE campaign_id = ? AND id < ? ORDER BY id DESC LIMIT %1) w WHERE issued_at >= ?"_s.arg(kOverlapRows));
+        back.addBindValue(campaign);
+        back.addBindValue(found ? *found : maxId + 1);
+        back.addBindValue(at);
+        Result<std::optional<qint64>> earlier = firstId(back, what);
+        if (!earlier || !*earlier)
+            return earlier ? Result<std::optional<qint64>>(found) : earlier;
+        return earlier;
     }
     case CouponJump::Id: {
         // That coupon, else the nearer of its neighbours in the campaign.
