@@ -36,3 +36,29 @@ stack_schema() {
 stack_redis_benchmark() {
     redis-benchmark --user stack -a "$(cat "$COUPON_STACK_DIR/secrets/redis-stack")" "$@"
 }
+
+# The stack's coupon-worker and coupon-gateway for a script that needs them
+# running: one already running (its pid file in $COUPON_STACK_DIR/run) is
+# used; one started here is remembered in stack_started, and
+# stack_stop_started stops those alone (call it from an EXIT trap).
+stack_started=()
+stack_service() {
+    local tag=$1 name=$2; shift 2
+    local run=$COUPON_STACK_DIR/run logs=$COUPON_STACK_DIR/logs
+    if [[ -f $run/$name.pid ]] && kill -0 "$(cat "$run/$name.pid")" 2>/dev/null; then
+        say "$tag: using the running $name (pid $(cat "$run/$name.pid"))"
+        return
+    fi
+    (cd "$COUPON_STACK_DIR" && exec "$@" >>"$logs/$tag-$name.log" 2>&1 </dev/null) &
+    stack_started+=($!)
+    say "$tag: $name started (pid $!, log $logs/$tag-$name.log)"
+}
+stack_stop_started() {
+    local pid
+    for pid in "${stack_started[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${stack_started[@]}"; do
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    done
+}

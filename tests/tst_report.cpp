@@ -130,9 +130,7 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_history.isValid());
-        // scripts/report-picture keeps the history to draw README's picture from.
-        const QString keep = qEnvironmentVariable("COUPON_TEST_KEEP_RUN_HISTORY");
-        qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(keep.isEmpty() ? m_history.path() : keep));
+        qputenv("COUPON_RUN_HISTORY_DIR", QFile::encodeName(m_history.path()));
         const QString started = m_stack.start(m_settings, u"tst_report"_s);
         QVERIFY2(started.isEmpty(), qPrintable(started));
         Result<std::unique_ptr<ApplyService>> service = ApplyService::create(m_settings);
@@ -151,9 +149,7 @@ private slots:
     void reportOfARunHasTheAuditsFigures()
     {
         const QString campaign = test::openCampaign(*m_ops, u"report"_s, 100);
-        // scripts/report-picture asks for a longer drop: a timeline to draw.
-        const qint64 users = qEnvironmentVariableIntValue("COUPON_TEST_REPORT_USERS");
-        const RunRecord run = recordedDrop(campaign, users > 0 ? users : 3000, 10);
+        const RunRecord run = recordedDrop(campaign, 3000, 10);
         QVERIFY2(run.auditOk, qPrintable(run.violations.join(u"; "_s)));
         QVERIFY(run.samples.size() >= 2);
 
