@@ -1,5 +1,6 @@
 #include "backend.h"
 
+#include "overview_worker.h"
 #include "workers.h"
 
 using namespace Qt::StringLiterals;
@@ -37,6 +38,9 @@ void registerMetaTypes()
     qRegisterMetaType<SimulationReport>();
     qRegisterMetaType<UserFilter>();
     qRegisterMetaType<FailedEventRetry>();
+    qRegisterMetaType<CampaignsOverview>();
+    qRegisterMetaType<SettleReport>();
+    qRegisterMetaType<ReservationsSample>();
 }
 
 Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
@@ -70,6 +74,7 @@ void Backend::startWorkers()
     m_ops = new OpsWorker(m_settings);
     m_simulation = new SimulationWorker(m_settings);
     m_gateways = new GatewayMonitor;
+    m_overview = new OverviewWorker(m_settings);
 
     connect(m_redis, &RedisMonitor::sampled, this, &Backend::redisSampled);
     connect(m_redis, &RedisMonitor::serviceChanged, this, &Backend::serviceChanged);
@@ -88,6 +93,10 @@ void Backend::startWorkers()
     connect(m_ops, &OpsWorker::failedEventHandled, this, &Backend::failedEventHandled);
     connect(m_simulation, &SimulationWorker::finished, this, &Backend::simulationFinished);
     connect(m_gateways, &GatewayMonitor::serviceChanged, this, &Backend::serviceChanged);
+    connect(m_ops, &OpsWorker::settleFinished, this, &Backend::settleFinished);
+    connect(m_overview, &OverviewWorker::sampled, this, &Backend::overviewSampled);
+    connect(m_overview, &OverviewWorker::failed, this, &Backend::overviewFailed);
+    connect(m_overview, &OverviewWorker::reservationsSampled, this, &Backend::reservationsSampled);
 
     m_redisThread = startThread(u"console-redis"_s, m_redis);
     m_kafkaThread = startThread(u"console-kafka"_s, m_kafka);
@@ -95,6 +104,7 @@ void Backend::startWorkers()
     m_opsThread = startThread(u"console-ops"_s, m_ops);
     m_simulationThread = startThread(u"console-simulation"_s, m_simulation);
     m_gatewayThread = startThread(u"console-gateways"_s, m_gateways);
+    m_overviewThread = startThread(u"console-overview"_s, m_overview);
 
     const QString campaign = m_campaign;
     const int lagInterval = m_lagIntervalMs;
@@ -110,6 +120,11 @@ void Backend::startWorkers()
     });
     QMetaObject::invokeMethod(m_store, [w = m_store] { w->start(kCampaignsIntervalMs); });
     QMetaObject::invokeMethod(m_gateways, [w = m_gateways, urls] { w->start(urls, kGatewayIntervalMs); });
+    QMetaObject::invokeMethod(m_overview,
+                              [w = m_overview, campaign = m_reservationsCampaign, window = m_reservationsWindow] {
+                                  w->setFocus(campaign, window);
+                                  w->start(kOverviewIntervalMs);
+                              });
 }
 
 void Backend::stopWorkers()
@@ -123,12 +138,14 @@ void Backend::stopWorkers()
     m_opsThread.reset();
     m_simulationThread.reset();
     m_gatewayThread.reset();
+    m_overviewThread.reset();
     m_redis = nullptr;
     m_kafka = nullptr;
     m_store = nullptr;
     m_ops = nullptr;
     m_simulation = nullptr;
     m_gateways = nullptr;
+    m_overview = nullptr;
 }
 
 void Backend::setCampaign(const QString &campaign)
@@ -219,6 +236,23 @@ void Backend::retryFailedEvent(const FailedEventRetry &retry)
 void Backend::resolveFailedEvent(qint64 id, const QString &by, const QString &reason)
 {
     QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->resolveFailedEvent(id, by, reason); });
+}
+
+void Backend::refreshOverview()
+{
+    QMetaObject::invokeMethod(m_overview, [w = m_overview] { w->refresh(); });
+}
+
+void Backend::setReservationsFocus(const QString &campaign, int window)
+{
+    m_reservationsCampaign = campaign;
+    m_reservationsWindow = window;
+    QMetaObject::invokeMethod(m_overview, [=, w = m_overview] { w->setFocus(campaign, window); });
+}
+
+void Backend::settle(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->settle(campaign); });
 }
 
 void Backend::runSimulation(const SimulationRun &run)

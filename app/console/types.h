@@ -83,6 +83,15 @@ struct FailedEventRetry
 };
 using UserFilter = std::optional<qint64>;
 
+// One reading of a campaign's pending reservations (the oldest `window`),
+// with what the overview knows of Redis' delivery timeout.
+struct ReservationsSample
+{
+    QString campaign;
+    PendingPage page;
+    QString error; // the read failed: page is empty
+};
+
 void registerMetaTypes();
 
 } // namespace coupon::console
@@ -99,3 +108,6 @@ Q_DECLARE_METATYPE(coupon::AnsweredApplies)
 Q_DECLARE_METATYPE(coupon::SimulationReport)
 Q_DECLARE_METATYPE(coupon::console::UserFilter)
 Q_DECLARE_METATYPE(coupon::console::FailedEventRetry)
+Q_DECLARE_METATYPE(coupon::CampaignsOverview)
+Q_DECLARE_METATYPE(coupon::SettleReport)
+Q_DECLARE_METATYPE(coupon::console::ReservationsSample)

@@ -500,6 +500,21 @@ void OpsWorker::resolveFailedEvent(qint64 id, const QString &by, const QString &
                             st ? tr("Failed event %1 resolved by %2.").arg(id).arg(by) : st.error().message);
 }
 
+void OpsWorker::settle(const QString &campaign)
+{
+    if (Status st = ensureConnected(); !st) {
+        emit settleFinished(campaign, {}, st.error().message);
+        return;
+    }
+    Result<SettleReport> report = m_ops->settle(campaign, 0);
+    if (!report) {
+        finish(u"settle"_s, campaign, report.error(), {});
+        emit settleFinished(campaign, {}, report.error().message);
+        return;
+    }
+    emit settleFinished(campaign, *report, {});
+}
+
 // --- SimulationWorker -----------------------------------------------------------------
 
 SimulationWorker::SimulationWorker(const Settings &settings, QObject *parent)

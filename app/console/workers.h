@@ -149,6 +149,9 @@ public slots:
     // Through the normal apply protocol (an ApplyService of this worker).
     void retryFailedEvent(const coupon::console::FailedEventRetry &retry);
     void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
+    // What `couponctl settle --campaign C` does (grace 0: the delivery
+    // timeout + 1 s; up to 5 s waiting for the drain).
+    void settle(const QString &campaign);
 
 signals:
     // `tag` says which request this answers ("create", "open", ...).
@@ -156,6 +159,7 @@ signals:
     void auditFinished(const QString &campaign, const coupon::AuditReport &report, const QString &error);
     // A retry or resolve is done: `resolved` says whether the row now is.
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
+    void settleFinished(const QString &campaign, const coupon::SettleReport &report, const QString &error);
 
 private:
     Status ensureConnected();
