@@ -1,6 +1,5 @@
 #include "overview_worker.h"
 
-#include "coupon/mysql/sql_errors.h"
 #include "coupon/service/campaigns.h"
 
 #include <QTimer>
@@ -11,14 +10,14 @@ namespace coupon::console {
 
 OverviewWorker::OverviewWorker(const Settings &settings, QObject *parent)
     : QObject(parent)
-    , m_settings(settings)
+    , m_ops(settings, u"coupon-console-overview"_s)
 { }
 
 OverviewWorker::~OverviewWorker() = default;
 
 void OverviewWorker::start(int intervalMs)
 {
-    m_ops = std::make_unique<CampaignOps>(m_settings, u"coupon-console-overview"_s);
+    m_started = true;
     // Single shot, restarted after each reading: a slow one never piles up.
     m_timer = new QTimer(this);
     m_timer->setSingleShot(true);
@@ -27,19 +26,9 @@ void OverviewWorker::start(int intervalMs)
     refresh();
 }
 
-Status OverviewWorker::ensureConnected()
-{
-    if (m_connected)
-        return Ok{};
-    if (Status st = m_ops->connect(); !st)
-        return st;
-    m_connected = true;
-    return Ok{};
-}
-
 void OverviewWorker::refresh()
 {
-    Status st = ensureConnected();
+    Status st = m_ops.ensureConnected();
     if (st) {
         Result<CampaignsOverview> overview = m_ops->overview();
         if (overview)
@@ -48,9 +37,7 @@ void OverviewWorker::refresh()
             st = overview.error();
     }
     if (!st) {
-        // Reconnect next time when the connection is what failed.
-        if (errors::isConnectionError(st.error()) || st.error().is(Errc::RedisUnavailable))
-            m_connected = false;
+        m_ops.noteError(st.error());
         emit failed(st.error().message);
     }
     readReservations();
@@ -66,11 +53,11 @@ void OverviewWorker::setFocus(const QString &campaign, int window)
 
 void OverviewWorker::readReservations()
 {
-    if (m_focus.isEmpty() || !m_ops)
+    if (m_focus.isEmpty() || !m_started)
         return;
     ReservationsSample sample;
     sample.campaign = m_focus;
-    Status st = ensureConnected();
+    Status st = m_ops.ensureConnected();
     if (st) {
         Result<PendingPage> page = m_ops->pendingReservations(m_focus, 0, std::max(1, m_window));
         if (page)
@@ -78,8 +65,10 @@ void OverviewWorker::readReservations()
         else
             st = page.error();
     }
-    if (!st)
+    if (!st) {
+        m_ops.noteError(st.error());
         sample.error = st.error().message;
+    }
     emit reservationsSampled(sample);
 }
 

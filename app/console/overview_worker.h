@@ -1,16 +1,13 @@
 #pragma once
 
 #include "types.h"
+#include "workers.h"
 
 #include <QObject>
 
 #include <memory>
 
 class QTimer;
-
-namespace coupon {
-class CampaignOps;
-}
 
 namespace coupon::console {
 
@@ -42,12 +39,10 @@ signals:
     void reservationsSampled(const coupon::console::ReservationsSample &sample);
 
 private:
-    Status ensureConnected();
     void readReservations();
 
-    Settings m_settings;
-    std::unique_ptr<CampaignOps> m_ops;
-    bool m_connected = false;
+    WorkerCampaignOps m_ops;
+    bool m_started = false;
     QTimer *m_timer = nullptr;
     QString m_focus;
     int m_window = 0;

@@ -387,17 +387,17 @@ void StoreWorker::exportCoupons(const QString &campaign, UserFilter user, const 
 
 // --- OpsWorker --------------------------------------------------------------------
 
-OpsWorker::OpsWorker(const Settings &settings, QObject *parent)
-    : QObject(parent)
-    , m_settings(settings)
+WorkerCampaignOps::WorkerCampaignOps(const Settings &settings, QString connectionName)
+    : m_settings(settings)
+    , m_connectionName(std::move(connectionName))
 { }
 
-OpsWorker::~OpsWorker() = default;
+WorkerCampaignOps::~WorkerCampaignOps() = default;
 
-Status OpsWorker::ensureConnected()
+Status WorkerCampaignOps::ensureConnected()
 {
     if (!m_ops)
-        m_ops = std::make_unique<CampaignOps>(m_settings, u"coupon-console-ops"_s);
+        m_ops = std::make_unique<CampaignOps>(m_settings, m_connectionName);
     if (m_connected)
         return Ok{};
     if (Status st = m_ops->connect(); !st)
@@ -406,10 +406,29 @@ Status OpsWorker::ensureConnected()
     return Ok{};
 }
 
+void WorkerCampaignOps::noteError(const Error &error)
+{
+    if (errors::isConnectionError(error) || error.is(Errc::RedisUnavailable))
+        m_connected = false;
+}
+
+OpsWorker::OpsWorker(const Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_ops(settings, u"coupon-console-ops"_s)
+{ }
+
+OpsWorker::~OpsWorker() = default;
+
+Status OpsWorker::ensureConnected()
+{
+    return m_ops.ensureConnected();
+}
+
 void OpsWorker::finish(const QString &tag, const QString &campaign, const Status &status, const QString &done)
 {
-    if (!status && (errors::isConnectionError(status.error()) || status.error().is(Errc::RedisUnavailable)))
-        m_connected = false;
+    if (!status)
+        m_ops.noteError(status.error());
     emit operationFinished(tag, campaign, status.ok(), status.ok() ? done : status.error().message);
 }
 

@@ -129,6 +129,27 @@ private:
     ServiceState m_state;
 };
 
+// A CampaignOps of the calling worker thread, made and connected on first
+// use (its MySQL connection belongs to that thread), and connected again
+// after a failure that lost a connection.
+class WorkerCampaignOps
+{
+public:
+    WorkerCampaignOps(const Settings &settings, QString connectionName);
+    ~WorkerCampaignOps();
+    Status ensureConnected();
+    // After a failed call: a lost connection is made again on the next use.
+    void noteError(const Error &error);
+    // Only after ensureConnected() succeeded.
+    CampaignOps *operator->() const { return m_ops.get(); }
+
+private:
+    Settings m_settings;
+    QString m_connectionName;
+    std::unique_ptr<CampaignOps> m_ops;
+    bool m_connected = false;
+};
+
 // Campaign operations and the audit (which waits for the drain).
 class OpsWorker final : public QObject
 {
@@ -166,8 +187,7 @@ private:
     void finish(const QString &tag, const QString &campaign, const Status &status, const QString &done);
 
     Settings m_settings;
-    std::unique_ptr<CampaignOps> m_ops;
-    bool m_connected = false;
+    WorkerCampaignOps m_ops;
     std::unique_ptr<ApplyService> m_apply; // made by the first retry
 };
 

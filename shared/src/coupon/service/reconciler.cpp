@@ -183,10 +183,9 @@ Status Reconciler::pass()
     auto publish = [&](const QString &campaign, const Stale &stale, const char *step, qint64 behind = -1,
                        qint64 waitMs = 0) {
         const CampaignKeys keys(campaign);
-        const qint64 since = redisNowMs - (stale.since.isValid() ? stale.since.elapsed() : 0);
         Result<std::vector<RedisReplyHandle>> written = m_ops.redis().pipeline(
-            {{"HSET", keys.reconcile, kReconcileStepField, step, kReconcileSinceField, QByteArray::number(since),
-              kReconcileBehindField, QByteArray::number(behind)},
+            {{"HSET", keys.reconcile, kReconcileStepField, step, kReconcileSinceField,
+              QByteArray::number(stale.sinceRedisMs), kReconcileBehindField, QByteArray::number(behind)},
              {"PEXPIRE", keys.reconcile, QByteArray::number(publishLeaseMs + waitMs)}});
         if (!written)
             qCWarning(lcReconciler, "campaign %s: progress: %s", qPrintable(campaign),
@@ -204,6 +203,7 @@ Status Reconciler::pass()
                       qPrintable(it.key()), static_cast<long long>(waitMs));
             found = m_stale.insert(it.key(), Stale{});
             found->since.start();
+            found->sinceRedisMs = redisNowMs;
             publish(it.key(), *found, kReconcileStepDelivery, -1, waitMs);
             continue;
         }
