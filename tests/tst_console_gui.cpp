@@ -5,10 +5,14 @@
 
 #include "backend.h"
 #include "coupon/protocol/codec.h"
+#include "coupon/protocol/scripts.h"
+#include "coupon/service/apply_service.h"
 #include "coupon/service/campaigns.h"
 #include "coupon_browser.h"
 #include "main_window.h"
 #include "models.h"
+#include "overview_models.h"
+#include "overview_panel.h"
 #include "report_export.h"
 #include "report_fields.h"
 #include "run_timeline.h"
@@ -22,8 +26,10 @@
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
@@ -34,6 +40,7 @@
 #include <QScopeGuard>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QSpinBox>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -106,7 +113,65 @@ class TestConsoleGui : public QObject
     test::StackFixture m_stack;
     std::unique_ptr<CampaignOps> &m_ops = m_stack.ops;
 
+    std::unique_ptr<ApplyService> m_apply; // the real protocol, for coupons the tests need
+
     QString openCampaign(const QString &prefix, qint64 limit) { return test::openCampaign(*m_ops, prefix, limit); }
+
+    ApplyService &applier()
+    {
+        if (!m_apply) {
+            Result<std::unique_ptr<ApplyService>> created = ApplyService::create(m_settings);
+            if (!created)
+                qFatal("apply service: %s", qPrintable(created.error().message));
+            m_apply = std::move(created).value();
+        }
+        return *m_apply;
+    }
+
+    // Applies `users` (1, 2, ...) through the protocol and waits until the
+    // worker issued what was accepted and nothing is pending.
+    bool issue(const QString &campaign, int users, qint64 expectIssued)
+    {
+        QStringList answers;
+        for (int user = 1; user <= users; ++user)
+            answers << toString(applier().applyAndWait(campaign, user).status);
+        const bool issued = test::waitFor(
+            [&] {
+                Result<CampaignOverview> s = m_ops->status(campaign);
+                return s && s->coupons == expectIssued && s->campaign.issued == expectIssued && s->pending == 0;
+            },
+            30000);
+        if (!issued) {
+            const Result<CampaignOverview> s = m_ops->status(campaign);
+            qWarning("%s: answered %s; now %s", qPrintable(campaign), qPrintable(answers.join(u", "_s)),
+                     s ? qPrintable(u"coupons %1, issued %2, pending %3, count %4"_s.arg(s->coupons)
+                                        .arg(s->campaign.issued)
+                                        .arg(s->pending)
+                                        .arg(s->redisCount))
+                       : qPrintable(s.error().message));
+        }
+        return issued;
+    }
+
+    // A reservation as a gateway makes it (the apply script on the stack's
+    // Redis), without the produce that should follow: what a gateway that
+    // died in between leaves pending. Returns its ticket.
+    qint64 reserveOnly(const QString &campaign, qint64 user)
+    {
+        Result<RedisReplyHandle> r = m_ops->redis().eval(scripts::apply(), CampaignKeys(campaign).all(),
+                                                         {QByteArray::number(user), m_ops->instance().value()});
+        if (!r || replyString(r->get()->element[0]) != "accepted")
+            return -1;
+        return replyInteger(r->get()->element[1]).value_or(-1);
+    }
+
+    // The overview's text in a cell of `campaign`'s row.
+    static QString cell(MainWindow &window, const QString &campaign, int column)
+    {
+        CampaignOverviewModel *model = window.overviewPanel()->model();
+        const int row = model->rowOf(campaign);
+        return row < 0 ? QString() : model->index(row, column).data().toString();
+    }
 
     // Shows `window` and waits (bounded) until it has `campaign` selected.
     static bool showOn(MainWindow &window, const QString &campaign)
@@ -524,6 +589,206 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(stateOf(1), u"resolved by console-test: a one-byte test message"_s, 10000);
         QCOMPARE(m_ops->store().unresolvedFailedEvents(campaign).value(), 0);
         QCOMPARE(m_ops->status(campaign).value().redisCount, 1);
+    }
+
+    // The campaigns overview: every campaign with the figures status() and
+    // MySQL give, live, sortable, filterable; a double-click focuses one.
+    void overviewListsEveryCampaignAndFocusesOnDoubleClick()
+    {
+        const QString token = test::uniqueCampaign(u"ov"_s);
+        const QString a = token + u"-a"_s, b = token + u"-b"_s;
+        for (const auto &[id, limit] : {std::pair{a, 10}, std::pair{b, 3}}) {
+            Campaign c;
+            c.id = id;
+            c.limit = limit;
+            QVERIFY(m_ops->create(c).ok());
+            QVERIFY(m_ops->open(id).ok());
+        }
+        QVERIFY(issue(a, 4, 4));
+        QVERIFY(issue(b, 5, 3)); // sold out
+
+        MainWindow window(m_settings, {});
+        QVERIFY(showOn(window, a));
+        QVERIFY(window.overviewDock()->isVisible());
+        OverviewPanel *panel = window.overviewPanel();
+        QTRY_VERIFY_WITH_TIMEOUT(panel->model()->rowOf(a) >= 0 && panel->model()->rowOf(b) >= 0, 10000);
+        for (const QString &id : {a, b}) {
+            const CampaignOverview s = m_ops->status(id).value();
+            QCOMPARE(cell(window, id, CampaignOverviewModel::Limit), QLocale().toString(s.campaign.limit));
+            QCOMPARE(cell(window, id, CampaignOverviewModel::Reserved), QLocale().toString(s.redisCount));
+            QCOMPARE(cell(window, id, CampaignOverviewModel::Issued), QLocale().toString(s.coupons));
+            QCOMPARE(cell(window, id, CampaignOverviewModel::Pending), QLocale().toString(s.pending));
+            QCOMPARE(cell(window, id, CampaignOverviewModel::FailedEvents),
+                     QLocale().toString(s.unresolvedFailedEvents));
+            QCOMPARE(cell(window, id, CampaignOverviewModel::InFlight), u"0"_s);
+            QCOMPARE(cell(window, id, CampaignOverviewModel::State), s.campaign.state);
+        }
+        QCOMPARE(cell(window, a, CampaignOverviewModel::Health), u"ok"_s);
+        QCOMPARE(cell(window, b, CampaignOverviewModel::Health), u"sold out"_s);
+        // What one reading costs with every campaign this stack holds.
+        QElapsedTimer clock;
+        clock.start();
+        qsizetype listed = 0;
+        for (int i = 0; i < 10; ++i)
+            listed = m_ops->overview().value().campaigns.size();
+        qInfo("CampaignOps::overview(): %.1f ms a reading for %lld campaigns (mean of 10)",
+              double(clock.elapsed()) / 10.0, static_cast<long long>(listed));
+
+        // Live: a new coupon shows within a reading or two.
+        QCOMPARE(toString(applier().applyAndWait(a, 99).status), toString(ApplyOutcome::Accepted));
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, a, CampaignOverviewModel::Issued), u"5"_s, 15000);
+        QCOMPARE(cell(window, a, CampaignOverviewModel::Reserved), u"5"_s);
+
+        // Filtered to the two, sorted by limit with a click on its header.
+        auto *filter = window.findChild<QLineEdit *>(u"overviewFilter"_s);
+        QVERIFY(filter);
+        QTest::keyClicks(filter, token);
+        QSortFilterProxyModel *proxy = panel->proxy();
+        QTRY_COMPARE_WITH_TIMEOUT(proxy->rowCount(), 2, 5000);
+        QHeaderView *header = panel->view()->horizontalHeader();
+        const auto sortByLimit = [&] {
+            QTest::mouseClick(
+                header->viewport(), Qt::LeftButton, {},
+                QPoint(header->sectionViewportPosition(CampaignOverviewModel::Limit) + 5, header->height() / 2));
+        };
+        sortByLimit();
+        if (header->sortIndicatorOrder() != Qt::AscendingOrder)
+            sortByLimit();
+        QCOMPARE(header->sortIndicatorSection(), int(CampaignOverviewModel::Limit));
+        QCOMPARE(proxy->index(0, 0).data().toString(), b); // 3 before 10
+        QCOMPARE(proxy->index(1, 0).data().toString(), a);
+
+        // Double-click b's row: the window focuses it.
+        QTableView *view = panel->view();
+        const QRect rect = view->visualRect(proxy->index(0, CampaignOverviewModel::Campaign));
+        QVERIFY2(view->viewport()->rect().contains(rect.center()),
+                 qPrintable(u"row at %1,%2 outside the %3x%4 viewport"_s.arg(rect.center().x())
+                                .arg(rect.center().y())
+                                .arg(view->viewport()->width())
+                                .arg(view->viewport()->height())));
+        QSignalSpy activated(panel, &OverviewPanel::campaignActivated);
+        // A double-click as the platform delivers it: press, release, then the double-click.
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, rect.center());
+        QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, rect.center());
+        QVERIFY(!activated.isEmpty());
+        QCOMPARE(activated.first().first().toString(), b);
+        QTRY_COMPARE_WITH_TIMEOUT(window.currentCampaign(), b, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(window.gauge()->text(), u"3/3"_s, 10000);
+        QCOMPARE(window.reservationsPanel()->campaign(), b);
+    }
+
+    // The focused campaign's pending reservations with their ages; Settle
+    // now with couponctl settle's rules: too young first, then confirmed
+    // where the worker wrote the coupon, released where nothing came.
+    void reservationsShowPendingAndSettleNow()
+    {
+        // A worker whose reconciler would settle them only after ten
+        // minutes: here the operator settles.
+        QCOMPARE(m_stack.worker->terminate(15000), 0);
+        auto restore = qScopeGuard([this] {
+            m_stack.worker = std::make_unique<test::WorkerProcess>();
+            const QString started = m_stack.worker->start();
+            QVERIFY2(started.isEmpty(), qPrintable(started));
+        });
+        test::WorkerProcess patient({u"--set"_s, u"worker.settle.grace.ms=600000"_s});
+        const QString started = patient.start();
+        QVERIFY2(started.isEmpty(), qPrintable(started));
+
+        const QString campaign = openCampaign(u"console-pending"_s, 10);
+        MainWindow window(m_settings, {});
+        QVERIFY(showOn(window, campaign));
+        window.findChild<QTabWidget *>(u"browserTabs"_s)->setCurrentWidget(window.reservationsPanel());
+        ReservationsPanel *panel = window.reservationsPanel();
+        ReservationTableModel *model = panel->model();
+
+        for (qint64 user : {1, 2, 3})
+            QVERIFY(reserveOnly(campaign, user) > 0);
+        // User 4's gateway produced before it died: the coupon arrives, the mark stays.
+        const qint64 ticket = reserveOnly(campaign, 4);
+        QVERIFY(ticket > 0);
+        test::RawProducer producer(m_settings);
+        producer.send(codec::encodeKey(4), codec::encodeValue(4), test::protocolHeaders(campaign, ticket));
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 4, 10000);
+        QVERIFY2(panel->summaryLabel()->text().contains(u"4 pending"_s), qPrintable(panel->summaryLabel()->text()));
+        const auto waiting = [&](int row) {
+            return model->index(row, ReservationTableModel::WaitingFor).data().toString();
+        };
+        QVERIFY2(waiting(3).startsWith(u"its delivery"_s), qPrintable(waiting(3)));
+        QCOMPARE(model->index(3, ReservationTableModel::User).data().toString(), u"4"_s); // oldest first
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"draining"_s, 10000);
+
+        // Too young: nothing settles, as couponctl says too.
+        QSignalSpy settled(window.backend(), &Backend::settleFinished);
+        QTest::mouseClick(panel->settleButton(), Qt::LeftButton);
+        QVERIFY(settled.wait(30000));
+        auto report = settled.first().at(1).value<SettleReport>();
+        QVERIFY2(settled.first().at(2).toString().isEmpty(), qPrintable(settled.first().at(2).toString()));
+        QCOMPARE(report.young, 4);
+        QCOMPARE(report.released + report.confirmed + report.waiting, 0);
+        QVERIFY2(panel->settleLabel()->text().contains(u"younger than the grace 4"_s),
+                 qPrintable(panel->settleLabel()->text()));
+        const test::ProgramRun cli = test::couponctl({u"settle"_s, u"--campaign"_s, campaign});
+        QCOMPARE(cli.exitCode, 0);
+        QVERIFY2(cli.out.contains(u"confirmed 0, released 0, waiting 0"_s), qPrintable(cli.text()));
+
+        // Past the delivery timeout they wait for settlement, and the
+        // overview asks for attention; past the grace, Settle now settles.
+        QTRY_VERIFY_WITH_TIMEOUT(waiting(3).startsWith(u"settlement"_s), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"attention"_s, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(model->rowCount() == 4 && model->ageMs(3) > report.graceMs + 500, 30000);
+        QVERIFY(test::waitFor([&] { return m_ops->store().hasCoupon(campaign, 4).value(); }, 30000));
+        settled.clear();
+        QTest::mouseClick(panel->settleButton(), Qt::LeftButton);
+        QVERIFY(settled.wait(30000));
+        report = settled.first().at(1).value<SettleReport>();
+        QCOMPARE(report.confirmed, 1);
+        QCOMPARE(report.released, 3);
+        QCOMPARE(report.waiting + report.young, 0);
+        QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 0, 10000);
+        QVERIFY2(panel->settleLabel()->text().contains(u"confirmed 1, released 3"_s),
+                 qPrintable(panel->settleLabel()->text()));
+        const CampaignOverview s = m_ops->status(campaign).value();
+        QCOMPARE(s.pending, 0);
+        QCOMPARE(s.redisCount, 1);
+        QCOMPARE(s.redisUsers, 1);
+        QCOMPARE(s.coupons, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"ok"_s, 10000);
+        QCOMPARE(patient.terminate(15000), 0);
+    }
+
+    // A campaign whose Redis was restored from elsewhere answers
+    // reconciling: the overview says so, the reservations tab shows the
+    // reconciler's step and since when, until the worker rebuilt it.
+    void reconcilingCampaignShowsItsProgress()
+    {
+        const QString campaign = openCampaign(u"console-reconcile"_s, 10);
+        QVERIFY(issue(campaign, 2, 2));
+        MainWindow window(m_settings, {});
+        QVERIFY(showOn(window, campaign));
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"ok"_s, 10000);
+
+        const CampaignKeys keys(campaign);
+        QVERIFY(m_ops->redis().command({"HSET", keys.meta, "instance", "restored-from-elsewhere"}).ok());
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"reconciling"_s, 10000);
+        QLabel *state = window.reservationsPanel()->reconcileLabel();
+        QTRY_COMPARE_WITH_TIMEOUT(state->property("step").toString(), QString::fromLatin1(kReconcileStepDelivery),
+                                  10000);
+        QVERIFY(!state->isHidden());
+        QVERIFY2(state->text().contains(u"waiting out the delivery timeout"_s), qPrintable(state->text()));
+        QVERIFY2(state->text().contains(u"since "_s), qPrintable(state->text()));
+        const QString tip = window.overviewPanel()
+                                ->model()
+                                ->index(window.overviewPanel()->model()->rowOf(campaign), CampaignOverviewModel::Health)
+                                .data(Qt::ToolTipRole)
+                                .toString();
+        QVERIFY2(tip.contains(u"step 1 of 3"_s), qPrintable(tip));
+
+        // Rebuilt from MySQL: current again, the progress gone with it.
+        QTRY_COMPARE_WITH_TIMEOUT(cell(window, campaign, CampaignOverviewModel::Health), u"ok"_s, 90000);
+        QTRY_VERIFY_WITH_TIMEOUT(state->isHidden(), 5000);
+        QCOMPARE(replyInteger(m_ops->redis().command({"EXISTS", keys.reconcile}).value().get()).value_or(-1), 0);
+        QCOMPARE(cell(window, campaign, CampaignOverviewModel::Reserved), u"2"_s);
+        QVERIFY(m_ops->status(campaign).value().redisCurrent);
     }
 
     // Several gateways in the target box (commas or spaces between them):

@@ -8,6 +8,8 @@
 #include "dialogs.h"
 #include "lag_status.h"
 #include "models.h"
+#include "overview_models.h"
+#include "overview_panel.h"
 #include "simulation_panel.h"
 #include "widgets.h"
 
@@ -22,6 +24,7 @@
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTest>
 #include <QtEndian>
@@ -34,6 +37,8 @@ using namespace coupon::console;
 
 Q_DECLARE_METATYPE(QList<coupon::console::LagSample>)
 Q_DECLARE_METATYPE(coupon::console::LagStatus)
+Q_DECLARE_METATYPE(coupon::console::CampaignHealth::Verdict)
+Q_DECLARE_METATYPE(coupon::CampaignOverview)
 
 namespace {
 
@@ -250,6 +255,42 @@ QByteArray assignment(const QList<std::pair<QByteArray, QList<int32_t>>> &topics
     }
     i32(-1); // no user data
     return out;
+}
+
+} // namespace
+
+namespace {
+
+constexpr qint64 kNow = 1'000'000'000; // Redis ms of the readings below
+constexpr qint64 kDelivery = 10'000;   // the delivery timeout they carry
+
+// A campaign as overview() reads it: current in Redis, everything issued.
+CampaignOverview campaignRow(const QString &id, qint64 limit, qint64 issued, const QString &state = u"open"_s)
+{
+    CampaignOverview c;
+    c.campaign.id = id;
+    c.campaign.limit = limit;
+    c.campaign.issued = issued;
+    c.campaign.state = state;
+    c.redisLoaded = true;
+    c.redisCurrent = true;
+    c.redisState = state;
+    c.redisLimit = limit;
+    c.redisCount = issued;
+    c.redisUsers = issued;
+    c.pending = 0;
+    c.unresolvedFailedEvents = 0;
+    return c;
+}
+
+CampaignsOverview overviewOf(const QList<CampaignOverview> &rows, qint64 topicLag = 0)
+{
+    CampaignsOverview o;
+    o.campaigns = rows;
+    o.redisNowMs = kNow;
+    o.deliveryTimeoutMs = kDelivery;
+    o.topicLag = topicLag;
+    return o;
 }
 
 } // namespace
@@ -1121,6 +1162,197 @@ private slots:
         QVERIFY2(value.isEmpty(), qPrintable(value));
         const QString of = fits(face.limit, face.limitFont, face.limitRect);
         QVERIFY2(of.isEmpty(), qPrintable(of));
+    }
+
+    // The verdict from one reading, worst rule first.
+    void campaignHealthVerdicts_data()
+    {
+        QTest::addColumn<CampaignOverview>("row");
+        QTest::addColumn<CampaignHealth::Verdict>("verdict");
+        QTest::addColumn<QString>("reason"); // a piece of the tooltip
+
+        QTest::newRow("open, all issued") << campaignRow(u"a"_s, 100, 40) << CampaignHealth::Ok << u"Open"_s;
+        QTest::newRow("closed") << campaignRow(u"a"_s, 100, 40, u"closed"_s) << CampaignHealth::Closed << u"Closed"_s;
+        QTest::newRow("sold out") << campaignRow(u"a"_s, 100, 100) << CampaignHealth::SoldOut << u"100"_s;
+        CampaignOverview draining = campaignRow(u"a"_s, 100, 60);
+        draining.redisCount = 100;
+        QTest::newRow("draining: reserved, not issued yet") << draining << CampaignHealth::Draining << u"40"_s;
+        CampaignOverview young = campaignRow(u"a"_s, 100, 60);
+        young.pending = 2;
+        young.oldestPendingMs = kNow - kDelivery + 1;
+        QTest::newRow("draining: pending, younger than the delivery timeout")
+            << young << CampaignHealth::Draining << u"2 pending"_s;
+        CampaignOverview old = young;
+        old.oldestPendingMs = kNow - kDelivery - 1;
+        QTest::newRow("attention: pending past the delivery timeout")
+            << old << CampaignHealth::Attention << u"past the delivery timeout"_s;
+        CampaignOverview poison = campaignRow(u"a"_s, 100, 100);
+        poison.unresolvedFailedEvents = 3;
+        QTest::newRow("attention: unresolved failed events")
+            << poison << CampaignHealth::Attention << u"3 unresolved"_s;
+        CampaignOverview stale = poison;
+        stale.redisCurrent = false;
+        stale.reconcile.step = QString::fromLatin1(kReconcileStepDrain);
+        stale.reconcile.sinceMs = kNow - 12'000;
+        stale.reconcile.behind = 7;
+        QTest::newRow("reconciling, over everything else")
+            << stale << CampaignHealth::Reconciling << u"7 message(s) to go, for 12.0 s"_s;
+        CampaignOverview unpublished = campaignRow(u"a"_s, 100, 10);
+        unpublished.redisCurrent = false;
+        QTest::newRow("reconciling, no reconciler has published")
+            << unpublished << CampaignHealth::Reconciling << u"is a coupon-worker running"_s;
+        CampaignOverview lostOpen = campaignRow(u"a"_s, 100, 10);
+        lostOpen.redisLoaded = false;
+        lostOpen.reconcile.step = QString::fromLatin1(kReconcileStepDelivery);
+        lostOpen.reconcile.sinceMs = kNow - 4000;
+        QTest::newRow("an open campaign Redis lost reconciles")
+            << lostOpen << CampaignHealth::Reconciling << u"waiting out the delivery timeout (4.0 s of 10.0 s)"_s;
+        CampaignOverview lostClosed = campaignRow(u"a"_s, 100, 10, u"closed"_s);
+        lostClosed.redisLoaded = false;
+        QTest::newRow("a closed campaign Redis lost is not loaded")
+            << lostClosed << CampaignHealth::NotLoaded << u"not_loaded"_s;
+        CampaignOverview rebuilding = campaignRow(u"a"_s, 100, 10);
+        rebuilding.maintenance = true;
+        QTest::newRow("an operator's rebuild") << rebuilding << CampaignHealth::Reconciling << u"operator"_s;
+    }
+
+    void campaignHealthVerdicts()
+    {
+        QFETCH(CampaignOverview, row);
+        QFETCH(CampaignHealth::Verdict, verdict);
+        QFETCH(QString, reason);
+        const CampaignHealth health = campaignHealth(row, kNow, kDelivery);
+        QCOMPARE(toString(health.verdict), toString(verdict));
+        QVERIFY2(health.reason.contains(reason), qPrintable(health.reason));
+    }
+
+    // In flight is reserved − issued; a campaign's lag share its part of
+    // every campaign's in flight; a failed reading turns every verdict to error.
+    void overviewModelFiguresAndShare()
+    {
+        CampaignOverviewModel model;
+        CampaignOverview a = campaignRow(u"a"_s, 100, 20);
+        a.redisCount = 50; // 30 in flight
+        CampaignOverview b = campaignRow(u"b"_s, 100, 90);
+        b.redisCount = 100; // 10 in flight
+        const CampaignOverview c = campaignRow(u"c"_s, 100, 100);
+        model.setOverview(overviewOf({a, b, c}, 40));
+        QCOMPARE(model.rowCount(), 3);
+        const int rowA = model.rowOf(u"a"_s);
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::Reserved).data().toString(), QLocale().toString(50));
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::Issued).data().toString(), QLocale().toString(20));
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::InFlight).data().toString(), QLocale().toString(30));
+        QCOMPARE(model.lagShare(rowA), 0.75);
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::LagShare).data().toString(), u"75 %"_s);
+        QVERIFY(
+            model.index(rowA, CampaignOverviewModel::LagShare).data(Qt::ToolTipRole).toString().contains(u"≈ 30"_s));
+        QCOMPARE(model.lagShare(model.rowOf(u"c"_s)), 0.0);
+        QCOMPARE(model.index(model.rowOf(u"c"_s), CampaignOverviewModel::Health).data().toString(), u"sold out"_s);
+
+        model.setError(u"redis: connection refused"_s);
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::Health).data().toString(), u"error"_s);
+        QVERIFY(model.index(rowA, CampaignOverviewModel::Health)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(u"connection refused"_s));
+        model.setOverview(overviewOf({a, b, c}, -1)); // Kafka did not answer
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::Health).data().toString(), u"draining"_s);
+        QCOMPARE(model.index(rowA, CampaignOverviewModel::LagShare).data().toString(), u"?"_s);
+    }
+
+    // A reading updates rows in place (a selection survives), drops gone
+    // campaigns and appends new ones; the proxy sorts numbers as numbers.
+    void overviewModelUpdatesInPlaceAndSortsNumerically()
+    {
+        CampaignOverviewModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(CampaignOverviewModel::SortRole);
+        proxy.setDynamicSortFilter(true);
+        proxy.sort(CampaignOverviewModel::Limit, Qt::AscendingOrder);
+        model.setOverview(
+            overviewOf({campaignRow(u"a"_s, 9, 0), campaignRow(u"b"_s, 10, 0), campaignRow(u"c"_s, 100, 0)}));
+        auto order = [&] {
+            QStringList ids;
+            for (int row = 0; row < proxy.rowCount(); ++row)
+                ids << proxy.index(row, 0).data(CampaignOverviewModel::IdRole).toString();
+            return ids;
+        };
+        QCOMPARE(order(), (QStringList{u"a"_s, u"b"_s, u"c"_s})); // as text it would be 10, 100, 9
+
+        QPersistentModelIndex b(model.index(model.rowOf(u"b"_s), 0));
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        model.setOverview(
+            overviewOf({campaignRow(u"d"_s, 1, 0), campaignRow(u"b"_s, 1000, 5), campaignRow(u"a"_s, 9, 0)}));
+        QCOMPARE(reset.count(), 0);
+        QVERIFY(b.isValid());
+        QCOMPARE(b.data(CampaignOverviewModel::IdRole).toString(), u"b"_s);
+        QCOMPARE(model.rowCount(), 3);
+        QCOMPARE(model.rowOf(u"c"_s), -1);
+        QCOMPARE(model.index(model.rowOf(u"b"_s), CampaignOverviewModel::Issued).data().toString(), u"5"_s);
+        QCOMPARE(order(), (QStringList{u"d"_s, u"a"_s, u"b"_s}));
+        proxy.sort(CampaignOverviewModel::Health, Qt::AscendingOrder); // worst first
+        CampaignOverview poisoned = campaignRow(u"a"_s, 9, 0);
+        poisoned.unresolvedFailedEvents = 1;
+        model.setOverview(overviewOf({campaignRow(u"d"_s, 1, 1), campaignRow(u"b"_s, 1000, 5), poisoned}));
+        QCOMPARE(order().first(), u"a"_s);
+    }
+
+    // Each reservation says what it waits for by its age; the window grows
+    // a page at a time as the view scrolls.
+    void reservationModelAgesAndWindow()
+    {
+        ReservationTableModel model;
+        model.setCampaign(u"spring"_s);
+        QSignalSpy window(&model, &ReservationTableModel::windowRequested);
+        PendingPage page;
+        page.redisNowMs = kNow;
+        page.total = 1200;
+        for (int i = 0; i < ReservationTableModel::kPage; ++i)
+            page.reservations.append({1000 + i, kNow - 20'000 + i * 30});
+        model.setPage(u"other"_s, page, kDelivery, false); // not the focused campaign: dropped
+        QCOMPARE(model.rowCount(), 0);
+        model.setPage(u"spring"_s, page, kDelivery, false);
+        QCOMPARE(model.rowCount(), ReservationTableModel::kPage);
+        QCOMPARE(model.index(0, ReservationTableModel::User).data().toString(), u"1000"_s);
+        QCOMPARE(model.index(0, ReservationTableModel::Age).data().toString(), u"20.0 s"_s);
+        QVERIFY(model.index(0, ReservationTableModel::WaitingFor).data().toString().startsWith(u"settlement"_s));
+        const int young = ReservationTableModel::kPage - 1; // 20 s - 499 * 30 ms = 5.03 s old
+        QVERIFY2(model.index(young, ReservationTableModel::WaitingFor).data().toString().startsWith(u"its delivery"_s),
+                 qPrintable(model.index(young, ReservationTableModel::WaitingFor).data().toString()));
+        model.setDeliveryTimeout(kDelivery, true);
+        QVERIFY(model.index(young, ReservationTableModel::WaitingFor).data().toString().startsWith(u"the rebuild"_s));
+
+        QVERIFY(model.canFetchMore({}));
+        model.fetchMore({});
+        QCOMPARE(window.count(), 1);
+        QCOMPARE(window.first().first().toInt(), 2 * ReservationTableModel::kPage);
+        QVERIFY(!model.canFetchMore({})); // asked already: wait for the reading
+        model.setCampaign(u"summer"_s);
+        QCOMPARE(model.rowCount(), 0);
+        QCOMPARE(model.window(), ReservationTableModel::kPage);
+    }
+
+    void settleTextIsCouponctls()
+    {
+        SettleReport r;
+        r.confirmed = 1;
+        r.released = 2;
+        r.waiting = 3;
+        r.young = 4;
+        r.graceMs = 11000;
+        QCOMPARE(
+            ReservationsPanel::settleText(r),
+            u"confirmed 1, released 2, waiting 3 (not drained past yet), younger than the grace 4 (grace 11000 ms)"_s);
+    }
+
+    void durations()
+    {
+        QCOMPARE(durationText(-5), u"0 ms"_s);
+        QCOMPARE(durationText(850), u"850 ms"_s);
+        QCOMPARE(durationText(4200), u"4.2 s"_s);
+        QCOMPARE(durationText(185'000), u"3 min 05 s"_s);
+        QCOMPARE(durationText(7'800'000), u"2 h 10 min"_s);
     }
 };
 

@@ -1,6 +1,7 @@
 #include "backend.h"
 
 #include "report_export.h"
+#include "overview_worker.h"
 #include "workers.h"
 
 using namespace Qt::StringLiterals;
@@ -40,6 +41,9 @@ void registerMetaTypes()
     qRegisterMetaType<FailedEventRetry>();
     qRegisterMetaType<CouponWindowRequest>();
     qRegisterMetaType<CouponJump>();
+    qRegisterMetaType<CampaignsOverview>();
+    qRegisterMetaType<SettleReport>();
+    qRegisterMetaType<ReservationsSample>();
 }
 
 Backend::Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent)
@@ -73,6 +77,7 @@ void Backend::startWorkers()
     m_ops = new OpsWorker(m_settings);
     m_simulation = new SimulationWorker(m_settings);
     m_gateways = new GatewayMonitor;
+    m_overview = new OverviewWorker(m_settings);
 
     connect(m_redis, &RedisMonitor::sampled, this, &Backend::redisSampled);
     connect(m_redis, &RedisMonitor::serviceChanged, this, &Backend::serviceChanged);
@@ -93,6 +98,10 @@ void Backend::startWorkers()
     connect(m_ops, &OpsWorker::failedEventHandled, this, &Backend::failedEventHandled);
     connect(m_simulation, &SimulationWorker::finished, this, &Backend::simulationFinished);
     connect(m_gateways, &GatewayMonitor::serviceChanged, this, &Backend::serviceChanged);
+    connect(m_ops, &OpsWorker::settleFinished, this, &Backend::settleFinished);
+    connect(m_overview, &OverviewWorker::sampled, this, &Backend::overviewSampled);
+    connect(m_overview, &OverviewWorker::failed, this, &Backend::overviewFailed);
+    connect(m_overview, &OverviewWorker::reservationsSampled, this, &Backend::reservationsSampled);
 
     m_redisThread = startThread(u"console-redis"_s, m_redis);
     m_kafkaThread = startThread(u"console-kafka"_s, m_kafka);
@@ -103,6 +112,7 @@ void Backend::startWorkers()
     m_report = new ReportWorker(m_settings);
     connect(m_report, &ReportWorker::reportExported, this, &Backend::reportExported);
     m_reportThread = startThread(u"console-report"_s, m_report);
+    m_overviewThread = startThread(u"console-overview"_s, m_overview);
 
     const QString campaign = m_campaign;
     const int lagInterval = m_lagIntervalMs;
@@ -118,6 +128,11 @@ void Backend::startWorkers()
     });
     QMetaObject::invokeMethod(m_store, [w = m_store] { w->start(kCampaignsIntervalMs); });
     QMetaObject::invokeMethod(m_gateways, [w = m_gateways, urls] { w->start(urls, kGatewayIntervalMs); });
+    QMetaObject::invokeMethod(m_overview,
+                              [w = m_overview, campaign = m_reservationsCampaign, window = m_reservationsWindow] {
+                                  w->setFocus(campaign, window);
+                                  w->start(kOverviewIntervalMs);
+                              });
 }
 
 void Backend::stopWorkers()
@@ -133,12 +148,14 @@ void Backend::stopWorkers()
     m_gatewayThread.reset();
     m_reportThread.reset();
     m_report = nullptr;
+    m_overviewThread.reset();
     m_redis = nullptr;
     m_kafka = nullptr;
     m_store = nullptr;
     m_ops = nullptr;
     m_simulation = nullptr;
     m_gateways = nullptr;
+    m_overview = nullptr;
 }
 
 void Backend::setCampaign(const QString &campaign)
@@ -241,6 +258,23 @@ void Backend::retryFailedEvent(const FailedEventRetry &retry)
 void Backend::resolveFailedEvent(qint64 id, const QString &by, const QString &reason)
 {
     QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->resolveFailedEvent(id, by, reason); });
+}
+
+void Backend::refreshOverview()
+{
+    QMetaObject::invokeMethod(m_overview, [w = m_overview] { w->refresh(); });
+}
+
+void Backend::setReservationsFocus(const QString &campaign, int window)
+{
+    m_reservationsCampaign = campaign;
+    m_reservationsWindow = window;
+    QMetaObject::invokeMethod(m_overview, [=, w = m_overview] { w->setFocus(campaign, window); });
+}
+
+void Backend::settle(const QString &campaign)
+{
+    QMetaObject::invokeMethod(m_ops, [=, w = m_ops] { w->settle(campaign); });
 }
 
 void Backend::runSimulation(const SimulationRun &run)

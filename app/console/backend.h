@@ -13,6 +13,7 @@ namespace coupon::console {
 class GatewayMonitor;
 class KafkaMonitor;
 class OpsWorker;
+class OverviewWorker;
 class RedisMonitor;
 class ReportWorker;
 struct ReportRequest;
@@ -47,6 +48,7 @@ public:
     static constexpr int kRedisIntervalMs = 200;
     static constexpr int kCampaignsIntervalMs = 2000;
     static constexpr int kGatewayIntervalMs = 2000;
+    static constexpr int kOverviewIntervalMs = 2000;
 
     Backend(const Settings &settings, const QStringList &gatewayUrls, int lagIntervalMs, QObject *parent = nullptr);
     ~Backend() override;
@@ -79,6 +81,12 @@ public:
     void retryFailedEvent(const FailedEventRetry &retry);
     void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
 
+    // The overview: read again now; which campaign's oldest `window`
+    // pending reservations come with it; settle them as couponctl settle does.
+    void refreshOverview();
+    void setReservationsFocus(const QString &campaign, int window);
+    void settle(const QString &campaign);
+
     // Cancels the run in flight, if any, when the backend stops.
     void runSimulation(const SimulationRun &run);
     // File → Export report…: gathered and written on the report thread.
@@ -104,6 +112,10 @@ signals:
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
     void simulationFinished(const coupon::SimulationReport &report, const QString &error);
     void reportExported(const QString &path, const QString &error);
+    void overviewSampled(const coupon::CampaignsOverview &overview);
+    void overviewFailed(const QString &error);
+    void reservationsSampled(const coupon::console::ReservationsSample &sample);
+    void settleFinished(const QString &campaign, const coupon::SettleReport &report, const QString &error);
 
 private:
     void startWorkers();
@@ -114,10 +126,13 @@ private:
     int m_lagIntervalMs;
     bool m_lagPaused = false;
     QString m_campaign;
+    QString m_reservationsCampaign;
+    int m_reservationsWindow = 0;
     std::shared_ptr<std::atomic<bool>> m_runCancel;
     quint64 m_lastAuditId = 0;
 
-    ThreadPtr m_redisThread, m_kafkaThread, m_storeThread, m_opsThread, m_simulationThread, m_gatewayThread;
+    ThreadPtr m_redisThread, m_kafkaThread, m_storeThread, m_opsThread, m_simulationThread, m_gatewayThread,
+        m_overviewThread;
     RedisMonitor *m_redis = nullptr;
     KafkaMonitor *m_kafka = nullptr;
     StoreWorker *m_store = nullptr;
@@ -128,6 +143,7 @@ private:
     // operations on the ops thread do not queue behind it.
     ThreadPtr m_reportThread;
     ReportWorker *m_report = nullptr;
+    OverviewWorker *m_overview = nullptr;
 };
 
 } // namespace coupon::console

@@ -8,6 +8,7 @@
 #include "failed_events_panel.h"
 #include "lag_panel.h"
 #include "models.h"
+#include "overview_models.h"
 #include "panel_parts.h"
 #include "report_export.h"
 #include "run_recorder.h"
@@ -18,6 +19,7 @@
 #include <QAction>
 #include <QCloseEvent>
 #include <QDateTime>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QInputDialog>
@@ -160,6 +162,19 @@ void MainWindow::buildPanels()
     connect(m_recorder, &RunRecorder::recorded, m_runs, &RunsPanel::addRun);
     connect(m_runs, &RunsPanel::message, this, &MainWindow::message);
 
+    m_reservations = new ReservationsPanel;
+    m_tabs->addTab(m_reservations, consoleIcon(u"limit"_s), tr("Reservations"));
+
+    // Every campaign at once, above the focused one's panels; closable and
+    // movable, its place kept with the window's state (saveState).
+    m_overview = new OverviewPanel;
+    m_overviewDock = new QDockWidget(tr("Campaigns"), this);
+    m_overviewDock->setObjectName(u"campaignsDock"_s);
+    m_overviewDock->setWidget(m_overview);
+    m_overviewDock->toggleViewAction()->setShortcut(QKeySequence(u"Ctrl+Shift+C"_s));
+    addDockWidget(Qt::TopDockWidgetArea, m_overviewDock);
+    addAction(m_overviewDock->toggleViewAction());
+
     m_mainSplitter = new QSplitter(Qt::Vertical);
     m_mainSplitter->setObjectName(u"mainSplitter"_s);
     m_mainSplitter->addWidget(m_topSplitter);
@@ -192,6 +207,7 @@ void MainWindow::restoreLayout()
     m_topSplitter->restoreState(prefs.value(u"topSplitter"_s).toByteArray());
     m_coupons->restoreColumnState(prefs.value(u"couponColumns"_s).toByteArray());
     m_coupons->setNewestFirst(prefs.value(u"couponNewestFirst"_s, false).toBool());
+    m_overview->restoreSettings(prefs);
     m_tabs->setCurrentIndex(prefs.value(u"tab"_s, 0).toInt());
     prefs.endGroup();
     m_campaignBar->selectWhenListed(prefs.value(u"campaign/current"_s).toString());
@@ -207,6 +223,7 @@ void MainWindow::saveLayout()
     prefs.setValue(u"topSplitter"_s, m_topSplitter->saveState());
     prefs.setValue(u"couponColumns"_s, m_coupons->columnState());
     prefs.setValue(u"couponNewestFirst"_s, m_coupons->newestFirst());
+    m_overview->saveSettings(prefs);
     prefs.setValue(u"tab"_s, m_tabs->currentIndex());
     prefs.endGroup();
     prefs.setValue(u"campaign/current"_s, currentCampaign());
@@ -258,6 +275,25 @@ void MainWindow::wireBackend()
         else
             message(tr("Report to %1 failed: %2").arg(path, error), true);
     });
+    connect(m_backend, &Backend::overviewSampled, this, [this](const CampaignsOverview &overview) {
+        m_overview->setOverview(overview);
+        m_reservations->setOverview(overview);
+    });
+    connect(m_backend, &Backend::overviewFailed, m_overview, &OverviewPanel::setError);
+    connect(m_backend, &Backend::reservationsSampled, m_reservations, &ReservationsPanel::setSample);
+    connect(m_overview, &OverviewPanel::campaignActivated, this, &MainWindow::selectCampaign);
+    connect(m_reservations, &ReservationsPanel::settleRequested, this, [this](const QString &campaign) {
+        m_backend->settle(campaign);
+        message(tr("Settling the pending reservations of %1…").arg(campaign));
+    });
+    connect(m_reservations, &ReservationsPanel::windowRequested, m_backend, &Backend::setReservationsFocus);
+    connect(m_backend, &Backend::settleFinished, this,
+            [this](const QString &campaign, const SettleReport &report, const QString &error) {
+                m_reservations->showSettleReport(campaign, report, error);
+                if (error.isEmpty())
+                    message(tr("Settled %1: %2").arg(campaign, ReservationsPanel::settleText(report)));
+                m_backend->refreshOverview();
+            });
 
     connect(m_failedEvents, &FailedEventsPanel::retryRequested, this, &MainWindow::retryFailedEvent);
     connect(m_failedEvents, &FailedEventsPanel::resolveRequested, this, &MainWindow::resolveFailedEvent);
@@ -310,6 +346,9 @@ void MainWindow::onCampaignChanged()
     m_counter->clear();
     m_coupons->setCampaign(campaign);
     m_failedEvents->setCampaign(campaign);
+    m_reservations->setCampaign(campaign);
+    m_overview->setFocusedCampaign(campaign);
+    m_backend->setReservationsFocus(campaign, m_reservations->model()->window());
     if (!campaign.isEmpty())
         m_backend->countFailedEvents(campaign);
     updateCampaignActions();

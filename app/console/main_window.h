@@ -4,12 +4,14 @@
 #include "coupon_browser.h"
 #include "failed_events_panel.h"
 #include "lag_panel.h"
+#include "overview_panel.h"
 #include "simulation_panel.h"
 #include "types.h"
 
 #include <QMainWindow>
 
 class QAction;
+class QDockWidget;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -71,6 +73,9 @@ public:
     bool lagSeen() const { return m_lag->lagSeen(); }
     Backend *backend() const { return m_backend; }
     RunsPanel *runsPanel() const { return m_runs; }
+    OverviewPanel *overviewPanel() const { return m_overview; }
+    QDockWidget *overviewDock() const { return m_overviewDock; }
+    ReservationsPanel *reservationsPanel() const { return m_reservations; }
 
 signals:
     void simulationStarted(const QString &campaign);
@@ -129,6 +134,9 @@ private:
     CouponBrowser *m_coupons;
     FailedEventsPanel *m_failedEvents;
     RunsPanel *m_runs; // the run history and timeline (issue 15)
+    OverviewPanel *m_overview;
+    QDockWidget *m_overviewDock;
+    ReservationsPanel *m_reservations;
     QTabWidget *m_tabs;
     QSplitter *m_mainSplitter, *m_topSplitter;
 

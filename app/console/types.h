@@ -99,6 +99,15 @@ struct CouponWindowRequest
     qint64 maxId = 0;
 };
 
+// One reading of a campaign's pending reservations (the oldest `window`),
+// with what the overview knows of Redis' delivery timeout.
+struct ReservationsSample
+{
+    QString campaign;
+    PendingPage page;
+    QString error; // the read failed: page is empty
+};
+
 void registerMetaTypes();
 
 } // namespace coupon::console
@@ -117,3 +126,6 @@ Q_DECLARE_METATYPE(coupon::console::UserFilter)
 Q_DECLARE_METATYPE(coupon::console::FailedEventRetry)
 Q_DECLARE_METATYPE(coupon::console::CouponWindowRequest)
 Q_DECLARE_METATYPE(coupon::CouponJump)
+Q_DECLARE_METATYPE(coupon::CampaignsOverview)
+Q_DECLARE_METATYPE(coupon::SettleReport)
+Q_DECLARE_METATYPE(coupon::console::ReservationsSample)

@@ -423,17 +423,17 @@ void StoreWorker::exportCoupons(const QString &campaign, UserFilter user, const 
 
 // --- OpsWorker --------------------------------------------------------------------
 
-OpsWorker::OpsWorker(const Settings &settings, QObject *parent)
-    : QObject(parent)
-    , m_settings(settings)
+WorkerCampaignOps::WorkerCampaignOps(const Settings &settings, QString connectionName)
+    : m_settings(settings)
+    , m_connectionName(std::move(connectionName))
 { }
 
-OpsWorker::~OpsWorker() = default;
+WorkerCampaignOps::~WorkerCampaignOps() = default;
 
-Status OpsWorker::ensureConnected()
+Status WorkerCampaignOps::ensureConnected()
 {
     if (!m_ops)
-        m_ops = std::make_unique<CampaignOps>(m_settings, u"coupon-console-ops"_s);
+        m_ops = std::make_unique<CampaignOps>(m_settings, m_connectionName);
     if (m_connected)
         return Ok{};
     if (Status st = m_ops->connect(); !st)
@@ -442,10 +442,29 @@ Status OpsWorker::ensureConnected()
     return Ok{};
 }
 
+void WorkerCampaignOps::noteError(const Error &error)
+{
+    if (errors::isConnectionError(error) || error.is(Errc::RedisUnavailable))
+        m_connected = false;
+}
+
+OpsWorker::OpsWorker(const Settings &settings, QObject *parent)
+    : QObject(parent)
+    , m_settings(settings)
+    , m_ops(settings, u"coupon-console-ops"_s)
+{ }
+
+OpsWorker::~OpsWorker() = default;
+
+Status OpsWorker::ensureConnected()
+{
+    return m_ops.ensureConnected();
+}
+
 void OpsWorker::finish(const QString &tag, const QString &campaign, const Status &status, const QString &done)
 {
-    if (!status && (errors::isConnectionError(status.error()) || status.error().is(Errc::RedisUnavailable)))
-        m_connected = false;
+    if (!status)
+        m_ops.noteError(status.error());
     emit operationFinished(tag, campaign, status.ok(), status.ok() ? done : status.error().message);
 }
 
@@ -534,6 +553,21 @@ void OpsWorker::resolveFailedEvent(qint64 id, const QString &by, const QString &
         st = FailedEventOps(m_ops->store(), {}).resolve(id, by, reason);
     emit failedEventHandled(id, st.ok(), st.ok(),
                             st ? tr("Failed event %1 resolved by %2.").arg(id).arg(by) : st.error().message);
+}
+
+void OpsWorker::settle(const QString &campaign)
+{
+    if (Status st = ensureConnected(); !st) {
+        emit settleFinished(campaign, {}, st.error().message);
+        return;
+    }
+    Result<SettleReport> report = m_ops->settle(campaign, 0);
+    if (!report) {
+        finish(u"settle"_s, campaign, report.error(), {});
+        emit settleFinished(campaign, {}, report.error().message);
+        return;
+    }
+    emit settleFinished(campaign, *report, {});
 }
 
 // --- SimulationWorker -----------------------------------------------------------------

@@ -139,6 +139,27 @@ private:
     ServiceState m_state;
 };
 
+// A CampaignOps of the calling worker thread, made and connected on first
+// use (its MySQL connection belongs to that thread), and connected again
+// after a failure that lost a connection.
+class WorkerCampaignOps
+{
+public:
+    WorkerCampaignOps(const Settings &settings, QString connectionName);
+    ~WorkerCampaignOps();
+    Status ensureConnected();
+    // After a failed call: a lost connection is made again on the next use.
+    void noteError(const Error &error);
+    // Only after ensureConnected() succeeded.
+    CampaignOps *operator->() const { return m_ops.get(); }
+
+private:
+    Settings m_settings;
+    QString m_connectionName;
+    std::unique_ptr<CampaignOps> m_ops;
+    bool m_connected = false;
+};
+
 // Campaign operations and the audit (which waits for the drain).
 class OpsWorker final : public QObject
 {
@@ -160,6 +181,9 @@ public slots:
     // Through the normal apply protocol (an ApplyService of this worker).
     void retryFailedEvent(const coupon::console::FailedEventRetry &retry);
     void resolveFailedEvent(qint64 id, const QString &by, const QString &reason);
+    // What `couponctl settle --campaign C` does (grace 0: the delivery
+    // timeout + 1 s; up to 5 s waiting for the drain).
+    void settle(const QString &campaign);
 
 signals:
     // `tag` says which request this answers ("create", "open", ...).
@@ -168,14 +192,14 @@ signals:
                        const QString &error);
     // A retry or resolve is done: `resolved` says whether the row now is.
     void failedEventHandled(qint64 id, bool ok, bool resolved, const QString &message);
+    void settleFinished(const QString &campaign, const coupon::SettleReport &report, const QString &error);
 
 private:
     Status ensureConnected();
     void finish(const QString &tag, const QString &campaign, const Status &status, const QString &done);
 
     Settings m_settings;
-    std::unique_ptr<CampaignOps> m_ops;
-    bool m_connected = false;
+    WorkerCampaignOps m_ops;
     std::unique_ptr<ApplyService> m_apply; // made by the first retry
 };
 

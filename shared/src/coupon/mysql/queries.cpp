@@ -382,6 +382,19 @@ Result<qint64> unresolvedFailedEvents(const QSqlDatabase &db, const QString &cam
     return q.value(0).toLongLong();
 }
 
+Result<QHash<QString, qint64>> unresolvedFailedEventsByCampaign(const QSqlDatabase &db)
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    if (!q.exec(u"SELECT campaign_id, COUNT(*) FROM failed_event WHERE resolved_at IS NULL AND campaign_id IS NOT NULL "
+                "GROUP BY campaign_id"_s))
+        return errors::fromSql(q.lastError(), u"count unresolved failed events per campaign"_s);
+    QHash<QString, qint64> counts;
+    while (q.next())
+        counts.insert(q.value(0).toString(), q.value(1).toLongLong());
+    return counts;
+}
+
 Result<qint64> failedEventCount(const QSqlDatabase &db, const QString &campaign)
 {
     QSqlQuery q(db);

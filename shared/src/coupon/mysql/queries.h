@@ -3,6 +3,7 @@
 #include "coupon/base/result.h"
 #include "coupon/mysql/store.h"
 
+#include <QHash>
 #include <QList>
 #include <QSqlDatabase>
 
@@ -35,5 +36,8 @@ Result<std::optional<FailedEventRow>> failedEvent(const QSqlDatabase &db, qint64
 Result<qint64> failedEventCount(const QSqlDatabase &db, const QString &campaign);
 // Empty campaign: the unresolved ones attributed to no campaign.
 Result<qint64> unresolvedFailedEvents(const QSqlDatabase &db, const QString &campaign);
+// Every campaign's unresolved failed events in one grouped query (index
+// failed_event_unresolved); campaigns without any are absent.
+Result<QHash<QString, qint64>> unresolvedFailedEventsByCampaign(const QSqlDatabase &db);
 
 } // namespace coupon::mysql

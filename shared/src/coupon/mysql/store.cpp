@@ -204,6 +204,11 @@ Result<qint64> CouponStore::unresolvedFailedEvents(const QString &campaign)
     return mysql::unresolvedFailedEvents(database(), campaign);
 }
 
+Result<QHash<QString, qint64>> CouponStore::unresolvedFailedEventsByCampaign()
+{
+    return mysql::unresolvedFailedEventsByCampaign(database());
+}
+
 Status CouponStore::recordRetry(qint64 id, const QString &by, const QString &outcome, bool resolved,
                                 const QString &resolution)
 {

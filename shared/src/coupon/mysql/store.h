@@ -174,6 +174,8 @@ public:
     // Unresolved failed events of `campaign`; with an empty campaign, those
     // attributed to no campaign (bytes with no readable campaign header).
     Result<qint64> unresolvedFailedEvents(const QString &campaign);
+    // Every campaign's, in one query; campaigns without any are absent.
+    Result<QHash<QString, qint64>> unresolvedFailedEventsByCampaign();
     // A retry's outcome on the row (who, when, what it answered); `resolved`
     // also stamps resolved_at with `resolution`. Errc::FailedEventResolved
     // when the row was resolved meanwhile, Errc::FailedEventUnknown when there is none.

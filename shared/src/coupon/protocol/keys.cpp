@@ -10,6 +10,7 @@ CampaignKeys::CampaignKeys(const QString &campaign)
     count = prefix + "count";
     pending = prefix + "pending";
     maintenance = prefix + "maintenance";
+    reconcile = prefix + "reconcile";
 }
 
 } // namespace coupon

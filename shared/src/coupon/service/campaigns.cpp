@@ -60,6 +60,47 @@ RedisArgs loadMetaArgs(const Campaign &c, const QByteArray &instance, bool stamp
             stamp ? QByteArray("stamp") : QByteArray("keep")};
 }
 
+// The Redis reads of one campaign's overview, pipelined with others';
+// readStatus() takes their kStatusReads replies in this order.
+constexpr size_t kStatusReads = 7;
+
+void addStatusReads(std::vector<RedisArgs> &reads, const QString &id)
+{
+    const CampaignKeys keys(id);
+    reads.push_back({"HMGET", keys.meta, "limit", "state", "instance"});
+    reads.push_back({"GET", keys.count});
+    reads.push_back({"SCARD", keys.users});
+    reads.push_back({"ZCARD", keys.pending});
+    reads.push_back({"ZRANGE", keys.pending, "0", "0", "WITHSCORES"});
+    reads.push_back({"EXISTS", keys.maintenance});
+    reads.push_back({"HMGET", keys.reconcile, kReconcileStepField, kReconcileSinceField, kReconcileBehindField});
+}
+
+void readStatus(CampaignOverview &s, const RedisReplyHandle *replies, const QByteArray &instance)
+{
+    const redisReply *meta = replies[0].get();
+    if (meta->type == REDIS_REPLY_ARRAY && meta->elements == 3 && meta->element[0]->type != REDIS_REPLY_NIL) {
+        s.redisLoaded = true;
+        s.redisCurrent = replyString(meta->element[2]) == instance;
+        s.redisLimit = replyInteger(meta->element[0]).value_or(-1);
+        s.redisState = QString::fromLatin1(replyString(meta->element[1]));
+    }
+    s.redisCount = replyInteger(replies[1].get()).value_or(0);
+    s.redisUsers = replyInteger(replies[2].get()).value_or(0);
+    s.pending = replyInteger(replies[3].get()).value_or(0);
+    const redisReply *oldest = replies[4].get();
+    if (oldest->type == REDIS_REPLY_ARRAY && oldest->elements == 2)
+        s.oldestPendingMs = replyInteger(oldest->element[1]).value_or(-1);
+    s.maintenance = replyInteger(replies[5].get()).value_or(0) == 1;
+    const redisReply *progress = replies[6].get();
+    if (progress->type == REDIS_REPLY_ARRAY && progress->elements == 3
+        && progress->element[0]->type != REDIS_REPLY_NIL) {
+        s.reconcile.step = QString::fromLatin1(replyString(progress->element[0]));
+        s.reconcile.sinceMs = replyInteger(progress->element[1]).value_or(-1);
+        s.reconcile.behind = replyInteger(progress->element[2]).value_or(-1);
+    }
+}
+
 } // namespace
 
 Result<QByteArray> CampaignOps::instance()
@@ -153,6 +194,22 @@ bool pause(qint64 ms)
 
 } // namespace
 
+qint64 CampaignOps::behind(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now)
+{
+    qint64 total = 0;
+    for (const PartitionLag &target : snapshot) {
+        if (target.logEnd <= target.logStart)
+            continue;
+        qint64 committed = target.logStart;
+        for (const PartitionLag &p : now) {
+            if (p.partition == target.partition)
+                committed = std::max<qint64>(committed, p.committed);
+        }
+        total += std::max<qint64>(0, target.logEnd - committed);
+    }
+    return total;
+}
+
 Result<bool> CampaignOps::drainedPast(const QList<PartitionLag> &snapshot)
 {
     Result<QList<PartitionLag>> now = lag();
@@ -207,7 +264,8 @@ Status CampaignOps::reloadFromRecord(const QString &id, const QByteArray &expect
         Result<QList<qint64>> users = m_store->couponUsers(id);
         if (!users)
             return users.error();
-        std::vector<RedisArgs> tx{{"MULTI"}, {"DEL", keys.users, keys.count, keys.pending}};
+        // The reconciler's progress goes with the reload: stamped, nothing to show.
+        std::vector<RedisArgs> tx{{"MULTI"}, {"DEL", keys.users, keys.count, keys.pending, keys.reconcile}};
         for (qsizetype i = 0; i < users->size(); i += 1000) {
             RedisArgs add{"SADD", keys.users};
             for (qsizetype j = i; j < std::min(users->size(), i + 1000); ++j)
@@ -241,7 +299,7 @@ Status CampaignOps::clearRedis(const QString &id)
     Result<RedisReplyHandle> r = m_redis.command({"DEL", keys.meta});
     if (!r)
         return r.error();
-    r = m_redis.command({"DEL", keys.users, keys.count, keys.pending});
+    r = m_redis.command({"DEL", keys.users, keys.count, keys.pending, keys.reconcile});
     if (!r)
         return r.error();
     return Ok{};
@@ -393,28 +451,15 @@ Result<CampaignOverview> CampaignOps::status(const QString &id)
         return c.error();
     CampaignOverview s;
     s.campaign = *c;
-    const CampaignKeys keys(id);
     Result<QByteArray> inst = instance();
     if (!inst)
         return inst.error();
-    Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline({
-        {"HMGET", keys.meta, "limit", "state", "instance"},
-        {"GET", keys.count},
-        {"SCARD", keys.users},
-        {"ZCARD", keys.pending},
-    });
+    std::vector<RedisArgs> reads;
+    addStatusReads(reads, id);
+    Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline(reads);
     if (!replies)
         return replies.error();
-    const redisReply *meta = (*replies)[0].get();
-    if (meta->type == REDIS_REPLY_ARRAY && meta->elements == 3 && meta->element[0]->type != REDIS_REPLY_NIL) {
-        s.redisLoaded = true;
-        s.redisCurrent = replyString(meta->element[2]) == *inst;
-        s.redisLimit = replyInteger(meta->element[0]).value_or(-1);
-        s.redisState = QString::fromLatin1(replyString(meta->element[1]));
-    }
-    s.redisCount = replyInteger((*replies)[1].get()).value_or(0);
-    s.redisUsers = replyInteger((*replies)[2].get()).value_or(0);
-    s.pending = replyInteger((*replies)[3].get()).value_or(0);
+    readStatus(s, replies->data(), *inst);
     Result<qint64> coupons = m_store->couponCount(id);
     if (!coupons)
         return coupons.error();
@@ -423,9 +468,85 @@ Result<CampaignOverview> CampaignOps::status(const QString &id)
     if (!failed)
         return failed.error();
     s.failedEvents = *failed;
+    Result<qint64> unresolved = m_store->unresolvedFailedEvents(id);
+    if (!unresolved)
+        return unresolved.error();
+    s.unresolvedFailedEvents = *unresolved;
     if (Result<QList<PartitionLag>> l = lag())
         s.topicLag = LagProbe::total(*l);
     return s;
+}
+
+Result<CampaignsOverview> CampaignOps::overview()
+{
+    Result<QList<Campaign>> all = m_store->campaigns();
+    if (!all)
+        return all.error();
+    Result<QHash<QString, qint64>> unresolved = m_store->unresolvedFailedEventsByCampaign();
+    if (!unresolved)
+        return unresolved.error();
+    Result<QByteArray> inst = instance();
+    if (!inst)
+        return inst.error();
+    std::vector<RedisArgs> reads{{"TIME"}};
+    reads.reserve(1 + kStatusReads * size_t(all->size()));
+    for (const Campaign &c : *all)
+        addStatusReads(reads, c.id);
+    Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline(reads);
+    if (!replies)
+        return replies.error();
+    const std::optional<qint64> now = replyTimeMs((*replies)[0].get());
+    if (!now)
+        return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
+    CampaignsOverview o;
+    o.redisNowMs = *now;
+    o.campaigns.reserve(all->size());
+    for (qsizetype i = 0; i < all->size(); ++i) {
+        CampaignOverview s;
+        s.campaign = all->at(i);
+        s.coupons = -1;
+        s.failedEvents = -1;
+        readStatus(s, replies->data() + 1 + kStatusReads * size_t(i), *inst);
+        s.unresolvedFailedEvents = unresolved->value(s.campaign.id, 0);
+        o.campaigns.append(std::move(s));
+    }
+    o.deliveryTimeoutMs = deliveryTimeoutMs();
+    if (Result<QList<PartitionLag>> l = lag())
+        o.topicLag = LagProbe::total(*l);
+    else
+        o.lagError = l.error().message;
+    return o;
+}
+
+Result<PendingPage> CampaignOps::pendingReservations(const QString &id, qint64 offset, int count)
+{
+    if (!isValidCampaignId(id))
+        return Error(Errc::CampaignInvalid, u"campaign id \"%1\" must match %2"_s.arg(id, campaignIdPattern()));
+    if (offset < 0 || count < 1)
+        return Error(Errc::CampaignInvalid, u"reservations %1 to %2: no such range"_s.arg(offset).arg(offset + count));
+    if (Status st = m_redis.ensureConnected(); !st)
+        return st.error();
+    const CampaignKeys keys(id);
+    Result<std::vector<RedisReplyHandle>> replies = m_redis.pipeline({
+        {"TIME"},
+        {"ZCARD", keys.pending},
+        {"ZRANGE", keys.pending, QByteArray::number(offset), QByteArray::number(offset + count - 1), "WITHSCORES"},
+    });
+    if (!replies)
+        return replies.error();
+    const std::optional<qint64> now = replyTimeMs((*replies)[0].get());
+    if (!now)
+        return Error(Errc::RedisProtocol, u"TIME: unexpected reply"_s);
+    PendingPage page;
+    page.redisNowMs = *now;
+    page.total = replyInteger((*replies)[1].get()).value_or(0);
+    const redisReply *range = (*replies)[2].get();
+    if (range->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i + 1 < range->elements; i += 2)
+            page.reservations.append(
+                {replyString(range->element[i]).toLongLong(), replyInteger(range->element[i + 1]).value_or(0)});
+    }
+    return page;
 }
 
 Result<QList<PartitionLag>> CampaignOps::lag()

@@ -14,6 +14,16 @@
 
 namespace coupon {
 
+// What the reconciler published about rebuilding a campaign (keys.h,
+// CampaignKeys::reconcile). An empty step: nothing published (no worker
+// leads reconciliation, or it has not seen the campaign yet).
+struct ReconcileProgress
+{
+    QString step;        // kReconcileStep*
+    qint64 sinceMs = -1; // Redis ms: since when the reconciler has seen the campaign not current
+    qint64 behind = -1;  // the drain step: messages the group has yet to commit before the barrier
+};
+
 // One campaign seen from every side at once: its MySQL record, its Redis
 // state and counters, its coupons and poison, the topic lag.
 struct CampaignOverview
@@ -23,12 +33,45 @@ struct CampaignOverview
     bool redisCurrent = false; // ...and stamped by the Redis answering now (else applies answer reconciling)
     QString redisState;
     qint64 redisLimit = -1;
-    qint64 redisCount = -1;  // the ticket counter
-    qint64 redisUsers = -1;  // |users|
-    qint64 pending = -1;     // reservations not yet confirmed durable
-    qint64 coupons = 0;      // rows in MySQL
-    qint64 failedEvents = 0; // poison attributed to this campaign
-    qint64 topicLag = -1;    // the worker group's lag on the whole topic
+    qint64 redisCount = -1;             // the ticket counter
+    qint64 redisUsers = -1;             // |users|
+    qint64 pending = -1;                // reservations not yet confirmed durable
+    qint64 coupons = 0;                 // rows in MySQL
+    qint64 failedEvents = 0;            // poison attributed to this campaign
+    qint64 topicLag = -1;               // the worker group's lag on the whole topic
+    qint64 oldestPendingMs = -1;        // the oldest pending reservation's time (Redis ms); -1: none
+    bool maintenance = false;           // an operator's reset or rebuild runs
+    ReconcileProgress reconcile;        // while not current
+    qint64 unresolvedFailedEvents = -1; // of failedEvents, not retried or resolved yet (overview() only)
+};
+
+// Every campaign at once, as cheap as it gets for many campaigns: one
+// MySQL query for the campaigns, one grouped for their unresolved failed
+// events, one Redis pipeline for all their keys, one look at the lag. Each
+// campaign's `coupons` is -1 (not counted: campaign.issued, advanced in the
+// transaction that inserts the coupons, says it), so is its `failedEvents`
+// (unresolvedFailedEvents says what is left to do) and its `topicLag`.
+struct CampaignsOverview
+{
+    QList<CampaignOverview> campaigns;
+    qint64 redisNowMs = 0;        // Redis' clock when its keys were read
+    qint64 deliveryTimeoutMs = 0; // CampaignOps::deliveryTimeoutMs()
+    qint64 topicLag = -1;         // the worker group's lag on the whole topic; -1: Kafka did not answer
+    QString lagError;
+};
+
+// A reservation not yet confirmed durable: the pending sorted set's member and score.
+struct PendingReservation
+{
+    qint64 userId = 0;
+    qint64 atMs = 0; // Redis ms
+};
+
+struct PendingPage
+{
+    qint64 total = 0;                       // ZCARD
+    qint64 redisNowMs = 0;                  // read in the same pipeline
+    QList<PendingReservation> reservations; // oldest first
 };
 
 struct SettleReport
@@ -111,12 +154,17 @@ public:
     Result<QList<PartitionLag>> barrier();
     Result<bool> drainedPast(const QList<PartitionLag> &snapshot);
     static bool drainedPast(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now);
+    // How many messages before `snapshot` the group has not committed yet.
+    static qint64 behind(const QList<PartitionLag> &snapshot, const QList<PartitionLag> &now);
     Status waitForDrainPast(const QList<PartitionLag> &snapshot, int timeoutMs);
     // How long after a reservation its message may still land: the longest
     // of ours (kafka.message.timeout.ms, default 10 s) and those every
     // producer announces in Redis (kDeliveryTimeoutsKey) as it connects.
     qint64 deliveryTimeoutMs();
     Result<CampaignOverview> status(const QString &id);
+    Result<CampaignsOverview> overview();
+    // Pending reservations `offset` to `offset + count - 1`, oldest first.
+    Result<PendingPage> pendingReservations(const QString &id, qint64 offset, int count);
     Result<QList<Campaign>> list() { return m_store->campaigns(); }
 
     // Settles pending reservations older than graceMs (raised to the

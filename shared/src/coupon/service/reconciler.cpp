@@ -183,6 +183,23 @@ Status Reconciler::pass()
         return CampaignOps::drainedPast(target, *offsets);
     };
 
+    // What the console shows of a rebuild (CampaignKeys::reconcile): written
+    // before each step that may wait, with a lease as long as that wait plus
+    // the reconciler's own, so a reconciler that dies leaves nothing stale.
+    // reloadFromRecord() deletes it in the transaction that stamps the meta.
+    const qint64 publishLeaseMs = std::max(3000, 3 * m_settings.worker.reconcileIntervalMs);
+    auto publish = [&](const QString &campaign, const Stale &stale, const char *step, qint64 behind = -1,
+                       qint64 waitMs = 0) {
+        const CampaignKeys keys(campaign);
+        Result<std::vector<RedisReplyHandle>> written = m_ops.redis().pipeline(
+            {{"HSET", keys.reconcile, kReconcileStepField, step, kReconcileSinceField,
+              QByteArray::number(stale.sinceRedisMs), kReconcileBehindField, QByteArray::number(behind)},
+             {"PEXPIRE", keys.reconcile, QByteArray::number(publishLeaseMs + waitMs)}});
+        if (!written)
+            qCWarning(lcReconciler, "campaign %s: progress: %s", qPrintable(campaign),
+                      qPrintable(written.error().message));
+    };
+
     for (auto it = notCurrent.cbegin(); it != notCurrent.cend(); ++it) {
         if (it.value())
             continue; // an operator's reset or rebuild has it
@@ -194,22 +211,32 @@ Status Reconciler::pass()
                       qPrintable(it.key()), static_cast<long long>(waitMs));
             found = m_stale.insert(it.key(), Stale{});
             found->since.start();
+            found->sinceRedisMs = redisNowMs;
+            publish(it.key(), *found, kReconcileStepDelivery, -1, waitMs);
             continue;
         }
-        if (found->since.elapsed() < waitMs)
+        if (found->since.elapsed() < waitMs) {
+            publish(it.key(), *found, kReconcileStepDelivery, -1, waitMs - found->since.elapsed());
             continue;
+        }
         if (!found->snapshot) {
             // Every produce begun before we saw it has an answer by now: the
-            // topic's end now covers all of them.
+            // topic's end now covers all of them. The barrier may wait up to
+            // the delivery timeout + 30 s (CampaignOps::barrier).
+            publish(it.key(), *found, kReconcileStepBarrier, -1, deliveryMs + 30000);
             found->snapshot = topicEnd();
             if (!found->snapshot)
                 continue;
         }
-        if (!drainedPast(*found->snapshot))
+        if (!drainedPast(*found->snapshot)) {
+            publish(it.key(), *found, kReconcileStepDrain,
+                    offsets ? CampaignOps::behind(*found->snapshot, *offsets) : -1);
             continue;
+        }
         Result<bool> still = lead(); // a long pass must not outlive the lease
         if (!still || !*still)
             return still ? Status(Ok{}) : Status(still.error());
+        publish(it.key(), *found, kReconcileStepReload);
         if (Status st = m_ops.reloadFromRecord(it.key()); !st) {
             if (st.error().is(Errc::CampaignState)) {
                 qCInfo(lcReconciler, "campaign %s: rebuilt or reset by someone else meanwhile", qPrintable(it.key()));

@@ -66,6 +66,7 @@ private:
     struct Stale
     {
         QElapsedTimer since;                         // when this reconciler first saw it
+        qint64 sinceRedisMs = 0;                     // the same, on Redis' clock (published for the console)
         std::optional<QList<PartitionLag>> snapshot; // the topic's end once the delivery timeout passed
     };
 
