@@ -4,8 +4,10 @@
 #include "dialogs.h"
 #include "main_window.h"
 #include "report_export.h"
+#include "runs_panel.h"
 
 #include <QApplication>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -107,6 +109,9 @@ int main(int argc, char *argv[])
         const qint64 runUsers = args.value(users).isEmpty() ? 1000 : args.value(users).toLongLong();
         const qint64 runLimit = args.value(limit).isEmpty() ? 100 : args.value(limit).toLongLong();
         const int runConcurrency = args.value(concurrency).isEmpty() ? 32 : args.value(concurrency).toInt();
+        // README's picture: the campaigns overview above, the run's timeline below.
+        if (auto *tabs = window.findChild<QTabWidget *>(u"browserTabs"_s))
+            tabs->setCurrentWidget(window.runsPanel());
         QTimer::singleShot(warmup, &window, [&] { window.simulateNewCampaign(runLimit, runUsers, runConcurrency); });
         auto grab = [&, file] {
             if (!window.isVisible())

@@ -1,7 +1,7 @@
 #include "backend.h"
 
-#include "report_export.h"
 #include "overview_worker.h"
+#include "report_export.h"
 #include "workers.h"
 
 using namespace Qt::StringLiterals;

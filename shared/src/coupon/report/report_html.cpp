@@ -84,9 +84,9 @@ void campaignSection(Html &h, const DropReport &r)
     h.fact(u"State"_s, u"state"_s, c.state);
     // No start or end: open from its creation, or until closed.
     const QString window = !c.startsAt.isValid() && !c.endsAt.isValid()
-                               ? u"none (open until closed)"_s
-                               : (c.startsAt.isValid() ? timeText(c.startsAt) : u"any time"_s) + u" .. "_s
-                                     + (c.endsAt.isValid() ? timeText(c.endsAt) : u"until closed"_s);
+        ? u"none (open until closed)"_s
+        : (c.startsAt.isValid() ? timeText(c.startsAt) : u"any time"_s) + u" .. "_s
+            + (c.endsAt.isValid() ? timeText(c.endsAt) : u"until closed"_s);
     h.fact(u"Window"_s, u"window"_s, window);
     h.fact(u"Limit"_s, u"limit"_s, c.limit);
     h.fact(u"Coupons issued (MySQL rows)"_s, u"issued"_s, s.coupons);
