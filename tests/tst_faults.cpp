@@ -65,7 +65,8 @@ private slots:
 
         mysql.heal();
         Result<AuditReport> audit = m_ops->audit(campaign, 120000, &report.answered);
-        QVERIFY2(audit.ok(), qPrintable(audit.ok() ? QString() : audit.error().message));
+        QVERIFY2(audit.ok(),
+                 qPrintable(audit.ok() ? QString() : audit.error().message + u"\n"_s + worker.output().right(4000)));
         QVERIFY2(audit->ok, qPrintable(audit->violations.join(u"; "_s)));
         QCOMPARE(m_ops->store().couponCount(campaign).value(), 2000);
         QVERIFY2(test::waitFor([&] { return worker.output().contains(u"partitions resumed"_s); }, 10000),
