@@ -8,6 +8,7 @@
 #include "coupon/loadgen/run_record.h"
 #include "coupon/loadgen/simulation.h"
 #include "coupon/loadgen/tokens.h"
+#include "coupon/protocol/keys.h"
 #include "coupon/protocol/soldout_memo.h"
 #include "coupon/report/report_html.h"
 #include "coupon/service/apply_service.h"
@@ -360,15 +361,27 @@ private:
     RunSample sample()
     {
         RunSample s = m_sampler.sample(m_clock.elapsed());
-        if (m_ops) {
-            if (Result<CampaignOverview> status = m_ops->status(m_record->campaign)) {
-                s.redisCount = status->redisLoaded ? status->redisCount : -1;
-                s.issued = status->campaign.issued;
-                s.lag = status->topicLag;
-            }
-        }
+        if (m_ops)
+            readFigures(s);
         m_record->addSample(s);
         return s;
+    }
+
+    // The three figures of a sample, each a cheap read 4 times a second:
+    // not status(), which also counts the campaign's coupons and failed
+    // events (a scan of the campaign: 0.3 s at a million coupons).
+    void readFigures(RunSample &s)
+    {
+        const CampaignKeys keys(m_record->campaign);
+        if (Result<std::vector<RedisReplyHandle>> r = m_ops->redis().pipeline(
+                {{"HEXISTS", keys.meta, "limit"}, {"GET", keys.count}})) {
+            if (replyInteger((*r)[0].get()).value_or(0) == 1)
+                s.redisCount = replyInteger((*r)[1].get()).value_or(0);
+        }
+        if (Result<std::optional<Campaign>> c = m_ops->store().campaign(m_record->campaign); c && *c)
+            s.issued = (*c)->issued;
+        if (Result<QList<PartitionLag>> l = m_ops->lag())
+            s.lag = LagProbe::total(*l);
     }
 
     RunRecord *m_record;

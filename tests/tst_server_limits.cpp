@@ -112,12 +112,7 @@ int statusOn(int fd, QByteArray &received)
 // A number from the gateway's /metrics (admin listener): the line that starts with `series`; -1 if none.
 qint64 metric(quint16 adminPort, const QByteArray &series)
 {
-    const test::HttpResult r = test::http(adminPort, "GET", "/metrics");
-    for (const QByteArray &line : r.body.split('\n')) {
-        if (line.startsWith(QByteArray(series + ' ')))
-            return line.mid(series.size() + 1).toLongLong();
-    }
-    return -1;
+    return qint64(test::metricSample(test::http(adminPort, "GET", "/metrics").body, series));
 }
 
 // user + system CPU of a process in clock ticks (/proc/<pid>/stat fields 14 and 15).
